@@ -1,0 +1,151 @@
+//! A short tour of bobbin: spawn a million tasks and join them, catch a
+//! task's panic, abort a task, and shut a runtime down; prints what it did
+//! and how long each step took.
+//!
+//! Run with `cargo run --release --example tour`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const TASKS: u64 = 1_000_000;
+
+fn main() {
+    let started = Instant::now();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("bobbin tour: {workers} worker threads (the global runtime, started on first use)\n");
+
+    bobbin::block_on(async {
+        million_tasks().await;
+        caught_panic().await;
+        aborted_task().await;
+        join_set().await;
+    });
+    shutdown();
+
+    println!("\ntour finished in {:.2?}", started.elapsed());
+}
+
+/// Spawns a million tasks from inside a task and joins them all.
+async fn million_tasks() {
+    let spawner = bobbin::spawn(async {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..TASKS)
+            .map(|i| bobbin::spawn(async move { i }))
+            .collect();
+        let spawned = start.elapsed();
+        let mut sum = 0u64;
+        for handle in handles {
+            sum += handle
+                .await
+                .expect("a task that returns a number does not fail");
+        }
+        (sum, spawned, start.elapsed())
+    });
+    let (sum, spawned, total) = spawner.await.expect("the spawner task does not panic");
+    assert_eq!(sum, TASKS * (TASKS - 1) / 2);
+    println!(
+        "1. spawned {TASKS} tasks in {spawned:.2?} and joined them all in {total:.2?} \
+         ({:.0} ns per task, spawn + run + join); sum of outputs = {sum}",
+        total.as_nanos() as f64 / TASKS as f64
+    );
+}
+
+/// A task panics; the panic comes back through its JoinHandle and the
+/// workers go on.
+async fn caught_panic() {
+    // Keep the default hook from printing the expected panic mid-tour.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let start = Instant::now();
+    let err = bobbin::task::Builder::new()
+        .name("doomed")
+        .spawn(async { panic!("this task was written to fail") })
+        .await
+        .expect_err("the task panics");
+    std::panic::set_hook(hook);
+    let message = err.to_string();
+    let payload = err.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .unwrap_or("<not a string>");
+    let after = bobbin::spawn(async { "still running" })
+        .await
+        .expect("the runtime survives a task's panic");
+    println!(
+        "2. a task panicked and the panic was caught in {:.2?}: {message}; payload {text:?}; next task says {after:?}",
+        start.elapsed()
+    );
+}
+
+/// A task that would never finish is aborted; its future is dropped and its
+/// handle reports the cancellation.
+async fn aborted_task() {
+    struct Dropped(Arc<AtomicUsize>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = Dropped(drops.clone());
+    let start = Instant::now();
+    let handle = bobbin::spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    bobbin::task::yield_now().await;
+    handle.abort();
+    let err = handle.await.expect_err("an aborted task has no output");
+    println!(
+        "3. aborted a task that waits forever in {:.2?}: is_cancelled = {}, its future was dropped {} time(s)",
+        start.elapsed(),
+        err.is_cancelled(),
+        drops.load(Ordering::SeqCst)
+    );
+}
+
+/// A JoinSet returns results in completion order.
+async fn join_set() {
+    let start = Instant::now();
+    let mut set = bobbin::task::JoinSet::new();
+    for i in 0..1_000u64 {
+        set.spawn(async move {
+            for _ in 0..(i % 7) {
+                bobbin::task::yield_now().await;
+            }
+            i
+        });
+    }
+    let mut total = 0;
+    let mut joined = 0;
+    while let Some(result) = set.join_next().await {
+        total += result.expect("no task in the set fails");
+        joined += 1;
+    }
+    println!(
+        "4. a JoinSet of {joined} tasks that yield 0-6 times each finished in {:.2?}; sum = {total}",
+        start.elapsed()
+    );
+}
+
+/// A runtime of our own: dropping it cancels every task and joins the
+/// workers.
+fn shutdown() {
+    let rt = bobbin::Runtime::builder()
+        .worker_threads(2)
+        .thread_name("tour")
+        .build()
+        .expect("two threads start");
+    let handles: Vec<_> = (0..10_000)
+        .map(|_| rt.spawn(std::future::pending::<()>()))
+        .collect();
+    let start = Instant::now();
+    rt.shutdown_timeout(Duration::from_secs(5));
+    let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
+    println!(
+        "5. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        start.elapsed()
+    );
+}

@@ -1,0 +1,31 @@
+//! bobbin: run many futures as tasks on a few threads.
+//!
+//! Tasks are stackless futures, lighter than goroutines: one heap cell each,
+//! woken without allocating. A work-stealing scheduler runs any number of
+//! them on a few worker threads (M:N).
+//!
+//! How it fits together: [`runtime`] owns the workers and the global
+//! runtime; [`task`] is the unit they run and the handles to it.
+//!
+//! # Examples
+//! ```
+//! let total = bobbin::block_on(async {
+//!     let tasks: Vec<_> = (1..=10u64).map(|i| bobbin::spawn(async move { i * i })).collect();
+//!     let mut total = 0;
+//!     for task in tasks {
+//!         total += task.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 385);
+//! ```
+#![deny(missing_docs)]
+#![warn(unsafe_op_in_unsafe_fn, missing_debug_implementations, unreachable_pub)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod loom;
+pub mod runtime;
+pub mod task;
+
+pub use runtime::{Runtime, block_on, spawn};
+pub use task::JoinHandle;

@@ -1,0 +1,69 @@
+//! Running one future to completion on the calling thread.
+//!
+//! The thread parks between polls and its waker unparks it. This is not
+//! part of the loom models (it is the classic thread-parking executor of
+//! `futures::executor::block_on`), so it uses std's thread and `Arc`
+//! directly: `std::task::Wake` needs std's `Arc`.
+
+use super::Handle;
+use super::context;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+/// Wakes the thread blocked in `block_on`.
+struct ThreadWaker {
+    thread: Thread,
+    /// Set by a wake, cleared by the parked thread: a wake between polls is
+    /// never slept through, and repeated wakes make one syscall.
+    notified: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Release: pairs with the Acquire swap in `park`, so what the waker
+        // did before waking is visible to the next poll.
+        if !self.notified.swap(true, Ordering::Release) {
+            self.thread.unpark();
+        }
+    }
+}
+
+impl ThreadWaker {
+    fn park(&self) {
+        // Acquire: see `wake_by_ref`.
+        while !self.notified.swap(false, Ordering::Acquire) {
+            thread::park();
+        }
+    }
+}
+
+thread_local! {
+    /// One waker per thread, made on its first `block_on`.
+    static THREAD_WAKER: Arc<ThreadWaker> =
+        Arc::new(ThreadWaker { thread: thread::current(), notified: AtomicBool::new(false) });
+}
+
+/// Runs `future` on this thread, with `handle` as the current runtime.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
+    let _block_on = context::enter_block_on();
+    let _enter = context::enter(handle.clone());
+    let parker = THREAD_WAKER.with(Arc::clone);
+    let waker = Waker::from(parker.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        parker.park();
+    }
+}

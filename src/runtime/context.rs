@@ -1,0 +1,78 @@
+//! Which runtime this thread is in: the entered `Handle` (set on worker
+//! threads, inside `block_on` and by `Handle::enter`) and whether a
+//! `block_on` is under way here.
+
+use super::Handle;
+use std::cell::{Cell, RefCell};
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Restores the previously entered runtime when dropped. Not `Send`: it
+/// must be dropped on the thread that entered.
+pub(crate) struct ContextGuard {
+    previous: Option<Handle>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// Makes `handle` the current runtime of this thread until the guard drops.
+pub(crate) fn enter(handle: Handle) -> ContextGuard {
+    let previous = CURRENT.with(|current| current.replace(Some(handle)));
+    ContextGuard { previous, _not_send: std::marker::PhantomData }
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Ignore a failure: the thread is exiting and the slot is gone.
+        let _ = CURRENT.try_with(|current| current.replace(previous));
+    }
+}
+
+/// Runs `f` with the current runtime's handle, if one is entered.
+///
+/// `f` runs while the slot is borrowed: it must not run user code that
+/// could enter or leave a runtime.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let result = CURRENT.try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref()));
+    match result {
+        Ok(result) => result,
+        // The thread's locals are being destroyed: no runtime is entered.
+        Err(_) => (f.take().expect("not called yet"))(None),
+    }
+}
+
+/// Marks a `block_on` under way on this thread until dropped.
+pub(crate) struct BlockOnGuard {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// Starts a `block_on`; panics (with what to do instead) where blocking
+/// would stall tasks or deadlock.
+#[track_caller]
+pub(crate) fn enter_block_on() -> BlockOnGuard {
+    if super::scheduler::is_worker_thread() {
+        panic!(
+            "bobbin::block_on was called on a runtime worker thread, which would stall every task \
+             queued there; `.await` the future instead, or run the blocking code on a thread of its \
+             own (std::thread::spawn) and await its result through a channel"
+        );
+    }
+    if IN_BLOCK_ON.with(|flag| flag.replace(true)) {
+        panic!(
+            "bobbin::block_on was called inside another block_on on the same thread, which \
+             deadlocks as soon as the inner future waits for the outer one; `.await` the future \
+             instead, or spawn it with bobbin::spawn and await its JoinHandle"
+        );
+    }
+    BlockOnGuard { _not_send: std::marker::PhantomData }
+}
+
+impl Drop for BlockOnGuard {
+    fn drop(&mut self) {
+        let _ = IN_BLOCK_ON.try_with(|flag| flag.set(false));
+    }
+}

@@ -1,0 +1,207 @@
+//! `Handle`: a cloneable reference to a runtime, to spawn onto it from
+//! anywhere.
+
+use super::scheduler::Shared;
+use super::{block_on, context, global};
+use crate::loom::Arc;
+use crate::task::JoinHandle;
+use crate::task::raw::RawTask;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+
+/// A reference to a runtime: spawn onto it, block on it, or enter it, from
+/// any thread. Cheap to clone; `Send` and `Sync`.
+///
+/// A handle does not keep the runtime's workers alive: once the
+/// [`Runtime`](crate::Runtime) is dropped, tasks spawned through a handle
+/// are cancelled at once (their `JoinHandle` reports
+/// [`is_cancelled`](crate::task::JoinError::is_cancelled)).
+///
+/// # Examples
+/// ```
+/// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
+/// let handle = rt.handle();
+/// let answer = std::thread::spawn(move || handle.block_on(async { 42 })).join().unwrap();
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Returned by [`Handle::try_current`] on a thread that has not entered a
+/// runtime.
+///
+/// # Examples
+/// ```
+/// let err = bobbin::runtime::Handle::try_current().unwrap_err();
+/// assert!(err.to_string().contains("no bobbin runtime"));
+/// ```
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no bobbin runtime is entered on this thread; use Handle::current() to fall back to the global runtime")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Makes a runtime current on this thread until dropped. Made by
+/// [`Handle::enter`] and [`Runtime::enter`](crate::Runtime::enter).
+///
+/// # Examples
+/// ```
+/// let rt = bobbin::Runtime::new().unwrap();
+/// let _guard = rt.enter();
+/// let handle = bobbin::spawn(async { 1 }); // spawned on `rt`
+/// assert_eq!(rt.block_on(handle).unwrap(), 1);
+/// ```
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _guard: context::ContextGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The handle of the current runtime: the one whose worker this is, or
+    /// whose `block_on` or `enter` is under way here; on any other thread,
+    /// the global runtime (started on first use). Never panics.
+    ///
+    /// # Examples
+    /// ```
+    /// let handle = bobbin::runtime::Handle::current(); // the global runtime here
+    /// assert_eq!(handle.block_on(async { 2 + 2 }), 4);
+    /// ```
+    pub fn current() -> Handle {
+        Handle::with_current(Handle::clone)
+    }
+
+    /// The handle of the current runtime, or an error if this thread is in
+    /// none (this form does not fall back to the global runtime).
+    ///
+    /// # Errors
+    /// [`TryCurrentError`] outside a worker, `block_on` or `enter`.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// assert!(bobbin::runtime::Handle::try_current().is_err());
+    /// let _guard = rt.enter();
+    /// assert!(bobbin::runtime::Handle::try_current().is_ok());
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|current| current.cloned()).ok_or(TryCurrentError(()))
+    }
+
+    /// Runs `f` with the current runtime's handle, or the global one.
+    pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
+        let mut f = Some(f);
+        let entered = context::with_current(|current| current.map(|handle| (f.take().expect("called once"))(handle)));
+        match entered {
+            Some(result) => result,
+            None => (f.take().expect("not called yet"))(global::handle()),
+        }
+    }
+
+    /// Spawns a task onto this runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let handle = rt.handle().spawn(async { "hi" });
+    /// assert_eq!(rt.block_on(handle).unwrap(), "hi");
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_inner(future, None, Location::caller())
+    }
+
+    pub(crate) fn spawn_inner<F>(
+        &self,
+        future: F,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, unbound) = self.shared.spawn(future, name, location);
+        cancel_unbound(unbound);
+        join
+    }
+
+    /// Runs `future` to completion on this thread, with this runtime
+    /// current (so `bobbin::spawn` inside it spawns here).
+    ///
+    /// # Panics
+    /// On a runtime worker thread, and inside another `block_on` on the same
+    /// thread: both would stall or deadlock. `.await` the future there.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// assert_eq!(handle.block_on(async { bobbin::spawn(async { 3 }).await.unwrap() }), 3);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on::block_on(self, future)
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// `bobbin::spawn` and `Handle::current` use it.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let _guard = handle.enter();
+    /// let task = bobbin::spawn(async { 5 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard { _guard: context::enter(self.clone()), _handle: PhantomData }
+    }
+}
+
+/// Spawns on the current runtime (or the global one).
+#[track_caller]
+pub(crate) fn spawn_current<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    let (join, unbound) = Handle::with_current(|handle| handle.shared.spawn(future, name, location));
+    cancel_unbound(unbound);
+    join
+}
+
+/// A task spawned on a shut-down runtime is cancelled at once (outside any
+/// borrow of the context, since this runs its future's `Drop`).
+fn cancel_unbound(unbound: Option<RawTask>) {
+    if let Some(task) = unbound {
+        task.shutdown();
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("workers", &self.shared.num_workers()).finish_non_exhaustive()
+    }
+}

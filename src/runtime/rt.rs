@@ -1,0 +1,265 @@
+//! `Runtime`: owns the worker threads; dropping it shuts everything down.
+
+use super::scheduler::{self, Launch};
+use super::{Builder, EnterGuard, Handle};
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A runtime: worker threads that run tasks, and the handle to reach them.
+///
+/// Dropping it (or [`shutdown_timeout`](Runtime::shutdown_timeout)) shuts
+/// it down: every task's future is dropped (its `Drop` runs), every
+/// [`JoinHandle`] resolves as cancelled, and the worker threads are joined.
+/// Wakers that outlive the runtime are harmless; spawning through a
+/// [`Handle`] afterwards gives a task that is cancelled at once.
+///
+/// Most programs need no `Runtime` of their own: [`bobbin::block_on`] and
+/// [`bobbin::spawn`] use the global runtime.
+///
+/// [`bobbin::block_on`]: crate::block_on
+/// [`bobbin::spawn`]: crate::spawn
+///
+/// # Examples
+/// ```
+/// let rt = bobbin::Runtime::new().unwrap();
+/// let total = rt.block_on(async {
+///     let tasks: Vec<_> = (0..100u64).map(|i| bobbin::spawn(async move { i })).collect();
+///     let mut total = 0;
+///     for task in tasks {
+///         total += task.await.unwrap();
+///     }
+///     total
+/// });
+/// assert_eq!(total, 4950);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    workers: Vec<thread::JoinHandle<()>>,
+    exits: Arc<ExitLatch>,
+}
+
+/// Counts worker threads that have exited, so shutdown can wait with a
+/// deadline (std threads cannot be joined with a timeout).
+#[derive(Default)]
+struct ExitLatch {
+    exited: Mutex<usize>,
+    condvar: Condvar,
+}
+
+/// Counts its thread's exit when dropped, even by a panic.
+struct ExitGuard(Arc<ExitLatch>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        *self.0.exited.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        self.0.condvar.notify_all();
+    }
+}
+
+impl ExitLatch {
+    /// Waits until `count` threads have exited or the deadline passes.
+    fn wait(&self, count: usize, deadline: Instant) {
+        let mut exited = self.exited.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while *exited < count {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return };
+            exited = match self.condvar.wait_timeout(exited, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+impl Runtime {
+    /// Starts a runtime with one worker per available CPU.
+    ///
+    /// # Errors
+    /// The operating system's error if a thread cannot be started.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 }), 7);
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
+        let Launch { shared, cores } = scheduler::launch(workers);
+        let mut runtime = Runtime {
+            handle: Handle { shared: shared.clone() },
+            workers: Vec::with_capacity(workers),
+            exits: Arc::default(),
+        };
+        for (index, core) in cores.into_iter().enumerate() {
+            let shared = shared.clone();
+            let exit = ExitGuard(runtime.exits.clone());
+            let on_start = builder.on_thread_start.clone();
+            let on_stop = builder.on_thread_stop.clone();
+            let thread = builder.worker_thread(index).spawn(move || {
+                let _exit = exit;
+                if let Some(hook) = on_start {
+                    hook();
+                }
+                scheduler::run(shared, core);
+                if let Some(hook) = on_stop {
+                    hook();
+                }
+            });
+            // On error, dropping `runtime` shuts down the threads started.
+            runtime.workers.push(thread?);
+        }
+        Ok(runtime)
+    }
+
+    /// Runs `future` to completion on this thread, with this runtime
+    /// current (so `bobbin::spawn` inside it spawns here). The future is not
+    /// a task: it runs on the calling thread while the workers run tasks.
+    ///
+    /// # Panics
+    /// On a runtime worker thread, and inside another `block_on` on the same
+    /// thread: both would stall or deadlock. `.await` the future there.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a task onto this runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { 9 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 9);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime, to spawn onto it from other threads.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { 1 })).join().unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    pub(crate) fn handle_ref(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime current on this thread until the guard drops.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let task = bobbin::spawn(async { 2 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 2);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// Shuts down, waiting at most `timeout` for the workers to exit.
+    ///
+    /// Every task is cancelled as in `drop`. A worker stuck in a task's poll
+    /// past the timeout is left to exit on its own when that poll returns.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let task = rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    /// assert!(task.is_finished());
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for the workers to exit.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(mut self) {
+        self.shutdown(Some(Duration::ZERO));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        let shared = &self.handle.shared;
+        shared.begin_shutdown();
+        if self.workers.is_empty() {
+            return;
+        }
+        // Dropped inside one of its own tasks: that worker cannot be joined
+        // from here; it exits as soon as the current poll returns.
+        let me = thread::current().id();
+        let own_worker = self.workers.iter().any(|worker| worker.thread().id() == me);
+        if let Some(timeout) = timeout {
+            let others = self.workers.len() - usize::from(own_worker);
+            self.exits.wait(others, Instant::now() + timeout);
+        }
+        let mut all_joined = !own_worker;
+        for worker in self.workers.drain(..) {
+            if worker.thread().id() == me || (timeout.is_some() && !worker.is_finished()) {
+                all_joined = false;
+                continue;
+            }
+            // A worker thread only panics if an on_thread_start/stop hook
+            // did; that panic was already reported on that thread.
+            let _ = worker.join();
+        }
+        if all_joined {
+            shared.drain_injector();
+            debug_assert_eq!(shared.owned.len(), 0, "shutdown left a task alive");
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("workers", &self.workers.len()).finish_non_exhaustive()
+    }
+}

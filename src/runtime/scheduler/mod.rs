@@ -1,0 +1,264 @@
+//! The multi-threaded work-stealing scheduler.
+//!
+//! ```text
+//!            spawn / wake                     steal (half)
+//!   Handle ───────────────► [injector] ◄───────────────┐
+//!                                │                      │
+//!   worker 0: [LIFO slot][local ring] ── poll task ── worker 1: [LIFO slot][local ring] ...
+//!        │ no work: search (steal), then park
+//! ```
+//!
+//! What lives here: `Shared` (what every worker and every task of one
+//! runtime can reach: the other workers' stealable ends, the injector, the
+//! idle bookkeeping, the owned-task list), and the scheduling decisions that
+//! a wake or spawn makes. `worker.rs` is the worker thread's loop, `queue.rs`
+//! the local ring, `inject.rs` the injector, `idle.rs` who searches and who
+//! sleeps, `park.rs` the sleeping itself.
+//!
+//! Where a woken task goes:
+//! - woken on one of this runtime's workers while it polls: into that
+//!   worker's LIFO slot, so a message's receiver runs next, while the
+//!   message is hot in cache. Pushing into an empty slot wakes nobody (the
+//!   slot's task will run right after the current poll); a task pushed out of
+//!   the slot goes to the ring, and that may wake an idle worker to steal.
+//!   The slot is bounded: after three LIFO polls in a row the worker sends
+//!   wakes to the ring until its next tick, so two tasks waking each other
+//!   cannot starve the ring.
+//! - woken during its own poll (`yield_now`): to the back of the ring.
+//! - woken anywhere else: into the injector, and a parked worker is woken if
+//!   nobody is searching.
+//!
+//! The LIFO slot can be stolen, but only as a thief's last resort, and only
+//! a task that stayed in the slot for the thief's whole search (Go treats
+//! `runnext` the same way; tokio made its slot stealable, paid for it in
+//! wake-ups and reverted).
+
+mod idle;
+mod inject;
+mod park;
+pub(crate) mod queue;
+mod worker;
+
+pub(crate) use worker::{Launch, is_worker_thread, launch, run};
+
+use crate::loom::{AtomicBool, AtomicPtr, Arc, fence};
+use crate::task::list::OwnedTasks;
+use crate::task::raw::{Header, Meta, Notified, RawTask};
+use crate::task::{Id, JoinHandle, Schedule};
+use idle::Idle;
+use inject::Injector;
+use park::Unparker;
+use std::future::Future;
+use std::panic::Location;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::Ordering::{AcqRel, Relaxed, SeqCst};
+
+/// What all workers and tasks of one runtime share.
+pub(crate) struct Shared {
+    remotes: Box<[Remote]>,
+    inject: Injector,
+    idle: Idle,
+    pub(crate) owned: OwnedTasks,
+    is_shutdown: AtomicBool,
+}
+
+/// The parts of a worker that other threads touch.
+struct Remote {
+    steal: queue::Steal,
+    lifo: LifoSlot,
+    unparker: Unparker,
+}
+
+/// One task slot that the owning worker fills and empties, and a thief may
+/// empty (see the module docs).
+///
+/// # Invariants
+/// A non-null pointer in `task` is a counted `Notified` reference owned by
+/// the slot; whoever swaps it out owns it.
+pub(crate) struct LifoSlot {
+    task: AtomicPtr<Header>,
+}
+
+impl LifoSlot {
+    fn new() -> LifoSlot {
+        LifoSlot { task: AtomicPtr::new(ptr::null_mut()) }
+    }
+
+    fn wrap(ptr: *mut Header) -> Option<Notified> {
+        NonNull::new(ptr).map(|ptr| Notified::from_raw(RawTask::from_raw(ptr)))
+    }
+
+    /// Puts `task` in the slot; returns the task it displaced.
+    fn push(&self, task: Notified) -> Option<Notified> {
+        let ptr = task.into_raw().as_ptr().as_ptr();
+        // AcqRel: Release hands the new task to a thief's Acquire take;
+        // Acquire takes ownership of the displaced one.
+        LifoSlot::wrap(self.task.swap(ptr, AcqRel))
+    }
+
+    /// Empties the slot.
+    fn take(&self) -> Option<Notified> {
+        // Relaxed peek first: the slot is usually empty, and a plain load
+        // keeps the cache line shared. The swap below does the real
+        // synchronisation.
+        if self.task.load(Relaxed).is_null() {
+            return None;
+        }
+        // AcqRel: Acquire pairs with the Release of `push`.
+        LifoSlot::wrap(self.task.swap(ptr::null_mut(), AcqRel))
+    }
+
+    /// The task in the slot, for a thief to compare later; not owned.
+    fn peek(&self) -> *mut Header {
+        // Relaxed: only compared with a later CAS, which synchronises.
+        self.task.load(Relaxed)
+    }
+
+    /// Takes the task only if it is still the one seen by `peek`.
+    fn take_if(&self, seen: *mut Header) -> Option<Notified> {
+        if seen.is_null() {
+            return None;
+        }
+        // AcqRel on success: see `take`. Relaxed on failure: nothing taken.
+        self.task.compare_exchange(seen, ptr::null_mut(), AcqRel, Relaxed).ok().and_then(LifoSlot::wrap)
+    }
+}
+
+impl Drop for LifoSlot {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+impl Shared {
+    /// Spawns a task. Returns its JoinHandle, and the task itself if the
+    /// runtime is shut down: the caller must then cancel it with
+    /// `RawTask::shutdown` (outside any borrow, since that runs the future's
+    /// `Drop`).
+    pub(crate) fn spawn<F>(
+        self: &Arc<Shared>,
+        future: F,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> (JoinHandle<F::Output>, Option<RawTask>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = Meta { id: Id::next(), location, name };
+        let raw = RawTask::new(future, self.clone(), meta);
+        let join = JoinHandle::new(raw);
+        let notified = Notified::from_raw(raw);
+        if !self.owned.bind(raw) {
+            drop(notified);
+            return (join, Some(raw));
+        }
+        self.schedule_task(notified, false);
+        (join, None)
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        // Relaxed: a hint checked on every loop turn; the hand-off that
+        // matters (the unpark after setting it) synchronises through the
+        // parker.
+        self.is_shutdown.load(Relaxed)
+    }
+
+    fn schedule_task(&self, task: Notified, is_yield: bool) {
+        let task = worker::with_current_core(self, task, |core, task| self.schedule_local(core, task, is_yield));
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_local(&self, core: &mut worker::Core, task: Notified, is_yield: bool) {
+        let displaced = if is_yield || !core.lifo_enabled {
+            Some(task)
+        } else {
+            self.remotes[core.index].lifo.push(task)
+        };
+        // An empty LIFO slot took the task: it runs after this poll, so
+        // nobody needs waking.
+        if let Some(task) = displaced {
+            core.run_queue.push_back_or_overflow(task, &self.inject);
+            self.notify_parked_local();
+        }
+    }
+
+    fn schedule_remote(&self, task: Notified) {
+        self.inject.push(task);
+        // SeqCst fence: pairs with the one in `begin_shutdown`; either the
+        // shutdown's drain sees our push or we see its flag (and drain).
+        fence(SeqCst);
+        if self.is_shutdown.load(SeqCst) {
+            while let Some(task) = self.inject.pop() {
+                drop(task);
+            }
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wakes a parked worker if nobody is searching (the full protocol of
+    /// `idle.rs`; needed when no worker may be awake to see the work).
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// As `notify_parked`, for work pushed by a running worker onto its own
+    /// ring. That worker will run the work itself if nobody steals it, so a
+    /// stale "somebody is searching" costs parallelism, never progress; that
+    /// lets the common case skip the fence with a plain load.
+    fn notify_parked_local(&self) {
+        if self.idle.may_want_wake() {
+            self.notify_parked();
+        }
+    }
+
+    /// The last searcher parks: wake another worker if work was pushed while
+    /// it searched (LIFO slots excepted: their owners are awake).
+    fn notify_if_work_pending(&self) {
+        let pending = self.remotes.iter().any(|remote| !remote.steal.is_empty()) || !self.inject.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Marks the runtime shut down and wakes every worker so it exits.
+    pub(crate) fn begin_shutdown(&self) {
+        self.is_shutdown.store(true, SeqCst);
+        // SeqCst fence: see `schedule_remote`.
+        fence(SeqCst);
+        for remote in self.remotes.iter() {
+            remote.unparker.unpark();
+        }
+    }
+
+    /// Drops every notification left in the injector (after the workers
+    /// exited).
+    pub(crate) fn drain_injector(&self) {
+        while let Some(task) = self.inject.pop() {
+            drop(task);
+        }
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.owned.remove(task)
+    }
+}

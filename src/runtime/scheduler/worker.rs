@@ -1,0 +1,294 @@
+//! The worker thread: find a task, poll it, repeat; search others, then park.
+//!
+//! Each turn of the loop (a tick) takes the next task from, in order: the
+//! injector every `GLOBAL_POLL_INTERVAL` ticks (so remote spawns never
+//! starve behind a busy ring), the LIFO slot, the local ring, and the
+//! injector (a fair share of it moved to the ring at once). With nothing
+//! found the worker becomes a searcher (if fewer than half are) and steals
+//! half of another ring, then looks at the injector, then at LIFO slots as a
+//! last resort; then it parks. `Core` is what a worker owns and could hand
+//! to another thread; `WorkerContext` is what its thread-local holds so
+//! that a wake on this thread can reach the core.
+
+use super::park::{self, Parker};
+use super::queue::{self, CAPACITY};
+use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
+use crate::loom::{AtomicBool, Arc};
+use crate::runtime::Handle;
+use crate::runtime::context;
+use std::cell::{OnceCell, RefCell};
+use std::ptr;
+
+/// Every this many ticks a worker looks at the injector before its own
+/// queues (Go uses 61 too: a prime, so it does not beat with other periods).
+const GLOBAL_POLL_INTERVAL: u32 = 61;
+
+/// How many tasks in a row a worker may take from its LIFO slot before
+/// sending wakes to the ring for the rest of the tick.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// What one worker owns: its ring and its scheduling state.
+pub(crate) struct Core {
+    pub(super) index: usize,
+    tick: u32,
+    pub(super) run_queue: queue::Local,
+    /// Wakes go to the LIFO slot while true.
+    pub(super) lifo_enabled: bool,
+    /// Counted in `Idle` as a searcher.
+    is_searching: bool,
+    rand: FastRand,
+    parker: Parker,
+    /// Per victim, the LIFO task seen at the start of a search (as an
+    /// address), so only a task that sat there all along is stolen.
+    lifo_seen: Box<[usize]>,
+}
+
+/// A new runtime's shared state and the cores to start workers with.
+pub(crate) struct Launch {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) cores: Vec<Box<Core>>,
+}
+
+/// Builds the shared state and one core per worker.
+pub(crate) fn launch(num_workers: usize) -> Launch {
+    let mut remotes = Vec::with_capacity(num_workers);
+    let mut cores = Vec::with_capacity(num_workers);
+    for index in 0..num_workers {
+        let (steal, run_queue) = queue::local();
+        let (parker, unparker) = park::pair();
+        remotes.push(Remote { steal, lifo: LifoSlot::new(), unparker });
+        cores.push(Box::new(Core {
+            index,
+            tick: 0,
+            run_queue,
+            lifo_enabled: true,
+            is_searching: false,
+            rand: FastRand::new(index as u64),
+            parker,
+            lifo_seen: vec![0; num_workers].into_boxed_slice(),
+        }));
+    }
+    let shared = Arc::new(Shared {
+        remotes: remotes.into_boxed_slice(),
+        inject: Injector::new(),
+        idle: Idle::new(num_workers),
+        owned: crate::task::list::OwnedTasks::new(num_workers),
+        is_shutdown: AtomicBool::new(false),
+    });
+    Launch { shared, cores }
+}
+
+/// The thread-local view of the worker running on this thread.
+struct WorkerContext {
+    shared: Arc<Shared>,
+    /// The core, present while a task is polled so its wakes can use it.
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    /// Set once when a thread becomes a worker; a worker stays one for life.
+    static WORKER: OnceCell<WorkerContext> = const { OnceCell::new() };
+}
+
+/// True on a worker thread of any bobbin runtime.
+pub(crate) fn is_worker_thread() -> bool {
+    WORKER.try_with(|worker| worker.get().is_some()).unwrap_or(false)
+}
+
+/// If this thread is a worker of `shared` holding its core, runs `f` with
+/// the core and the task; otherwise gives the task back.
+pub(super) fn with_current_core(
+    shared: &Shared,
+    task: Notified,
+    f: impl FnOnce(&mut Core, Notified),
+) -> Option<Notified> {
+    let mut task = Some(task);
+    // `try_with` fails only while the thread's locals are being destroyed;
+    // the task then goes the remote way.
+    let _ = WORKER.try_with(|worker| {
+        if let Some(cx) = worker.get()
+            && ptr::eq(&*cx.shared, shared)
+            && let Ok(mut core) = cx.core.try_borrow_mut()
+            && let Some(core) = core.as_mut()
+            && let Some(task) = task.take()
+        {
+            f(core, task);
+        }
+    });
+    task
+}
+
+/// The body of a worker thread; returns when the runtime shuts down, after
+/// cancelling the tasks and dropping the notifications it holds.
+pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
+    let _enter = context::enter(Handle { shared: shared.clone() });
+    WORKER.with(|worker| {
+        let cx = worker.get_or_init(|| WorkerContext { shared, core: RefCell::new(None) });
+        let core = cx.run(core);
+        cx.shutdown(core);
+    });
+}
+
+impl WorkerContext {
+    fn run(&self, mut core: Box<Core>) -> Box<Core> {
+        while !self.shared.is_shutdown() {
+            core.tick = core.tick.wrapping_add(1);
+            if let Some(task) = self.next_task(&mut core) {
+                core = self.run_task(task, core);
+            } else if let Some(task) = self.steal_work(&mut core) {
+                core = self.run_task(task, core);
+            } else {
+                core = self.park(core);
+            }
+        }
+        core
+    }
+
+    /// Polls `task`, then whatever it put in the LIFO slot (up to the bound).
+    fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
+        self.transition_from_searching(&mut core);
+        core.lifo_enabled = true;
+        let mut lifo_polls = 0;
+        loop {
+            *self.core.borrow_mut() = Some(core);
+            task.run();
+            core = self.core.borrow_mut().take().expect("a worker's core is back in its context after every poll");
+            let Some(next) = self.shared.remotes[core.index].lifo.take() else {
+                return core;
+            };
+            if lifo_polls >= MAX_LIFO_POLLS {
+                // Fairness: the ring's tasks go first; wakes go to the ring
+                // until the next tick.
+                core.lifo_enabled = false;
+                core.run_queue.push_back_or_overflow(next, &self.shared.inject);
+                self.shared.notify_parked_local();
+                return core;
+            }
+            lifo_polls += 1;
+            task = next;
+        }
+    }
+
+    fn next_task(&self, core: &mut Core) -> Option<Notified> {
+        if core.tick % GLOBAL_POLL_INTERVAL == 0
+            && let Some(task) = self.shared.inject.pop()
+        {
+            return Some(task);
+        }
+        if let Some(task) = self.shared.remotes[core.index].lifo.take() {
+            return Some(task);
+        }
+        core.run_queue.pop().or_else(|| self.take_from_injector(core))
+    }
+
+    /// One task from the injector, plus a fair share of the rest moved into
+    /// the ring so the injector is not touched once per task.
+    fn take_from_injector(&self, core: &mut Core) -> Option<Notified> {
+        let inject = &self.shared.inject;
+        if inject.is_empty() {
+            return None;
+        }
+        let first = inject.pop()?;
+        let share = (inject.len() / self.shared.num_workers()).min(core.run_queue.remaining_slots()).min(CAPACITY / 2);
+        for _ in 0..share {
+            let Some(task) = inject.pop() else { break };
+            core.run_queue.push_back_or_overflow(task, inject);
+        }
+        Some(first)
+    }
+
+    fn steal_work(&self, core: &mut Core) -> Option<Notified> {
+        if !core.is_searching {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let remotes = &self.shared.remotes;
+        let count = remotes.len();
+        let start = core.rand.below(count);
+        for i in 0..count {
+            let victim = (start + i) % count;
+            if victim == core.index {
+                continue;
+            }
+            core.lifo_seen[victim] = remotes[victim].lifo.peek() as usize;
+            if let Some(task) = remotes[victim].steal.steal_into(&mut core.run_queue) {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.take_from_injector(core) {
+            return Some(task);
+        }
+        // Last resort: a LIFO task that sat in its slot during our whole
+        // search; its worker is busy with something else.
+        (0..count)
+            .map(|i| (start + i) % count)
+            .filter(|&victim| victim != core.index)
+            .find_map(|victim| remotes[victim].lifo.take_if(core.lifo_seen[victim] as *mut _))
+    }
+
+    fn transition_from_searching(&self, core: &mut Core) {
+        if !core.is_searching {
+            return;
+        }
+        core.is_searching = false;
+        // The last searcher found work: wakers skipped waking anyone while it
+        // searched, so wake one now to look for more.
+        if self.shared.idle.transition_worker_from_searching() {
+            self.shared.notify_parked();
+        }
+    }
+
+    fn park(&self, mut core: Box<Core>) -> Box<Core> {
+        if core.run_queue.has_tasks() {
+            return core;
+        }
+        let was_last_searcher = self.shared.idle.transition_worker_to_parked(core.index, core.is_searching);
+        core.is_searching = false;
+        if was_last_searcher {
+            self.shared.notify_if_work_pending();
+        }
+        while !self.shared.is_shutdown() {
+            core.parker.park();
+            if !self.shared.idle.is_parked(core.index) {
+                // Woken by `worker_to_notify`, which counted us as searching.
+                core.is_searching = true;
+                break;
+            }
+            // Woken without being taken off the sleeper list: spurious, or
+            // shutdown (which the loop condition sees).
+        }
+        core
+    }
+
+    /// Cancels every task of the runtime (all workers sweep, from different
+    /// shards) and drops the notifications this worker holds.
+    fn shutdown(&self, mut core: Box<Core>) {
+        self.shared.owned.close_and_shutdown_all(core.index);
+        drop(self.shared.remotes[core.index].lifo.take());
+        while let Some(task) = core.run_queue.pop() {
+            drop(task);
+        }
+        self.shared.drain_injector();
+    }
+}
+
+/// A small xorshift generator: picks where a search starts, so thieves do
+/// not all hit the same victim.
+struct FastRand {
+    state: u64,
+}
+
+impl FastRand {
+    fn new(seed: u64) -> FastRand {
+        FastRand { state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state % n as u64) as usize
+    }
+}

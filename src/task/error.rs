@@ -1,0 +1,158 @@
+//! `JoinError`: why a task gave no output.
+
+use super::Failure;
+use super::id::Id;
+use std::any::Any;
+use std::fmt;
+use std::io;
+
+/// A task ended without output: it panicked, or it was cancelled (aborted,
+/// or its runtime shut down).
+///
+/// The representation is private; ask with [`is_panic`](JoinError::is_panic)
+/// and [`is_cancelled`](JoinError::is_cancelled), and take the panic payload
+/// with [`into_panic`](JoinError::into_panic).
+///
+/// # Examples
+/// ```
+/// # bobbin::block_on(async {
+/// let handle = bobbin::spawn(async { panic!("boom") });
+/// let err = handle.await.unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+/// # });
+/// ```
+pub struct JoinError {
+    id: Id,
+    failure: Failure,
+}
+
+impl JoinError {
+    pub(crate) fn new(id: Id, failure: Failure) -> JoinError {
+        JoinError { id, failure }
+    }
+
+    /// True if the task was cancelled: aborted through its handle, or
+    /// dropped when its runtime shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let handle = bobbin::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(handle.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.failure, Failure::Cancelled)
+    }
+
+    /// True if the task panicked (while polled, or while its future was
+    /// dropped).
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let err = bobbin::spawn(async { panic!("boom") }).await.unwrap_err();
+    /// assert!(err.is_panic());
+    /// # });
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.failure, Failure::Panic(_))
+    }
+
+    /// The panic payload, to inspect or to resume with
+    /// `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    /// Panics if the task was cancelled rather than panicking; check
+    /// [`is_panic`](JoinError::is_panic) first or use
+    /// [`try_into_panic`](JoinError::try_into_panic).
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let err = bobbin::spawn(async { panic!("boom") }).await.unwrap_err();
+    /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(err) => panic!(
+                "JoinError::into_panic was called on a cancelled task ({err}); \
+                 check is_panic() first, or use try_into_panic()"
+            ),
+        }
+    }
+
+    /// The panic payload, or the error back if the task was cancelled.
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let handle = bobbin::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let err = handle.await.unwrap_err();
+    /// assert!(err.try_into_panic().is_err());
+    /// # });
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.failure {
+            Failure::Panic(payload) => Ok(payload),
+            Failure::Cancelled => Err(self),
+        }
+    }
+
+    /// The id of the task that failed.
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let handle = bobbin::spawn(async { panic!("boom") });
+    /// let id = handle.id();
+    /// assert_eq!(handle.await.unwrap_err().id(), id);
+    /// # });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
+    }
+}
+
+/// The panic message, if the payload is a string (as `panic!` makes it).
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            Failure::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Failure::Panic(payload) => match panic_message(payload.as_ref()) {
+                Some(message) => write!(f, "task {} panicked with message {message:?}", self.id),
+                None => write!(f, "task {} panicked", self.id),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            Failure::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Failure::Panic(payload) => match panic_message(payload.as_ref()) {
+                Some(message) => write!(f, "JoinError::Panic({:?}, {message:?})", self.id),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for io::Error {
+    fn from(err: JoinError) -> io::Error {
+        io::Error::other(err.to_string())
+    }
+}

@@ -1,0 +1,322 @@
+//! The typed half of a task: polling, completing, cancelling and joining a
+//! `Cell<F, S>`, reached through the vtable built here.
+//!
+//! The poll path reads as the state machine: claim the task
+//! (`transition_to_running`), poll the future inside `catch_unwind`, then
+//! either complete it or release it (`transition_to_idle`), and act on the
+//! verdict. All bit arithmetic lives in `state.rs`.
+//!
+//! Panics: a panic while polling becomes the task's output
+//! (`JoinError::is_panic`); a panic while dropping the future or the output
+//! is caught too, so a worker never unwinds out of a task.
+
+use super::error::JoinError;
+use super::id::CurrentTask;
+use super::raw::{Cell, Header, Notified, RawTask, Stage, Vtable};
+use super::state::{ToIdle, ToRunning};
+use super::{Failure, Schedule, waker};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+/// The vtable for tasks of future `F` on scheduler `S`.
+pub(crate) fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle_slow: drop_join_handle_slow::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// # Safety (all vtable entries below)
+/// `ptr` must point to a live `Cell<F, S>` (the vtable was built for it) and
+/// the caller must hand over the reference the entry's doc in `raw.rs` says.
+unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    Harness::<F, S>::from_raw(ptr).poll();
+}
+
+unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    let harness = Harness::<F, S>::from_raw(ptr);
+    harness.scheduler().schedule(Notified::from_raw(harness.raw()));
+}
+
+unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the cell was made by `Box::new` in `RawTask::new` with these
+    // types (Cell invariant 1), and the caller saw the last reference go
+    // (state rule 3), so nothing else can reach it.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+}
+
+unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+    let harness = Harness::<F, S>::from_raw(ptr);
+    if harness.can_read_output(waker) {
+        let output = harness.take_output();
+        let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+        // SAFETY: the JoinHandle<F::Output> passed a pointer to its own
+        // `Poll<Result<F::Output, JoinError>>` (RawTask::try_read_output).
+        unsafe { *dst = Poll::Ready(output) };
+    }
+}
+
+unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    Harness::<F, S>::from_raw(ptr).drop_join_handle_slow();
+}
+
+unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    Harness::<F, S>::from_raw(ptr).shutdown();
+}
+
+/// What the worker does after a poll.
+enum Outcome {
+    Idle,
+    Notified,
+    Complete,
+    Dealloc,
+}
+
+/// A typed view of one task cell.
+struct Harness<F: Future, S> {
+    cell: NonNull<Cell<F, S>>,
+}
+
+impl<F: Future, S: Schedule> Harness<F, S> {
+    fn from_raw(ptr: NonNull<Header>) -> Self {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn cell(&self) -> &Cell<F, S> {
+        // SAFETY: whoever made this harness holds a reference to the live
+        // cell (vtable safety contract), and Cell invariant 1 makes the cast
+        // valid.
+        unsafe { self.cell.as_ref() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.cell().header
+    }
+
+    fn raw(&self) -> RawTask {
+        RawTask::from_raw(self.cell.cast())
+    }
+
+    fn scheduler(&self) -> &S {
+        &self.cell().scheduler
+    }
+
+    /// Replaces the stage, dropping the old one in place (the future is
+    /// pinned there).
+    ///
+    /// The caller must have the right to the stage (Cell invariant 2).
+    fn set_stage(&self, stage: Stage<F>) {
+        // SAFETY: the caller holds RUNNING or the post-COMPLETE right to the
+        // stage (Cell invariant 2), so this write is exclusive.
+        self.cell().stage.with_mut(|ptr| unsafe { *ptr = stage });
+    }
+
+    fn poll(self) {
+        match self.poll_inner() {
+            Outcome::Idle => {}
+            Outcome::Notified => self.scheduler().yield_now(Notified::from_raw(self.raw())),
+            Outcome::Complete => self.complete(),
+            Outcome::Dealloc => self.raw().dealloc(),
+        }
+    }
+
+    fn poll_inner(&self) -> Outcome {
+        match self.header().state.transition_to_running() {
+            ToRunning::Run => {}
+            ToRunning::Cancelled => {
+                self.cancel_future();
+                return Outcome::Complete;
+            }
+            ToRunning::Failed => return Outcome::Idle,
+            ToRunning::Dealloc => return Outcome::Dealloc,
+        }
+        let waker = waker::waker_ref(self.header());
+        let mut cx = Context::from_waker(&waker);
+        if self.poll_future(&mut cx) {
+            return Outcome::Complete;
+        }
+        match self.header().state.transition_to_idle() {
+            ToIdle::Idle => Outcome::Idle,
+            ToIdle::Notified => Outcome::Notified,
+            ToIdle::Dealloc => Outcome::Dealloc,
+            ToIdle::Cancelled => {
+                self.cancel_future();
+                Outcome::Complete
+            }
+        }
+    }
+
+    /// Polls the future once; true if it finished (its output, or its panic,
+    /// is stored).
+    fn poll_future(&self, cx: &mut Context<'_>) -> bool {
+        let _current = CurrentTask::enter(self.header().id);
+        let stage = &self.cell().stage;
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+            stage.with_mut(|ptr| {
+                // SAFETY: this thread set RUNNING (Cell invariant 2), so the
+                // stage is ours; it is `Running` because COMPLETE is clear.
+                let Stage::Running(future) = (unsafe { &mut *ptr }) else {
+                    unreachable!("a task in the RUNNING state has no future");
+                };
+                // SAFETY: the future lives in the heap cell and is never
+                // moved until `set_stage` drops it in place.
+                let future = unsafe { Pin::new_unchecked(future) };
+                future.poll(cx)
+            })
+        }));
+        let output = match polled {
+            Ok(Poll::Pending) => return false,
+            Ok(Poll::Ready(output)) => {
+                match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
+                    Ok(()) => Ok(output),
+                    Err(payload) => Err(Failure::Panic(payload)),
+                }
+            }
+            Err(payload) => {
+                // Drop the future outside the unwinding, so a second panic in
+                // its `Drop` is caught instead of aborting the process.
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
+                Err(Failure::Panic(payload))
+            }
+        };
+        self.set_stage(Stage::Finished(output));
+        true
+    }
+
+    /// Drops the future (the task was aborted or its runtime shut down) and
+    /// stores the cancellation as the output.
+    fn cancel_future(&self) {
+        let _current = CurrentTask::enter(self.header().id);
+        let failure = match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
+            Ok(()) => Failure::Cancelled,
+            Err(payload) => Failure::Panic(payload),
+        };
+        self.set_stage(Stage::Finished(Err(failure)));
+    }
+
+    /// The future is gone: publish COMPLETE, hand the output to whoever
+    /// wants it, leave the owned list and drop the references that ends.
+    fn complete(&self) {
+        let snapshot = self.header().state.transition_to_complete();
+        // A panic here can only come from the output's or a waker's Drop;
+        // the task is finished either way.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            if !snapshot.is_join_interested() {
+                // Nobody will read the output: the task drops it (state rule 1).
+                self.set_stage(Stage::Consumed);
+            } else if snapshot.is_join_waker_set() {
+                self.wake_join();
+                if !self.header().state.unset_waker_after_complete().is_join_interested() {
+                    // The handle was dropped meanwhile; the slot is ours.
+                    self.set_join_waker(None);
+                }
+            }
+        }));
+        let released = if self.scheduler().release(self.header()) { 2 } else { 1 };
+        if self.header().state.transition_to_terminal(released) {
+            self.raw().dealloc();
+        }
+    }
+
+    fn wake_join(&self) {
+        // SAFETY: JOIN_WAKER is set and COMPLETE too, so the slot is the task
+        // side's to read and the handle will not write it (state rule 2).
+        self.cell().join_waker.with(|ptr| match unsafe { &*ptr } {
+            Some(waker) => waker.wake_by_ref(),
+            None => unreachable!("JOIN_WAKER set with an empty slot"),
+        });
+    }
+
+    /// The caller must own the slot (state rule 2).
+    fn set_join_waker(&self, waker: Option<Waker>) {
+        // SAFETY: the caller owns the join waker slot (state rule 2).
+        self.cell().join_waker.with_mut(|ptr| unsafe { *ptr = waker });
+    }
+
+    /// Cancels the task if nobody runs it; consumes one reference.
+    fn shutdown(self) {
+        if !self.header().state.transition_to_shutdown() {
+            // It is running (the poller will cancel it) or already done.
+            self.raw().drop_reference();
+            return;
+        }
+        self.cancel_future();
+        self.complete();
+    }
+
+    /// True if the output is ready; otherwise `waker` is registered.
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let state = &self.header().state;
+        let snapshot = state.load();
+        debug_assert!(snapshot.is_join_interested());
+        if snapshot.is_complete() {
+            return true;
+        }
+        let stored = if snapshot.is_join_waker_set() {
+            // SAFETY: with JOIN_WAKER set the task side may read the slot
+            // concurrently but nobody writes it (state rule 2); comparing is a
+            // read.
+            let same = self.cell().join_waker.with(|ptr| unsafe { &*ptr }.as_ref().is_some_and(|w| w.will_wake(waker)));
+            if same {
+                return false;
+            }
+            state.unset_join_waker().and_then(|_| self.store_join_waker(waker))
+        } else {
+            self.store_join_waker(waker)
+        };
+        match stored {
+            Ok(_) => false,
+            Err(snapshot) => {
+                debug_assert!(snapshot.is_complete());
+                true
+            }
+        }
+    }
+
+    fn store_join_waker(&self, waker: &Waker) -> Result<super::state::Snapshot, super::state::Snapshot> {
+        // JOIN_WAKER is clear and COMPLETE was clear: the slot is the handle's.
+        self.set_join_waker(Some(waker.clone()));
+        let result = self.header().state.set_join_waker();
+        if result.is_err() {
+            // Completed meanwhile; the slot is still ours, so clear it.
+            self.set_join_waker(None);
+        }
+        result
+    }
+
+    fn take_output(&self) -> Result<F::Output, JoinError> {
+        let id = self.header().id;
+        // SAFETY: COMPLETE is set and JOIN_INTEREST too (the caller is the
+        // handle), so the stage is the handle's (state rule 1); the output
+        // is not pinned, so moving it out is fine.
+        let stage = self.cell().stage.with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
+        match stage {
+            Stage::Finished(output) => output.map_err(|failure| JoinError::new(id, failure)),
+            _ => panic!("a JoinHandle was polled again after it returned its output; poll it only until it is ready"),
+        }
+    }
+
+    fn drop_join_handle_slow(self) {
+        let dropped = self.header().state.transition_to_join_handle_dropped();
+        if dropped.drop_output {
+            // The output's Drop may panic; the handle's drop must not.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
+        }
+        if dropped.drop_waker {
+            self.set_join_waker(None);
+        }
+        self.raw().drop_reference();
+    }
+}

@@ -1,0 +1,68 @@
+//! Tasks: the unit of work the runtime runs, and the handles to them.
+//!
+//! A task is a spawned future in one heap cell (`raw.rs`) whose lifecycle is
+//! one atomic state word (`state.rs`). Workers poll it through a vtable
+//! (`harness.rs`); the task pointer doubles as its waker (`waker.rs`); every
+//! live task is linked in its runtime's owned list (`list.rs`) so shutdown can
+//! cancel it. Users see [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
+//! [`Builder`], [`yield_now`] and task [`Id`]s.
+//!
+//! Why this shape: tokio's task module proved that one allocation with a
+//! state word and a vtable gives allocation-free wakes and lock-free
+//! joins; async-task showed the same in fewer lines. bobbin keeps the state
+//! transitions in one file as named, `#[must_use]` verdicts and the unsafe
+//! code in four (`raw.rs`, `harness.rs`, `waker.rs`, `list.rs`, plus the
+//! output read in `join.rs`), each block argued against the invariants
+//! stated on `Header` and `Cell`.
+//!
+//! Tested by unit tests here, the loom models in `tests/loom_task.rs`
+//! (`RUSTFLAGS="--cfg loom" cargo test -p bobbin --release --lib loom`), and
+//! the task semantics tests in `executor-tests/tests/task_*.rs`.
+
+mod builder;
+mod error;
+mod harness;
+mod id;
+mod join;
+mod join_set;
+pub(crate) mod list;
+pub(crate) mod raw;
+mod state;
+mod waker;
+mod yield_now;
+
+#[cfg(all(test, loom))]
+mod tests;
+#[cfg(all(test, not(loom)))]
+pub(crate) mod test_support;
+
+pub use builder::Builder;
+pub use error::JoinError;
+pub use id::{Id, id, try_id};
+pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
+pub use join_set::JoinSet;
+pub use yield_now::yield_now;
+
+pub use crate::runtime::spawn;
+
+use std::any::Any;
+
+/// Why a task ended without output (the private part of [`JoinError`]).
+pub(crate) enum Failure {
+    Cancelled,
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+/// What a task needs from the scheduler that runs it.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Runs a woken task.
+    fn schedule(&self, task: raw::Notified);
+
+    /// Runs a task that was woken during its own poll, after the tasks
+    /// already waiting (so a task that wakes itself cannot hog a worker).
+    fn yield_now(&self, task: raw::Notified);
+
+    /// Unlinks a completed task from the owned list; true if it was linked
+    /// (its list reference then passes to the caller).
+    fn release(&self, task: &raw::Header) -> bool;
+}

@@ -1,0 +1,244 @@
+//! The task's single heap allocation and the untyped pointers to it.
+//!
+//! A task is one `Cell<F, S>`: a type-erased [`Header`] first (so a
+//! `NonNull<Header>` can point at any task), then the scheduler handle, the
+//! stage (the future, then its output) and the join waker. The header's
+//! vtable knows the concrete `F` and `S`, so queues, wakers and handles
+//! carry one thin pointer.
+//!
+//! Why one allocation: a spawn costs one `malloc`, and the waker is the task
+//! pointer itself, so waking never allocates (async-task and tokio do the
+//! same; smol's executor adds a second allocation for its slab entry).
+
+use super::harness;
+use super::id::Id;
+use super::list::Links;
+use super::state::State;
+use super::{Failure, Schedule};
+use crate::loom::UnsafeCell;
+use std::future::Future;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+/// The type-erased front of every task cell.
+///
+/// # Invariants
+/// 1. `state` follows the rules in `state.rs`; it alone decides who may touch
+///    the rest of the cell.
+/// 2. `links` is read and written only under the lock of the owned-task
+///    shard chosen by `id` (see `list.rs`).
+/// 3. `vtable` is the vtable of the `Cell<F, S>` this header begins.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    pub(crate) links: UnsafeCell<Links>,
+    pub(crate) id: Id,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) name: Option<Box<str>>,
+}
+
+/// Operations that need the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    /// Polls the task; consumes the reference of the `Notified` it was given.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Hands a reference, already counted, to the scheduler as a `Notified`.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the cell.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Reads the output into `*mut Poll<Result<T, JoinError>>`, or registers
+    /// the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The JoinHandle's drop when the fast path failed.
+    pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
+    /// Cancels the task if idle; consumes one reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// What the cell holds besides the header: the future, then its output.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, Failure>),
+    Consumed,
+}
+
+/// The whole allocation.
+///
+/// # Invariants
+/// 1. `header` is the first field (`repr(C)`), so a `NonNull<Header>` to it
+///    is a `NonNull<Cell<F, S>>` for the `F, S` its vtable was built for.
+/// 2. `stage` is touched only by the thread holding RUNNING, or after
+///    COMPLETE by the side the state rules give it to.
+/// 3. `join_waker` follows rule 2 of `state.rs`.
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    pub(crate) header: Header,
+    pub(crate) scheduler: S,
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// What a spawn records about the task besides its future.
+pub(crate) struct Meta {
+    pub(crate) id: Id,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) name: Option<Box<str>>,
+}
+
+/// An untyped, non-owning pointer to a task. Owners of references
+/// (`Notified`, `JoinHandle`, wakers) wrap it and account for them.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+impl RawTask {
+    /// Allocates a task with the initial state (three references).
+    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: Meta) -> RawTask
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule,
+    {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(),
+                vtable: harness::vtable::<F, S>(),
+                links: UnsafeCell::new(Links::default()),
+                id: meta.id,
+                location: meta.location,
+                name: meta.name,
+            },
+            scheduler,
+            stage: UnsafeCell::new(Stage::Running(future)),
+            join_waker: UnsafeCell::new(None),
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask { ptr }
+    }
+
+    pub(crate) fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn as_ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a RawTask is only made from a live cell, and every user of
+        // one holds a reference that keeps the cell alive (state rule 3).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Polls the task, consuming the reference of the caller's `Notified`.
+    pub(crate) fn poll(self) {
+        let poll = self.header().vtable.poll;
+        // SAFETY: the vtable belongs to this cell (header invariant 3) and the
+        // caller hands over a counted reference, which `poll` consumes.
+        unsafe { poll(self.ptr) }
+    }
+
+    /// Schedules the task with a reference the caller already counted.
+    pub(crate) fn schedule(self) {
+        let schedule = self.header().vtable.schedule;
+        // SAFETY: as in `poll`; `schedule` takes over the counted reference.
+        unsafe { schedule(self.ptr) }
+    }
+
+    /// Frees the cell. Only the thread that dropped the count to zero calls
+    /// this.
+    pub(crate) fn dealloc(self) {
+        let dealloc = self.header().vtable.dealloc;
+        // SAFETY: the caller saw the count reach zero (state rule 3), so no
+        // other reference exists and this is the single free.
+        unsafe { dealloc(self.ptr) }
+    }
+
+    /// Reads the output into `dst` (a `*mut Poll<Result<T, JoinError>>` for
+    /// the task's output type `T`) or stores `waker` as the join waker.
+    ///
+    /// # Safety
+    /// `dst` must point to a `Poll<Result<T, JoinError>>` where `T` is this
+    /// task's output type, and the caller must be the JoinHandle.
+    pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
+        let read = self.header().vtable.try_read_output;
+        // SAFETY: the caller's obligations are exactly `read`'s.
+        unsafe { read(self.ptr, dst, waker) }
+    }
+
+    /// Drops the JoinHandle's interest and reference.
+    pub(crate) fn drop_join_handle(self) {
+        if self.header().state.drop_join_handle_fast() {
+            return;
+        }
+        let slow = self.header().vtable.drop_join_handle_slow;
+        // SAFETY: the vtable matches the cell; the JoinHandle calling this
+        // gives up its reference and interest, which `slow` consumes.
+        unsafe { slow(self.ptr) }
+    }
+
+    /// Cancels the task now if it is idle (dropping its future on this
+    /// thread), or marks it so that its running poll cancels it. Consumes
+    /// one reference.
+    pub(crate) fn shutdown(self) {
+        let shutdown = self.header().vtable.shutdown;
+        // SAFETY: the vtable matches the cell; the caller hands over one
+        // counted reference, which `shutdown` consumes.
+        unsafe { shutdown(self.ptr) }
+    }
+
+    /// Cancels the task on behalf of a handle that keeps its own reference.
+    pub(crate) fn abort(self) {
+        self.header().state.ref_inc();
+        self.shutdown();
+    }
+
+    /// Drops one reference, freeing the cell if it was the last.
+    pub(crate) fn drop_reference(self) {
+        if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+}
+
+/// A counted reference to a task that is scheduled to run: what run queues
+/// hold. Dropping it drops the reference.
+pub(crate) struct Notified {
+    raw: RawTask,
+}
+
+// SAFETY: a task's future and output are `Send` (required by every spawn), its
+// state is atomic, and the cell is shared only through counted references.
+unsafe impl Send for Notified {}
+
+impl Notified {
+    /// Wraps a reference the caller already counted (and NOTIFIED set).
+    pub(crate) fn from_raw(raw: RawTask) -> Notified {
+        Notified { raw }
+    }
+
+    /// Gives up ownership without dropping the reference.
+    pub(crate) fn into_raw(self) -> RawTask {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw
+    }
+
+    #[cfg(test)]
+    pub(crate) fn header(&self) -> &Header {
+        self.raw.header()
+    }
+
+    /// Polls the task; its reference passes to the poll.
+    pub(crate) fn run(self) {
+        self.into_raw().poll();
+    }
+}
+
+impl Drop for Notified {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}

@@ -1,0 +1,69 @@
+//! The task pointer is the waker: a `Waker` is a `RawWaker` whose data is the
+//! task's header and whose clone and drop count references in the state
+//! word. Waking allocates nothing.
+
+use super::raw::{Header, RawTask};
+use super::state::{WakeByRef, WakeByVal};
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
+
+/// A waker borrowed for one poll: it does not own a reference (the poll
+/// does), so making it costs nothing.
+pub(crate) struct WakerRef<'a> {
+    waker: ManuallyDrop<Waker>,
+    _header: std::marker::PhantomData<&'a Header>,
+}
+
+impl Deref for WakerRef<'_> {
+    type Target = Waker;
+    fn deref(&self) -> &Waker {
+        &self.waker
+    }
+}
+
+/// Borrows a waker for the task whose poll is under way.
+pub(crate) fn waker_ref(header: &Header) -> WakerRef<'_> {
+    let raw = RawWaker::new((header as *const Header).cast(), &WAKER_VTABLE);
+    // SAFETY: the vtable's functions uphold the RawWaker contract for a data
+    // pointer to a live header; the header outlives the borrow `'a`, and
+    // `ManuallyDrop` keeps the borrowed waker from dropping a reference it
+    // does not own (clones count their own).
+    let waker = unsafe { Waker::from_raw(raw) };
+    WakerRef { waker: ManuallyDrop::new(waker), _header: std::marker::PhantomData }
+}
+
+fn raw_task(ptr: *const ()) -> RawTask {
+    // SAFETY: every RawWaker of this vtable is made from a `&Header` (above)
+    // or by `clone`, so the pointer is non-null.
+    RawTask::from_raw(unsafe { NonNull::new_unchecked(ptr as *mut Header) })
+}
+
+unsafe fn clone(ptr: *const ()) -> RawWaker {
+    raw_task(ptr).header().state.ref_inc();
+    RawWaker::new(ptr, &WAKER_VTABLE)
+}
+
+unsafe fn wake_by_val(ptr: *const ()) {
+    let task = raw_task(ptr);
+    match task.header().state.transition_to_notified_by_val() {
+        WakeByVal::Submit => task.schedule(),
+        WakeByVal::Dealloc => task.dealloc(),
+        WakeByVal::Nothing => {}
+    }
+}
+
+unsafe fn wake_by_ref(ptr: *const ()) {
+    let task = raw_task(ptr);
+    match task.header().state.transition_to_notified_by_ref() {
+        WakeByRef::Submit => task.schedule(),
+        WakeByRef::Nothing => {}
+    }
+}
+
+unsafe fn drop_waker(ptr: *const ()) {
+    raw_task(ptr).drop_reference();
+}
