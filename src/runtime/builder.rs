@@ -153,10 +153,14 @@ impl Builder {
             Some(count) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("worker_threads must be a whole number of at least 1 and at most {MAX_WORKERS}, got {count}"),
+                    format!(
+                        "worker_threads must be a whole number of at least 1 and at most {MAX_WORKERS}, got {count}"
+                    ),
                 ));
             }
-            None => std::thread::available_parallelism().map_or(1, usize::from).min(MAX_WORKERS),
+            None => std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(MAX_WORKERS),
         };
         Runtime::start(self, workers)
     }

@@ -20,7 +20,10 @@ pub(crate) struct ContextGuard {
 /// Makes `handle` the current runtime of this thread until the guard drops.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
     let previous = CURRENT.with(|current| current.replace(Some(handle)));
-    ContextGuard { previous, _not_send: std::marker::PhantomData }
+    ContextGuard {
+        previous,
+        _not_send: std::marker::PhantomData,
+    }
 }
 
 impl Drop for ContextGuard {
@@ -37,7 +40,8 @@ impl Drop for ContextGuard {
 /// could enter or leave a runtime.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     let mut f = Some(f);
-    let result = CURRENT.try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref()));
+    let result =
+        CURRENT.try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref()));
     match result {
         Ok(result) => result,
         // The thread's locals are being destroyed: no runtime is entered.
@@ -68,7 +72,9 @@ pub(crate) fn enter_block_on() -> BlockOnGuard {
              instead, or spawn it with bobbin::spawn and await its JoinHandle"
         );
     }
-    BlockOnGuard { _not_send: std::marker::PhantomData }
+    BlockOnGuard {
+        _not_send: std::marker::PhantomData,
+    }
 }
 
 impl Drop for BlockOnGuard {

@@ -22,11 +22,12 @@ pub(crate) const WORKER_THREADS_VAR: &str = "BOBBIN_WORKER_THREADS";
 /// started; the message says what is accepted.
 #[track_caller]
 pub(crate) fn handle() -> &'static Handle {
-    GLOBAL.get_or_init(|| match build() {
-        Ok(runtime) => runtime,
-        Err(err) => panic!("cannot start the global bobbin runtime: {err}"),
-    })
-    .handle_ref()
+    GLOBAL
+        .get_or_init(|| match build() {
+            Ok(runtime) => runtime,
+            Err(err) => panic!("cannot start the global bobbin runtime: {err}"),
+        })
+        .handle_ref()
 }
 
 fn build() -> std::io::Result<Runtime> {
@@ -39,7 +40,9 @@ fn build() -> std::io::Result<Runtime> {
 }
 
 /// Parses the value of `BOBBIN_WORKER_THREADS`; `None` when unset.
-pub(crate) fn worker_threads_from_env(value: Option<std::ffi::OsString>) -> std::io::Result<Option<usize>> {
+pub(crate) fn worker_threads_from_env(
+    value: Option<std::ffi::OsString>,
+) -> std::io::Result<Option<usize>> {
     let Some(value) = value else { return Ok(None) };
     let text = value.to_string_lossy();
     match text.trim().parse::<usize>() {
@@ -58,9 +61,15 @@ mod tests {
     #[test]
     fn env_value_must_be_a_positive_whole_number() {
         assert_eq!(worker_threads_from_env(None).unwrap(), None);
-        assert_eq!(worker_threads_from_env(Some(" 3 ".into())).unwrap(), Some(3));
+        assert_eq!(
+            worker_threads_from_env(Some(" 3 ".into())).unwrap(),
+            Some(3)
+        );
         let err = worker_threads_from_env(Some("abc".into())).unwrap_err();
-        assert_eq!(err.to_string(), "BOBBIN_WORKER_THREADS must be a whole number of at least 1, got \"abc\"");
+        assert_eq!(
+            err.to_string(),
+            "BOBBIN_WORKER_THREADS must be a whole number of at least 1, got \"abc\""
+        );
         assert!(worker_threads_from_env(Some("0".into())).is_err());
         assert!(worker_threads_from_env(Some("-2".into())).is_err());
     }

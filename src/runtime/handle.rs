@@ -106,7 +106,9 @@ impl Handle {
     /// Runs `f` with the current runtime's handle, or the global one.
     pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
         let mut f = Some(f);
-        let entered = context::with_current(|current| current.map(|handle| (f.take().expect("called once"))(handle)));
+        let entered = context::with_current(|current| {
+            current.map(|handle| (f.take().expect("called once"))(handle))
+        });
         match entered {
             Some(result) => result,
             None => (f.take().expect("not called yet"))(global::handle()),
@@ -175,7 +177,10 @@ impl Handle {
     /// assert_eq!(rt.block_on(task).unwrap(), 5);
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::enter(self.clone()), _handle: PhantomData }
+        EnterGuard {
+            _guard: context::enter(self.clone()),
+            _handle: PhantomData,
+        }
     }
 }
 
@@ -187,7 +192,8 @@ where
     F::Output: Send + 'static,
 {
     let location = Location::caller();
-    let (join, unbound) = Handle::with_current(|handle| handle.shared.spawn(future, name, location));
+    let (join, unbound) =
+        Handle::with_current(|handle| handle.shared.spawn(future, name, location));
     cancel_unbound(unbound);
     join
 }
@@ -202,6 +208,8 @@ fn cancel_unbound(unbound: Option<RawTask>) {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("workers", &self.shared.num_workers()).finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("workers", &self.shared.num_workers())
+            .finish_non_exhaustive()
     }
 }

@@ -56,7 +56,11 @@ struct ExitGuard(Arc<ExitLatch>);
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        *self.0.exited.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        *self
+            .0
+            .exited
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
         self.0.condvar.notify_all();
     }
 }
@@ -64,9 +68,14 @@ impl Drop for ExitGuard {
 impl ExitLatch {
     /// Waits until `count` threads have exited or the deadline passes.
     fn wait(&self, count: usize, deadline: Instant) {
-        let mut exited = self.exited.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut exited = self
+            .exited
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         while *exited < count {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return };
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return;
+            };
             exited = match self.condvar.wait_timeout(exited, left) {
                 Ok((guard, _)) => guard,
                 Err(poisoned) => poisoned.into_inner().0,
@@ -104,7 +113,9 @@ impl Runtime {
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
         let Launch { shared, cores } = scheduler::launch(workers);
         let mut runtime = Runtime {
-            handle: Handle { shared: shared.clone() },
+            handle: Handle {
+                shared: shared.clone(),
+            },
             workers: Vec::with_capacity(workers),
             exits: Arc::default(),
         };
@@ -260,6 +271,8 @@ impl Drop for Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("workers", &self.workers.len()).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
     }
 }

@@ -76,6 +76,10 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        handle.spawn_inner(future, self.name.map(Box::from), std::panic::Location::caller())
+        handle.spawn_inner(
+            future,
+            self.name.map(Box::from),
+            std::panic::Location::caller(),
+        )
     }
 }

@@ -2,9 +2,11 @@
 
 use super::Failure;
 use super::id::Id;
+use super::raw::Header;
 use std::any::Any;
 use std::fmt;
 use std::io;
+use std::panic::Location;
 
 /// A task ended without output: it panicked, or it was cancelled (aborted,
 /// or its runtime shut down).
@@ -24,12 +26,29 @@ use std::io;
 /// ```
 pub struct JoinError {
     id: Id,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
     failure: Failure,
 }
 
 impl JoinError {
-    pub(crate) fn new(id: Id, failure: Failure) -> JoinError {
-        JoinError { id, failure }
+    pub(crate) fn new(header: &Header, failure: Failure) -> JoinError {
+        let name = header.name.as_ref().map(|name| name.0.clone());
+        JoinError {
+            id: header.id,
+            name,
+            location: header.location,
+            failure,
+        }
+    }
+
+    /// Writes `task 7 "name" (spawned at src/main.rs:3:5)`.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name:?}")?;
+        }
+        write!(f, " (spawned at {})", self.location)
     }
 
     /// True if the task was cancelled: aborted through its handle, or
@@ -122,16 +141,20 @@ impl JoinError {
 
 /// The panic message, if the payload is a string (as `panic!` makes it).
 fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f)?;
         match &self.failure {
-            Failure::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Failure::Cancelled => f.write_str(" was cancelled"),
             Failure::Panic(payload) => match panic_message(payload.as_ref()) {
-                Some(message) => write!(f, "task {} panicked with message {message:?}", self.id),
-                None => write!(f, "task {} panicked", self.id),
+                Some(message) => write!(f, " panicked with message {message:?}"),
+                None => f.write_str(" panicked"),
             },
         }
     }

@@ -47,17 +47,26 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 
 unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let harness = Harness::<F, S>::from_raw(ptr);
-    harness.scheduler().schedule(Notified::from_raw(harness.raw()));
+    harness
+        .scheduler()
+        .schedule(Notified::from_raw(harness.raw()));
 }
 
 unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    let harness = Harness::<F, S>::from_raw(ptr);
+    // Unlink first: after this no list walker can find the cell.
+    harness.scheduler().release(harness.header());
     // SAFETY: the cell was made by `Box::new` in `RawTask::new` with these
-    // types (Cell invariant 1), and the caller saw the last reference go
-    // (state rule 3), so nothing else can reach it.
+    // types (Cell invariant 1), the caller saw the last reference go (state
+    // rule 3) and the cell is unlinked, so nothing else can reach it.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
 }
 
-unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+unsafe fn try_read_output<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
     let harness = Harness::<F, S>::from_raw(ptr);
     if harness.can_read_output(waker) {
         let output = harness.take_output();
@@ -199,15 +208,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// stores the cancellation as the output.
     fn cancel_future(&self) {
         let _current = CurrentTask::enter(self.header().id);
-        let failure = match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
-            Ok(()) => Failure::Cancelled,
-            Err(payload) => Failure::Panic(payload),
-        };
+        let failure =
+            match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
+                Ok(()) => Failure::Cancelled,
+                Err(payload) => Failure::Panic(payload),
+            };
         self.set_stage(Stage::Finished(Err(failure)));
     }
 
     /// The future is gone: publish COMPLETE, hand the output to whoever
-    /// wants it, leave the owned list and drop the references that ends.
+    /// wants it, and drop the reference of the run (or of the shutdown).
     fn complete(&self) {
         let snapshot = self.header().state.transition_to_complete();
         // A panic here can only come from the output's or a waker's Drop;
@@ -218,14 +228,18 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 self.set_stage(Stage::Consumed);
             } else if snapshot.is_join_waker_set() {
                 self.wake_join();
-                if !self.header().state.unset_waker_after_complete().is_join_interested() {
+                if !self
+                    .header()
+                    .state
+                    .unset_waker_after_complete()
+                    .is_join_interested()
+                {
                     // The handle was dropped meanwhile; the slot is ours.
                     self.set_join_waker(None);
                 }
             }
         }));
-        let released = if self.scheduler().release(self.header()) { 2 } else { 1 };
-        if self.header().state.transition_to_terminal(released) {
+        if self.header().state.transition_to_terminal(1) {
             self.raw().dealloc();
         }
     }
@@ -242,7 +256,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// The caller must own the slot (state rule 2).
     fn set_join_waker(&self, waker: Option<Waker>) {
         // SAFETY: the caller owns the join waker slot (state rule 2).
-        self.cell().join_waker.with_mut(|ptr| unsafe { *ptr = waker });
+        self.cell()
+            .join_waker
+            .with_mut(|ptr| unsafe { *ptr = waker });
     }
 
     /// Cancels the task if nobody runs it; consumes one reference.
@@ -268,11 +284,17 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             // SAFETY: with JOIN_WAKER set the task side may read the slot
             // concurrently but nobody writes it (state rule 2); comparing is a
             // read.
-            let same = self.cell().join_waker.with(|ptr| unsafe { &*ptr }.as_ref().is_some_and(|w| w.will_wake(waker)));
+            let same = self.cell().join_waker.with(|ptr| {
+                unsafe { &*ptr }
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(waker))
+            });
             if same {
                 return false;
             }
-            state.unset_join_waker().and_then(|_| self.store_join_waker(waker))
+            state
+                .unset_join_waker()
+                .and_then(|_| self.store_join_waker(waker))
         } else {
             self.store_join_waker(waker)
         };
@@ -285,7 +307,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn store_join_waker(&self, waker: &Waker) -> Result<super::state::Snapshot, super::state::Snapshot> {
+    fn store_join_waker(
+        &self,
+        waker: &Waker,
+    ) -> Result<super::state::Snapshot, super::state::Snapshot> {
         // JOIN_WAKER is clear and COMPLETE was clear: the slot is the handle's.
         self.set_join_waker(Some(waker.clone()));
         let result = self.header().state.set_join_waker();
@@ -297,14 +322,20 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn take_output(&self) -> Result<F::Output, JoinError> {
-        let id = self.header().id;
         // SAFETY: COMPLETE is set and JOIN_INTEREST too (the caller is the
         // handle), so the stage is the handle's (state rule 1); the output
         // is not pinned, so moving it out is fine.
-        let stage = self.cell().stage.with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
+        let stage = self
+            .cell()
+            .stage
+            .with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
         match stage {
-            Stage::Finished(output) => output.map_err(|failure| JoinError::new(id, failure)),
-            _ => panic!("a JoinHandle was polled again after it returned its output; poll it only until it is ready"),
+            Stage::Finished(output) => {
+                output.map_err(|failure| JoinError::new(self.header(), failure))
+            }
+            _ => panic!(
+                "a JoinHandle was polled again after it returned its output; poll it only until it is ready"
+            ),
         }
     }
 

@@ -33,6 +33,12 @@ thread_local! {
     static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
 }
 
+/// The block an id came from: ids of one block were handed out by one
+/// thread (the owned-task list shards by it).
+pub(crate) fn block_of(id: Id) -> usize {
+    (id.as_u64() / BLOCK) as usize
+}
+
 impl Id {
     pub(crate) fn next() -> Id {
         BLOCK_CURSOR.with(|cursor| {
@@ -80,7 +86,9 @@ pub(crate) struct CurrentTask {
 
 impl CurrentTask {
     pub(crate) fn enter(id: Id) -> CurrentTask {
-        CurrentTask { previous: CURRENT.with(|current| current.replace(Some(id))) }
+        CurrentTask {
+            previous: CURRENT.with(|current| current.replace(Some(id))),
+        }
     }
 }
 

@@ -49,7 +49,10 @@ impl<T> Unpin for JoinHandle<T> {}
 impl<T> JoinHandle<T> {
     /// Takes over the JoinHandle reference of a new task.
     pub(crate) fn new(raw: RawTask) -> JoinHandle<T> {
-        JoinHandle { raw, _output: PhantomData }
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
     }
 
     /// Cancels the task.
@@ -147,7 +150,12 @@ impl<T> Future for JoinHandle<T> {
         // SAFETY: `output` is a `Poll<Result<T, JoinError>>` and `T` is the
         // task's output type (the handle was made for it by `spawn`); we are
         // the JoinHandle.
-        unsafe { self.raw.try_read_output((&mut output as *mut Poll<Result<T, JoinError>>).cast(), cx.waker()) };
+        unsafe {
+            self.raw.try_read_output(
+                (&mut output as *mut Poll<Result<T, JoinError>>).cast(),
+                cx.waker(),
+            )
+        };
         output
     }
 }
@@ -160,7 +168,13 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("id", &self.id()).field("finished", &self.is_finished()).finish()
+        let header = self.raw.header();
+        f.debug_struct("JoinHandle")
+            .field("id", &header.id)
+            .field("name", &header.name.as_ref().map(|name| &name.0))
+            .field("spawned_at", &header.location)
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 
@@ -245,7 +259,9 @@ impl Drop for AbortHandle {
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle").field("id", &self.id()).finish()
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .finish()
     }
 }
 
@@ -266,7 +282,9 @@ pub struct AbortOnDrop<T> {
 
 impl<T> AbortOnDrop<T> {
     fn handle(&self) -> &JoinHandle<T> {
-        self.handle.as_ref().expect("the handle is present until drop or detach")
+        self.handle
+            .as_ref()
+            .expect("the handle is present until drop or detach")
     }
 
     /// Cancels the task now, as [`JoinHandle::abort`].
@@ -339,7 +357,9 @@ impl<T> AbortOnDrop<T> {
     /// # });
     /// ```
     pub fn detach(mut self) -> JoinHandle<T> {
-        self.handle.take().expect("the handle is present until drop or detach")
+        self.handle
+            .take()
+            .expect("the handle is present until drop or detach")
     }
 }
 
@@ -347,7 +367,10 @@ impl<T> Future for AbortOnDrop<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let handle = self.handle.as_mut().expect("the handle is present until drop or detach");
+        let handle = self
+            .handle
+            .as_mut()
+            .expect("the handle is present until drop or detach");
         Pin::new(handle).poll(cx)
     }
 }
@@ -362,6 +385,8 @@ impl<T> Drop for AbortOnDrop<T> {
 
 impl<T> fmt::Debug for AbortOnDrop<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortOnDrop").field("handle", &self.handle).finish()
+        f.debug_struct("AbortOnDrop")
+            .field("handle", &self.handle)
+            .finish()
     }
 }

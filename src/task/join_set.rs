@@ -101,7 +101,12 @@ impl<T> JoinSet<T> {
     pub fn new() -> JoinSet<T> {
         JoinSet {
             entries: Slab::new(),
-            ready: Arc::new(Ready { state: Mutex::new(ReadyState { keys: VecDeque::new(), waiter: None }) }),
+            ready: Arc::new(Ready {
+                state: Mutex::new(ReadyState {
+                    keys: VecDeque::new(),
+                    waiter: None,
+                }),
+            }),
         }
     }
 
@@ -175,7 +180,10 @@ impl<T> JoinSet<T> {
         let abort = handle.abort_handle();
         let entry = self.entries.vacant_entry();
         let key = entry.key();
-        let waker = Waker::from(Arc::new(EntryWaker { ready: self.ready.clone(), key }));
+        let waker = Waker::from(Arc::new(EntryWaker {
+            ready: self.ready.clone(),
+            key,
+        }));
         entry.insert(Entry { handle, waker });
         // The first poll of the entry (in `poll_join_next`) registers its
         // waker with the task.
@@ -247,7 +255,9 @@ impl<T> JoinSet<T> {
             };
             // A key may be stale (queued twice, or its entry since replaced):
             // polling a live entry that is not finished just re-registers.
-            let Some(entry) = self.entries.get_mut(key) else { continue };
+            let Some(entry) = self.entries.get_mut(key) else {
+                continue;
+            };
             let mut entry_cx = Context::from_waker(&entry.waker);
             if let Poll::Ready(result) = Pin::new(&mut entry.handle).poll(&mut entry_cx) {
                 self.entries.remove(key);
@@ -280,7 +290,9 @@ impl<T> JoinSet<T> {
             match result {
                 Ok(output) => outputs.push(output),
                 Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-                Err(err) => panic!("{err} while JoinSet::join_all waited for it; use join_next to handle cancellation"),
+                Err(err) => panic!(
+                    "{err} while JoinSet::join_all waited for it; use join_next to handle cancellation"
+                ),
             }
         }
         outputs

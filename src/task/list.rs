@@ -1,18 +1,28 @@
-//! The owned-task list: every live task of a runtime, so shutdown can cancel
-//! them all (and the task dump can list them).
+//! The owned-task list: every task of a runtime from its spawn until its
+//! cell is freed, so shutdown can cancel them all and the task dump can list
+//! them (finished-but-unjoined tasks included).
 //!
-//! Why intrusive and sharded: linking a task costs no allocation (the links
-//! live in its header), and spawns from different workers rarely meet on a
-//! lock because the list is split into shards chosen by task id (ids come in
-//! per-thread blocks, so a thread's consecutive spawns spread over shards).
-//! A slab under one mutex was the rejected alternative: every spawn and every
-//! completion in the runtime would take the same lock.
+//! Why intrusive and sharded by id block: linking a task costs no
+//! allocation (the links live in its header), and task ids come in
+//! per-thread blocks of 1024, so a thread's spawns land in one shard (its
+//! lock stays in that core's cache) and different threads rarely share one.
+//! A task is unlinked when its cell is freed, which for a joined task
+//! happens where its JoinHandle is dropped: usually the spawning thread, so
+//! the common spawn-then-join pattern never contends. A slab under one
+//! mutex was the rejected alternative: every spawn and every free in the
+//! runtime would take the same lock. Unlinking at completion (as tokio
+//! does) was the other: the completing worker is often not the spawning
+//! one, so the lock would bounce between cores.
 //!
-//! Invariants: a task's `links` are touched only under the lock of shard
-//! `id & mask`; a task is in at most one list, and while it is linked the
-//! list holds one of its references (taken over at `bind`, given back by
-//! `remove` or by the shutdown sweep). Once a shard is closed, `bind` fails,
-//! so a spawn racing shutdown is cancelled at once instead of being lost.
+//! Invariants:
+//! 1. A task's `links` are touched only under the lock of its shard
+//!    (`shard_of(id)`).
+//! 2. The list holds no reference: a linked cell is alive because its
+//!    free unlinks it first, under the shard lock. A walker that wants to
+//!    use a task beyond the lock takes a reference with `ref_inc_if_alive`
+//!    (which fails once the count reached zero and the free is under way).
+//! 3. Once a shard is closed, `bind` fails, so a spawn racing shutdown is
+//!    cancelled at once instead of being missed by the sweep.
 
 use super::raw::{Header, RawTask};
 use crate::loom::{Mutex, lock};
@@ -39,23 +49,35 @@ struct Shard {
 }
 
 // SAFETY: the shard holds pointers to task headers, which are `Sync` through
-// their atomic state; the pointers are followed only under the shard's lock.
+// their atomic state; the pointers are followed only under the shard's lock
+// (invariant 1) and only while the cells are alive (invariant 2).
 unsafe impl Send for Shard {}
 
 impl OwnedTasks {
-    /// A list with enough shards that `workers` threads rarely collide.
+    /// A list with enough shards that `workers` threads rarely share one.
     pub(crate) fn new(workers: usize) -> OwnedTasks {
-        let count = (workers * 4).next_power_of_two().clamp(4, 256);
-        let shards = (0..count).map(|_| CachePadded::new(Mutex::new(Shard { head: None, len: 0, closed: false }))).collect();
-        OwnedTasks { shards, mask: count - 1 }
+        let count = (workers * 4).next_power_of_two().clamp(4, 1024);
+        let shards = (0..count)
+            .map(|_| {
+                CachePadded::new(Mutex::new(Shard {
+                    head: None,
+                    len: 0,
+                    closed: false,
+                }))
+            })
+            .collect();
+        OwnedTasks {
+            shards,
+            mask: count - 1,
+        }
     }
 
     fn shard(&self, header: &Header) -> &Mutex<Shard> {
-        &self.shards[header.id.as_u64() as usize & self.mask]
+        &self.shards[super::id::block_of(header.id) & self.mask]
     }
 
-    /// Links a new task, taking over its list reference. False if the list
-    /// is closed; the caller then still owns that reference.
+    /// Links a new task. False if the list is closed (the runtime shut
+    /// down); the caller must then cancel the task.
     pub(crate) fn bind(&self, task: RawTask) -> bool {
         let mut shard = lock(self.shard(task.header()));
         if shard.closed {
@@ -65,10 +87,10 @@ impl OwnedTasks {
         true
     }
 
-    /// Unlinks a task; true if it was linked, and its list reference now
-    /// belongs to the caller.
-    pub(crate) fn remove(&self, header: &Header) -> bool {
-        lock(self.shard(header)).remove(NonNull::from(header))
+    /// Unlinks a task whose cell is about to be freed (a no-op if it was
+    /// never linked).
+    pub(crate) fn remove(&self, header: &Header) {
+        lock(self.shard(header)).remove(NonNull::from(header));
     }
 
     /// Closes every shard (later binds fail), then cancels every task,
@@ -79,15 +101,12 @@ impl OwnedTasks {
         }
         for i in 0..self.shards.len() {
             let shard = &self.shards[(start + i) & self.mask];
-            // Pop under the lock, cancel outside it: cancelling completes the
-            // task, which takes this lock again to unlink it.
-            loop {
-                // A statement of its own, so the guard is dropped before the
-                // task is cancelled.
-                let popped = lock(shard).pop_front();
-                let Some(task) = popped else { break };
-                // The popped list reference is consumed by `shutdown`.
-                RawTask::from_raw(task).shutdown();
+            // Take references under the lock, cancel outside it: cancelling
+            // may free a task, which takes this lock to unlink it.
+            let tasks = lock(shard).upgrade_all();
+            for task in tasks {
+                // The reference taken by `upgrade_all` is consumed here.
+                task.shutdown();
             }
         }
     }
@@ -96,15 +115,16 @@ impl OwnedTasks {
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|shard| lock(shard).len).sum()
     }
-
 }
 
 impl Shard {
     fn links<R>(node: NonNull<Header>, f: impl FnOnce(&mut Links) -> R) -> R {
         // SAFETY: `node` is linked in (or being linked into) this shard, whose
-        // lock the caller holds, so its links are ours (Header invariant 2);
-        // the node is alive because the list holds a reference to it.
-        unsafe { node.as_ref() }.links.with_mut(|ptr| f(unsafe { &mut *ptr }))
+        // lock the caller holds, so its links are ours (invariant 1); the cell
+        // is alive (invariant 2).
+        let header = unsafe { node.as_ref() };
+        // SAFETY: as above: the shard lock makes this access exclusive.
+        header.links.with_mut(|ptr| f(unsafe { &mut *ptr }))
     }
 
     fn push_front(&mut self, node: NonNull<Header>) {
@@ -120,10 +140,11 @@ impl Shard {
         self.len += 1;
     }
 
-    fn remove(&mut self, node: NonNull<Header>) -> bool {
+    fn remove(&mut self, node: NonNull<Header>) {
         let (prev, next) = Shard::links(node, |links| (links.prev, links.next));
         if prev.is_none() && self.head != Some(node) {
-            return false;
+            // Never linked: its spawn found the list closed.
+            return;
         }
         match prev {
             Some(prev) => Shard::links(prev, |links| links.next = next),
@@ -134,13 +155,19 @@ impl Shard {
         }
         Shard::links(node, |links| *links = Links::default());
         self.len -= 1;
-        true
     }
 
-    fn pop_front(&mut self) -> Option<NonNull<Header>> {
-        let head = self.head?;
-        let removed = self.remove(head);
-        debug_assert!(removed, "the head of a shard is linked");
-        Some(head)
+    /// A counted reference to every task whose count has not reached zero.
+    fn upgrade_all(&self) -> Vec<RawTask> {
+        let mut tasks = Vec::with_capacity(self.len);
+        let mut cursor = self.head;
+        while let Some(node) = cursor {
+            let task = RawTask::from_raw(node);
+            if task.header().state.ref_inc_if_alive() {
+                tasks.push(task);
+            }
+            cursor = Shard::links(node, |links| links.next);
+        }
+        tasks
     }
 }

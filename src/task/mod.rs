@@ -31,8 +31,6 @@ mod state;
 mod waker;
 mod yield_now;
 
-#[cfg(all(test, loom))]
-mod tests;
 #[cfg(all(test, not(loom)))]
 pub(crate) mod test_support;
 
@@ -62,7 +60,6 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// already waiting (so a task that wakes itself cannot hog a worker).
     fn yield_now(&self, task: raw::Notified);
 
-    /// Unlinks a completed task from the owned list; true if it was linked
-    /// (its list reference then passes to the caller).
-    fn release(&self, task: &raw::Header) -> bool;
+    /// The task's cell is about to be freed: unlink it from the owned list.
+    fn release(&self, task: &raw::Header);
 }

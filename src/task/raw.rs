@@ -29,15 +29,23 @@ use std::task::Waker;
 /// 2. `links` is read and written only under the lock of the owned-task
 ///    shard chosen by `id` (see `list.rs`).
 /// 3. `vtable` is the vtable of the `Cell<F, S>` this header begins.
+/// 4. `queue_next` is touched only by the holder of the task's `Notified`
+///    while the task is outside the injector, and under the injector shard's
+///    lock while it is inside (see `inject.rs`).
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) links: UnsafeCell<Links>,
+    pub(crate) queue_next: UnsafeCell<Option<NonNull<Header>>>,
     pub(crate) id: Id,
     pub(crate) location: &'static Location<'static>,
-    pub(crate) name: Option<Box<str>>,
+    /// Boxed twice so an unnamed task pays one word, not two.
+    pub(crate) name: Option<Box<Name>>,
 }
+
+/// A task's name (from `task::Builder::name`).
+pub(crate) struct Name(pub(crate) Box<str>);
 
 /// Operations that need the concrete future and scheduler types.
 pub(crate) struct Vtable {
@@ -106,9 +114,10 @@ impl RawTask {
                 state: State::new(),
                 vtable: harness::vtable::<F, S>(),
                 links: UnsafeCell::new(Links::default()),
+                queue_next: UnsafeCell::new(None),
                 id: meta.id,
                 location: meta.location,
-                name: meta.name,
+                name: meta.name.map(|name| Box::new(Name(name))),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -128,7 +137,9 @@ impl RawTask {
 
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: a RawTask is only made from a live cell, and every user of
-        // one holds a reference that keeps the cell alive (state rule 3).
+        // one holds a reference that keeps the cell alive (state rule 3), or
+        // holds the owned-list shard lock that keeps a linked cell alive
+        // (list.rs invariant 2).
         unsafe { self.ptr.as_ref() }
     }
 

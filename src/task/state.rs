@@ -15,9 +15,11 @@
 //!
 //! # Who holds a reference
 //!
-//! The owned-task list (until the task completes), the `JoinHandle`, each
-//! `Notified` (queued or running), each `Waker` clone and each `AbortHandle`.
-//! A new task starts with three: list, handle, and the first `Notified`.
+//! The `JoinHandle`, each `Notified` (queued or running), each `Waker` clone
+//! and each `AbortHandle`. A new task starts with two: the handle and the
+//! first `Notified`. The owned-task list holds none: it links the task from
+//! spawn until the cell is freed, and the free unlinks it first; a thread
+//! that walks the list takes a reference only with `ref_inc_if_alive`.
 //! The running poll borrows the `Notified`'s reference: when the poll leaves
 //! the task idle that reference is dropped, when the task was woken during the
 //! poll the reference becomes the new `Notified`.
@@ -57,9 +59,9 @@ const LIFECYCLE_MASK: usize = RUNNING | COMPLETE;
 const REF_COUNT_SHIFT: usize = 6;
 const REF_ONE: usize = 1 << REF_COUNT_SHIFT;
 
-/// Three references (owned list, JoinHandle, first Notified), a JoinHandle,
-/// and NOTIFIED because the task is about to be scheduled.
-const INITIAL_STATE: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
+/// Two references (JoinHandle, first Notified), a JoinHandle, and NOTIFIED
+/// because the task is about to be scheduled.
+const INITIAL_STATE: usize = (REF_ONE * 2) | JOIN_INTEREST | NOTIFIED;
 
 /// The atomic state word of one task.
 pub(crate) struct State {
@@ -135,7 +137,9 @@ pub(crate) struct JoinHandleDropped {
 
 impl State {
     pub(crate) fn new() -> State {
-        State { word: AtomicUsize::new(INITIAL_STATE) }
+        State {
+            word: AtomicUsize::new(INITIAL_STATE),
+        }
     }
 
     /// Reads the state. Acquire: pairs with the AcqRel of the transition that
@@ -153,7 +157,10 @@ impl State {
             let Some(next) = next else { return verdict };
             // AcqRel: see the module docs; every transition that goes through
             // here hands data between threads.
-            match self.word.compare_exchange_weak(current, next.0, AcqRel, Acquire) {
+            match self
+                .word
+                .compare_exchange_weak(current, next.0, AcqRel, Acquire)
+            {
                 Ok(_) => return verdict,
                 Err(actual) => current = actual,
             }
@@ -168,11 +175,19 @@ impl State {
                 // Running elsewhere (claimed by abort or shutdown) or done:
                 // this notification is stale; drop its reference.
                 s.ref_dec();
-                let verdict = if s.ref_count() == 0 { ToRunning::Dealloc } else { ToRunning::Failed };
+                let verdict = if s.ref_count() == 0 {
+                    ToRunning::Dealloc
+                } else {
+                    ToRunning::Failed
+                };
                 return (verdict, Some(s));
             }
             s.0 = (s.0 & !NOTIFIED) | RUNNING;
-            let verdict = if s.is_cancelled() { ToRunning::Cancelled } else { ToRunning::Run };
+            let verdict = if s.is_cancelled() {
+                ToRunning::Cancelled
+            } else {
+                ToRunning::Run
+            };
             (verdict, Some(s))
         })
     }
@@ -180,7 +195,10 @@ impl State {
     /// The poll returned `Pending`.
     pub(crate) fn transition_to_idle(&self) -> ToIdle {
         self.update(|mut s| {
-            debug_assert!(s.is_running(), "transition_to_idle on a task that is not running");
+            debug_assert!(
+                s.is_running(),
+                "transition_to_idle on a task that is not running"
+            );
             if s.is_cancelled() {
                 return (ToIdle::Cancelled, None);
             }
@@ -189,7 +207,11 @@ impl State {
                 ToIdle::Notified
             } else {
                 s.ref_dec();
-                if s.ref_count() == 0 { ToIdle::Dealloc } else { ToIdle::Idle }
+                if s.ref_count() == 0 {
+                    ToIdle::Dealloc
+                } else {
+                    ToIdle::Idle
+                }
             };
             (verdict, Some(s))
         })
@@ -201,7 +223,10 @@ impl State {
         // AcqRel: Release publishes the output to the JoinHandle's Acquire
         // load; Acquire sees a concurrent JOIN_INTEREST/JOIN_WAKER change.
         let prev = Snapshot(self.word.fetch_xor(RUNNING | COMPLETE, AcqRel));
-        debug_assert!(prev.is_running() && !prev.is_complete(), "completing a task twice");
+        debug_assert!(
+            prev.is_running() && !prev.is_complete(),
+            "completing a task twice"
+        );
         Snapshot(prev.0 ^ (RUNNING | COMPLETE))
     }
 
@@ -224,7 +249,11 @@ impl State {
                 (WakeByVal::Nothing, Some(s))
             } else if s.is_complete() || s.is_notified() {
                 s.ref_dec();
-                let verdict = if s.ref_count() == 0 { WakeByVal::Dealloc } else { WakeByVal::Nothing };
+                let verdict = if s.ref_count() == 0 {
+                    WakeByVal::Dealloc
+                } else {
+                    WakeByVal::Nothing
+                };
                 (verdict, Some(s))
             } else {
                 s.0 |= NOTIFIED;
@@ -271,7 +300,9 @@ impl State {
     pub(crate) fn drop_join_handle_fast(&self) -> bool {
         let next = (INITIAL_STATE - REF_ONE) & !JOIN_INTEREST;
         // Acquire on failure is not needed: the slow path reloads.
-        self.word.compare_exchange(INITIAL_STATE, next, AcqRel, Relaxed).is_ok()
+        self.word
+            .compare_exchange(INITIAL_STATE, next, AcqRel, Relaxed)
+            .is_ok()
     }
 
     /// The JoinHandle is dropped: clear JOIN_INTEREST (and JOIN_WAKER unless
@@ -285,7 +316,13 @@ impl State {
                 s.0 &= !JOIN_WAKER;
             }
             let drop_waker = !s.is_join_waker_set();
-            (JoinHandleDropped { drop_output, drop_waker }, Some(s))
+            (
+                JoinHandleDropped {
+                    drop_output,
+                    drop_waker,
+                },
+                Some(s),
+            )
         })
     }
 
@@ -335,6 +372,19 @@ impl State {
         }
     }
 
+    /// Takes a reference unless the count already reached zero (the cell is
+    /// being freed): what a walker of the owned list uses, as
+    /// `Weak::upgrade`.
+    pub(crate) fn ref_inc_if_alive(&self) -> bool {
+        self.update(|mut s| {
+            if s.ref_count() == 0 {
+                return (false, None);
+            }
+            s.ref_inc();
+            (true, Some(s))
+        })
+    }
+
     /// Drops one reference; true if it was the last and the cell must be
     /// freed.
     pub(crate) fn ref_dec(&self) -> bool {
@@ -342,7 +392,6 @@ impl State {
         debug_assert!(prev.ref_count() >= 1, "task reference count underflow");
         prev.ref_count() == 1
     }
-
 }
 
 impl Snapshot {
@@ -399,10 +448,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn new_task_is_notified_with_three_references() {
+    fn new_task_is_notified_with_two_references() {
         let s = State::new().load();
         assert!(s.is_notified() && s.is_join_interested() && s.is_idle());
-        assert_eq!(s.ref_count(), 3);
+        assert_eq!(s.ref_count(), 2);
     }
 
     #[test]
@@ -411,7 +460,11 @@ mod tests {
         assert_eq!(state.transition_to_running(), ToRunning::Run);
         assert_eq!(state.transition_to_notified_by_ref(), WakeByRef::Nothing);
         assert_eq!(state.transition_to_idle(), ToIdle::Notified);
-        assert_eq!(state.load().ref_count(), 3, "the run's reference became the Notified's");
+        assert_eq!(
+            state.load().ref_count(),
+            2,
+            "the run's reference became the Notified's"
+        );
     }
 
     #[test]
@@ -419,10 +472,14 @@ mod tests {
         let state = State::new();
         assert_eq!(state.transition_to_running(), ToRunning::Run);
         assert_eq!(state.transition_to_idle(), ToIdle::Idle);
-        assert_eq!(state.load().ref_count(), 2);
+        assert_eq!(state.load().ref_count(), 1);
         assert_eq!(state.transition_to_notified_by_ref(), WakeByRef::Submit);
-        assert_eq!(state.transition_to_notified_by_ref(), WakeByRef::Nothing, "already notified");
-        assert_eq!(state.load().ref_count(), 3);
+        assert_eq!(
+            state.transition_to_notified_by_ref(),
+            WakeByRef::Nothing,
+            "already notified"
+        );
+        assert_eq!(state.load().ref_count(), 2);
     }
 
     #[test]
@@ -443,17 +500,33 @@ mod tests {
         let s = state.transition_to_complete();
         assert!(s.is_complete() && s.is_notified());
         assert_eq!(state.transition_to_running(), ToRunning::Failed);
-        assert_eq!(state.load().ref_count(), 2);
+        assert_eq!(state.load().ref_count(), 1);
+    }
+
+    #[test]
+    fn upgrade_fails_once_the_count_reached_zero() {
+        let state = State::new();
+        assert!(state.ref_inc_if_alive());
+        assert!(!state.ref_dec() && !state.ref_dec());
+        assert!(state.ref_dec(), "the third reference was the last");
+        assert!(!state.ref_inc_if_alive());
     }
 
     #[test]
     fn join_handle_drop_after_completion_owns_output() {
         let state = State::new();
-        assert!(!state.drop_join_handle_fast() || state.load().ref_count() == 2);
+        assert!(state.drop_join_handle_fast());
+        assert_eq!(state.load().ref_count(), 1);
         let state = State::new();
         assert_eq!(state.transition_to_running(), ToRunning::Run);
         let _ = state.transition_to_complete();
         let dropped = state.transition_to_join_handle_dropped();
-        assert_eq!(dropped, JoinHandleDropped { drop_output: true, drop_waker: true });
+        assert_eq!(
+            dropped,
+            JoinHandleDropped {
+                drop_output: true,
+                drop_waker: true
+            }
+        );
     }
 }

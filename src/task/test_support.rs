@@ -16,9 +16,7 @@ impl Schedule for Inert {
     fn yield_now(&self, task: Notified) {
         drop(task);
     }
-    fn release(&self, _task: &Header) -> bool {
-        false
-    }
+    fn release(&self, _task: &Header) {}
 }
 
 /// Counts the futures of the tasks it made that are not yet dropped.
@@ -36,7 +34,9 @@ impl Drop for Alive {
 
 impl Tracked {
     pub(crate) fn new() -> Tracked {
-        Tracked { live: Arc::new(AtomicUsize::new(0)) }
+        Tracked {
+            live: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// A scheduled task holding only its `Notified` reference: dropping it
@@ -48,10 +48,13 @@ impl Tracked {
             let _alive = alive;
             std::future::pending::<()>().await
         };
-        let meta = Meta { id: Id::next(), location: std::panic::Location::caller(), name: None };
+        let meta = Meta {
+            id: Id::next(),
+            location: std::panic::Location::caller(),
+            name: None,
+        };
         let raw = RawTask::new(future, Inert, meta);
-        // Give up the list's and the JoinHandle's references.
-        raw.header().state.ref_dec();
+        // Give up the JoinHandle's reference.
         drop(super::JoinHandle::<()>::new(raw));
         Notified::from_raw(raw)
     }

@@ -9,7 +9,8 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone, wake_by_val, wake_by_ref, drop_waker);
 
 /// A waker borrowed for one poll: it does not own a reference (the poll
 /// does), so making it costs nothing.
@@ -33,7 +34,10 @@ pub(crate) fn waker_ref(header: &Header) -> WakerRef<'_> {
     // `ManuallyDrop` keeps the borrowed waker from dropping a reference it
     // does not own (clones count their own).
     let waker = unsafe { Waker::from_raw(raw) };
-    WakerRef { waker: ManuallyDrop::new(waker), _header: std::marker::PhantomData }
+    WakerRef {
+        waker: ManuallyDrop::new(waker),
+        _header: std::marker::PhantomData,
+    }
 }
 
 fn raw_task(ptr: *const ()) -> RawTask {

@@ -34,7 +34,10 @@ pub(crate) struct Idle {
 
 impl Idle {
     pub(crate) fn new(num_workers: usize) -> Idle {
-        assert!(num_workers < SEARCH_MASK, "too many workers for the idle word");
+        assert!(
+            num_workers < SEARCH_MASK,
+            "too many workers for the idle word"
+        );
         Idle {
             state: AtomicUsize::new(num_workers << UNPARK_SHIFT),
             num_workers,
@@ -95,7 +98,10 @@ impl Idle {
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
         // SeqCst: see `transition_worker_to_parked`.
         let prev = self.state.fetch_sub(1, SeqCst);
-        debug_assert!(prev & SEARCH_MASK > 0, "a worker stopped searching that was not searching");
+        debug_assert!(
+            prev & SEARCH_MASK > 0,
+            "a worker stopped searching that was not searching"
+        );
         prev & SEARCH_MASK == 1
     }
 
@@ -133,7 +139,10 @@ mod tests {
         let idle = Idle::new(4);
         assert!(idle.transition_worker_to_searching());
         assert!(idle.transition_worker_to_searching());
-        assert!(!idle.transition_worker_to_searching(), "two of four already search");
+        assert!(
+            !idle.transition_worker_to_searching(),
+            "two of four already search"
+        );
         assert_eq!(idle.num_searching(), 2);
     }
 
@@ -144,7 +153,11 @@ mod tests {
         assert!(!idle.transition_worker_to_parked(1, false));
         assert_eq!(idle.worker_to_notify(), Some(1));
         assert_eq!(idle.num_searching(), 1, "the woken worker searches");
-        assert_eq!(idle.worker_to_notify(), None, "a searcher will find the work");
+        assert_eq!(
+            idle.worker_to_notify(),
+            None,
+            "a searcher will find the work"
+        );
         assert!(!idle.is_parked(1));
     }
 

@@ -41,7 +41,7 @@ mod worker;
 
 pub(crate) use worker::{Launch, is_worker_thread, launch, run};
 
-use crate::loom::{AtomicBool, AtomicPtr, Arc, fence};
+use crate::loom::{Arc, AtomicBool, AtomicPtr, fence};
 use crate::task::list::OwnedTasks;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
@@ -81,7 +81,9 @@ pub(crate) struct LifoSlot {
 
 impl LifoSlot {
     fn new() -> LifoSlot {
-        LifoSlot { task: AtomicPtr::new(ptr::null_mut()) }
+        LifoSlot {
+            task: AtomicPtr::new(ptr::null_mut()),
+        }
     }
 
     fn wrap(ptr: *mut Header) -> Option<Notified> {
@@ -120,7 +122,10 @@ impl LifoSlot {
             return None;
         }
         // AcqRel on success: see `take`. Relaxed on failure: nothing taken.
-        self.task.compare_exchange(seen, ptr::null_mut(), AcqRel, Relaxed).ok().and_then(LifoSlot::wrap)
+        self.task
+            .compare_exchange(seen, ptr::null_mut(), AcqRel, Relaxed)
+            .ok()
+            .and_then(LifoSlot::wrap)
     }
 }
 
@@ -133,7 +138,8 @@ impl Drop for LifoSlot {
 impl Shared {
     /// Spawns a task. Returns its JoinHandle, and the task itself if the
     /// runtime is shut down: the caller must then cancel it with
-    /// `RawTask::shutdown` (outside any borrow, since that runs the future's
+    /// `RawTask::shutdown`, which takes over the reference of the task's
+    /// first `Notified` (outside any borrow, since that runs the future's
     /// `Drop`).
     pub(crate) fn spawn<F>(
         self: &Arc<Shared>,
@@ -145,15 +151,18 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let meta = Meta { id: Id::next(), location, name };
+        let meta = Meta {
+            id: Id::next(),
+            location,
+            name,
+        };
         let raw = RawTask::new(future, self.clone(), meta);
         let join = JoinHandle::new(raw);
-        let notified = Notified::from_raw(raw);
         if !self.owned.bind(raw) {
-            drop(notified);
+            // The first Notified's reference goes to the cancellation.
             return (join, Some(raw));
         }
-        self.schedule_task(notified, false);
+        self.schedule_task(Notified::from_raw(raw), false);
         (join, None)
     }
 
@@ -165,7 +174,9 @@ impl Shared {
     }
 
     fn schedule_task(&self, task: Notified, is_yield: bool) {
-        let task = worker::with_current_core(self, task, |core, task| self.schedule_local(core, task, is_yield));
+        let task = worker::with_current_core(self, task, |core, task| {
+            self.schedule_local(core, task, is_yield)
+        });
         if let Some(task) = task {
             self.schedule_remote(task);
         }
@@ -180,20 +191,19 @@ impl Shared {
         // An empty LIFO slot took the task: it runs after this poll, so
         // nobody needs waking.
         if let Some(task) = displaced {
-            core.run_queue.push_back_or_overflow(task, &self.inject);
+            core.run_queue
+                .push_back_or_overflow(task, &self.inject, core.index);
             self.notify_parked_local();
         }
     }
 
     fn schedule_remote(&self, task: Notified) {
-        self.inject.push(task);
+        self.inject.push(inject::thread_home(), task);
         // SeqCst fence: pairs with the one in `begin_shutdown`; either the
         // shutdown's drain sees our push or we see its flag (and drain).
         fence(SeqCst);
         if self.is_shutdown.load(SeqCst) {
-            while let Some(task) = self.inject.pop() {
-                drop(task);
-            }
+            self.drain_injector();
             return;
         }
         self.notify_parked();
@@ -220,7 +230,8 @@ impl Shared {
     /// The last searcher parks: wake another worker if work was pushed while
     /// it searched (LIFO slots excepted: their owners are awake).
     fn notify_if_work_pending(&self) {
-        let pending = self.remotes.iter().any(|remote| !remote.steal.is_empty()) || !self.inject.is_empty();
+        let pending =
+            self.remotes.iter().any(|remote| !remote.steal.is_empty()) || !self.inject.is_empty();
         if pending {
             self.notify_parked();
         }
@@ -239,9 +250,7 @@ impl Shared {
     /// Drops every notification left in the injector (after the workers
     /// exited).
     pub(crate) fn drain_injector(&self) {
-        while let Some(task) = self.inject.pop() {
-            drop(task);
-        }
+        while self.inject.pop_n(0, usize::MAX, drop) > 0 {}
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -258,7 +267,7 @@ impl Schedule for Arc<Shared> {
         self.schedule_task(task, true);
     }
 
-    fn release(&self, task: &Header) -> bool {
-        self.owned.remove(task)
+    fn release(&self, task: &Header) {
+        self.owned.remove(task);
     }
 }

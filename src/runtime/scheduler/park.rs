@@ -30,8 +30,17 @@ struct Inner {
 }
 
 pub(crate) fn pair() -> (Parker, Unparker) {
-    let inner = Arc::new(Inner { state: AtomicUsize::new(EMPTY), mutex: Mutex::new(()), condvar: Condvar::new() });
-    (Parker { inner: inner.clone() }, Unparker { inner })
+    let inner = Arc::new(Inner {
+        state: AtomicUsize::new(EMPTY),
+        mutex: Mutex::new(()),
+        condvar: Condvar::new(),
+    });
+    (
+        Parker {
+            inner: inner.clone(),
+        },
+        Unparker { inner },
+    )
 }
 
 impl Parker {
@@ -41,7 +50,11 @@ impl Parker {
         let inner = &*self.inner;
         // SeqCst on every access of `state`: the word is the hand-off between
         // an unparker's queue push and our sleep; keep one total order.
-        if inner.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+        if inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
             return;
         }
         let mut guard = lock(&inner.mutex);
@@ -51,14 +64,20 @@ impl Parker {
                 inner.state.store(EMPTY, SeqCst);
                 return;
             }
-            Err(actual) => unreachable!("a parker found state {actual} while parking; only its owner parks"),
+            Err(actual) => {
+                unreachable!("a parker found state {actual} while parking; only its owner parks")
+            }
         }
         loop {
             guard = match inner.condvar.wait(guard) {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            if inner.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+            if inner
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return;
             }
             // A spurious wake-up: sleep again.

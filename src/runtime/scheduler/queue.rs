@@ -65,8 +65,14 @@ fn unpack(head: u64) -> (u32, u32) {
 
 /// A new ring: the owner's end and the thieves' end.
 pub(crate) fn local() -> (Steal, Local) {
-    let buffer = (0..CAPACITY).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect();
-    let inner = Arc::new(Inner { head: AtomicU64::new(0), tail: AtomicU32::new(0), buffer });
+    let buffer = (0..CAPACITY)
+        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+        .collect();
+    let inner = Arc::new(Inner {
+        head: AtomicU64::new(0),
+        tail: AtomicU32::new(0),
+        buffer,
+    });
     (Steal(inner.clone()), Local { inner })
 }
 
@@ -118,8 +124,13 @@ impl Local {
     }
 
     /// Pushes a task; if the ring is full, moves half of it and the task to
-    /// the injector.
-    pub(crate) fn push_back_or_overflow(&mut self, mut task: Notified, inject: &Injector) {
+    /// the injector (into shard `home`).
+    pub(crate) fn push_back_or_overflow(
+        &mut self,
+        mut task: Notified,
+        inject: &Injector,
+        home: usize,
+    ) {
         let tail = loop {
             let head = self.inner.head.load(Acquire);
             let (steal, real) = unpack(head);
@@ -131,10 +142,10 @@ impl Local {
             if steal != real {
                 // A thief is copying out of the ring; it will make room, but
                 // we cannot wait for it. The injector takes this one.
-                inject.push(task);
+                inject.push(home, task);
                 return;
             }
-            match self.push_overflow(task, real, tail, inject) {
+            match self.push_overflow(task, real, tail, inject, home) {
                 Ok(()) => return,
                 // A thief got in between; the ring may have room now.
                 Err(returned) => task = returned,
@@ -149,22 +160,38 @@ impl Local {
     }
 
     /// Moves the oldest half of a full ring, plus `task`, to the injector.
-    fn push_overflow(&mut self, task: Notified, head: u32, tail: u32, inject: &Injector) -> Result<(), Notified> {
+    fn push_overflow(
+        &mut self,
+        task: Notified,
+        head: u32,
+        tail: u32,
+        inject: &Injector,
+        home: usize,
+    ) -> Result<(), Notified> {
         const HALF: u32 = (CAPACITY / 2) as u32;
-        debug_assert_eq!(tail.wrapping_sub(head) as usize, CAPACITY, "overflow of a ring that is not full");
+        debug_assert_eq!(
+            tail.wrapping_sub(head) as usize,
+            CAPACITY,
+            "overflow of a ring that is not full"
+        );
         let prev = pack(head, head);
         let next = pack(head.wrapping_add(HALF), head.wrapping_add(HALF));
         // Release: the slots we are about to read must not be reused by a
         // concurrent push before the claim is visible; Relaxed on failure
         // because we retry from a fresh load.
-        if self.inner.head.compare_exchange(prev, next, Release, Relaxed).is_err() {
+        if self
+            .inner
+            .head
+            .compare_exchange(prev, next, Release, Relaxed)
+            .is_err()
+        {
             return Err(task);
         }
         let inner = &self.inner;
         // SAFETY: the CAS moved `real` past these HALF slots, so they are
         // claimed by us (invariant 1) and initialised (invariant 3).
         let batch = (0..HALF).map(|i| unsafe { inner.take(head.wrapping_add(i)) });
-        inject.push_batch(batch.chain(std::iter::once(task)));
+        inject.push_batch(home, batch.chain(std::iter::once(task)));
         Ok(())
     }
 
@@ -180,11 +207,19 @@ impl Local {
             }
             let next_real = real.wrapping_add(1);
             // If no steal is under way, `steal` follows `real`.
-            let next = if steal == real { pack(next_real, next_real) } else { pack(steal, next_real) };
+            let next = if steal == real {
+                pack(next_real, next_real)
+            } else {
+                pack(steal, next_real)
+            };
             // AcqRel: Acquire so a thief's finished copy is visible before we
             // reuse slots; Release so the thief that next reads `head` sees
             // our claim.
-            match self.inner.head.compare_exchange(head, next, AcqRel, Acquire) {
+            match self
+                .inner
+                .head
+                .compare_exchange(head, next, AcqRel, Acquire)
+            {
                 Ok(_) => break real,
                 Err(actual) => head = actual,
             }
@@ -277,10 +312,18 @@ impl Steal {
         loop {
             let (_, real) = unpack(prev);
             // AcqRel: Release publishes that the claimed slots are free again.
-            match self.0.head.compare_exchange(prev, pack(real, real), AcqRel, Acquire) {
+            match self
+                .0
+                .head
+                .compare_exchange(prev, pack(real, real), AcqRel, Acquire)
+            {
                 Ok(_) => return count,
                 Err(actual) => {
-                    debug_assert_ne!(unpack(actual).0, unpack(actual).1, "a claimed ring lost its claim");
+                    debug_assert_ne!(
+                        unpack(actual).0,
+                        unpack(actual).1,
+                        "a claimed ring lost its claim"
+                    );
                     prev = actual;
                 }
             }
@@ -297,13 +340,15 @@ mod tests {
     fn push_then_pop_is_fifo() {
         let tracked = Tracked::new();
         let (_steal, mut local) = local();
-        let inject = Injector::new();
+        let inject = Injector::new(1);
         let tasks: Vec<_> = (0..10).map(|_| tracked.task()).collect();
         let expected: Vec<_> = tasks.iter().map(|t| t.header().id).collect();
         for task in tasks {
-            local.push_back_or_overflow(task, &inject);
+            local.push_back_or_overflow(task, &inject, 0);
         }
-        let popped: Vec<_> = std::iter::from_fn(|| local.pop()).map(|t| t.header().id).collect();
+        let popped: Vec<_> = std::iter::from_fn(|| local.pop())
+            .map(|t| t.header().id)
+            .collect();
         assert_eq!(popped, expected);
         assert_eq!(tracked.live(), 0);
     }
@@ -312,9 +357,9 @@ mod tests {
     fn overflow_moves_half_and_the_new_task_to_the_injector() {
         let tracked = Tracked::new();
         let (_steal, mut local) = local();
-        let inject = Injector::new();
+        let inject = Injector::new(1);
         for _ in 0..CAPACITY + 1 {
-            local.push_back_or_overflow(tracked.task(), &inject);
+            local.push_back_or_overflow(tracked.task(), &inject, 0);
         }
         assert_eq!(local.len(), CAPACITY / 2);
         assert_eq!(inject.len(), CAPACITY / 2 + 1);
@@ -326,11 +371,13 @@ mod tests {
         let tracked = Tracked::new();
         let (steal, mut victim) = local();
         let (_, mut thief) = local();
-        let inject = Injector::new();
+        let inject = Injector::new(1);
         for _ in 0..7 {
-            victim.push_back_or_overflow(tracked.task(), &inject);
+            victim.push_back_or_overflow(tracked.task(), &inject, 0);
         }
-        let first = steal.steal_into(&mut thief).expect("a non-empty ring can be stolen from");
+        let first = steal
+            .steal_into(&mut thief)
+            .expect("a non-empty ring can be stolen from");
         drop(first);
         assert_eq!(thief.len(), 3, "4 stolen, one returned to run");
         assert_eq!(victim.len(), 3);
@@ -341,9 +388,9 @@ mod tests {
     fn dropping_a_ring_drops_its_tasks() {
         let tracked = Tracked::new();
         let (_steal, mut local) = local();
-        let inject = Injector::new();
+        let inject = Injector::new(1);
         for _ in 0..5 {
-            local.push_back_or_overflow(tracked.task(), &inject);
+            local.push_back_or_overflow(tracked.task(), &inject, 0);
         }
         drop(local);
         assert_eq!(tracked.live(), 0);

@@ -13,7 +13,7 @@
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
-use crate::loom::{AtomicBool, Arc};
+use crate::loom::{Arc, AtomicBool};
 use crate::runtime::Handle;
 use crate::runtime::context;
 use std::cell::{OnceCell, RefCell};
@@ -56,7 +56,11 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
     for index in 0..num_workers {
         let (steal, run_queue) = queue::local();
         let (parker, unparker) = park::pair();
-        remotes.push(Remote { steal, lifo: LifoSlot::new(), unparker });
+        remotes.push(Remote {
+            steal,
+            lifo: LifoSlot::new(),
+            unparker,
+        });
         cores.push(Box::new(Core {
             index,
             tick: 0,
@@ -70,7 +74,7 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
     }
     let shared = Arc::new(Shared {
         remotes: remotes.into_boxed_slice(),
-        inject: Injector::new(),
+        inject: Injector::new(num_workers),
         idle: Idle::new(num_workers),
         owned: crate::task::list::OwnedTasks::new(num_workers),
         is_shutdown: AtomicBool::new(false),
@@ -92,7 +96,9 @@ thread_local! {
 
 /// True on a worker thread of any bobbin runtime.
 pub(crate) fn is_worker_thread() -> bool {
-    WORKER.try_with(|worker| worker.get().is_some()).unwrap_or(false)
+    WORKER
+        .try_with(|worker| worker.get().is_some())
+        .unwrap_or(false)
 }
 
 /// If this thread is a worker of `shared` holding its core, runs `f` with
@@ -121,9 +127,14 @@ pub(super) fn with_current_core(
 /// The body of a worker thread; returns when the runtime shuts down, after
 /// cancelling the tasks and dropping the notifications it holds.
 pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
-    let _enter = context::enter(Handle { shared: shared.clone() });
+    let _enter = context::enter(Handle {
+        shared: shared.clone(),
+    });
     WORKER.with(|worker| {
-        let cx = worker.get_or_init(|| WorkerContext { shared, core: RefCell::new(None) });
+        let cx = worker.get_or_init(|| WorkerContext {
+            shared,
+            core: RefCell::new(None),
+        });
         let core = cx.run(core);
         cx.shutdown(core);
     });
@@ -152,7 +163,11 @@ impl WorkerContext {
         loop {
             *self.core.borrow_mut() = Some(core);
             task.run();
-            core = self.core.borrow_mut().take().expect("a worker's core is back in its context after every poll");
+            core = self
+                .core
+                .borrow_mut()
+                .take()
+                .expect("a worker's core is back in its context after every poll");
             let Some(next) = self.shared.remotes[core.index].lifo.take() else {
                 return core;
             };
@@ -160,7 +175,8 @@ impl WorkerContext {
                 // Fairness: the ring's tasks go first; wakes go to the ring
                 // until the next tick.
                 core.lifo_enabled = false;
-                core.run_queue.push_back_or_overflow(next, &self.shared.inject);
+                core.run_queue
+                    .push_back_or_overflow(next, &self.shared.inject, core.index);
                 self.shared.notify_parked_local();
                 return core;
             }
@@ -171,14 +187,16 @@ impl WorkerContext {
 
     fn next_task(&self, core: &mut Core) -> Option<Notified> {
         if core.tick % GLOBAL_POLL_INTERVAL == 0
-            && let Some(task) = self.shared.inject.pop()
+            && let Some(task) = self.shared.inject.pop(core.index)
         {
             return Some(task);
         }
         if let Some(task) = self.shared.remotes[core.index].lifo.take() {
             return Some(task);
         }
-        core.run_queue.pop().or_else(|| self.take_from_injector(core))
+        core.run_queue
+            .pop()
+            .or_else(|| self.take_from_injector(core))
     }
 
     /// One task from the injector, plus a fair share of the rest moved into
@@ -188,13 +206,16 @@ impl WorkerContext {
         if inject.is_empty() {
             return None;
         }
-        let first = inject.pop()?;
-        let share = (inject.len() / self.shared.num_workers()).min(core.run_queue.remaining_slots()).min(CAPACITY / 2);
-        for _ in 0..share {
-            let Some(task) = inject.pop() else { break };
-            core.run_queue.push_back_or_overflow(task, inject);
-        }
-        Some(first)
+        let share = inject.len() / self.shared.num_workers();
+        let max = share.clamp(1, core.run_queue.remaining_slots().min(CAPACITY / 2) + 1);
+        let mut first = None;
+        inject.pop_n(core.index, max, |task| match first {
+            None => first = Some(task),
+            Some(_) => core
+                .run_queue
+                .push_back_or_overflow(task, inject, core.index),
+        });
+        first
     }
 
     fn steal_work(&self, core: &mut Core) -> Option<Notified> {
@@ -225,7 +246,11 @@ impl WorkerContext {
         (0..count)
             .map(|i| (start + i) % count)
             .filter(|&victim| victim != core.index)
-            .find_map(|victim| remotes[victim].lifo.take_if(core.lifo_seen[victim] as *mut _))
+            .find_map(|victim| {
+                remotes[victim]
+                    .lifo
+                    .take_if(core.lifo_seen[victim] as *mut _)
+            })
     }
 
     fn transition_from_searching(&self, core: &mut Core) {
@@ -244,7 +269,10 @@ impl WorkerContext {
         if core.run_queue.has_tasks() {
             return core;
         }
-        let was_last_searcher = self.shared.idle.transition_worker_to_parked(core.index, core.is_searching);
+        let was_last_searcher = self
+            .shared
+            .idle
+            .transition_worker_to_parked(core.index, core.is_searching);
         core.is_searching = false;
         if was_last_searcher {
             self.shared.notify_if_work_pending();
@@ -282,7 +310,9 @@ struct FastRand {
 
 impl FastRand {
     fn new(seed: u64) -> FastRand {
-        FastRand { state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }
+        FastRand {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
     }
 
     fn below(&mut self, n: usize) -> usize {
