@@ -142,7 +142,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, unbound) = self.shared.spawn(future, name, location);
+        let (join, unbound) = Shared::spawn(&self.shared, future, name, location);
         cancel_unbound(unbound);
         join
     }
@@ -193,7 +193,7 @@ where
 {
     let location = Location::caller();
     let (join, unbound) =
-        Handle::with_current(|handle| handle.shared.spawn(future, name, location));
+        Handle::with_current(|handle| Shared::spawn(&handle.shared, future, name, location));
     cancel_unbound(unbound);
     join
 }

@@ -33,6 +33,8 @@ mod yield_now;
 
 #[cfg(all(test, not(loom)))]
 pub(crate) mod test_support;
+#[cfg(all(test, loom))]
+mod tests;
 
 pub use builder::Builder;
 pub use error::JoinError;

@@ -39,6 +39,9 @@ mod park;
 pub(crate) mod queue;
 mod worker;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 pub(crate) use worker::{Launch, is_worker_thread, launch, run};
 
 use crate::loom::{Arc, AtomicBool, AtomicPtr, fence};
@@ -142,7 +145,7 @@ impl Shared {
     /// first `Notified` (outside any borrow, since that runs the future's
     /// `Drop`).
     pub(crate) fn spawn<F>(
-        self: &Arc<Shared>,
+        this: &Arc<Shared>,
         future: F,
         name: Option<Box<str>>,
         location: &'static Location<'static>,
@@ -156,13 +159,13 @@ impl Shared {
             location,
             name,
         };
-        let raw = RawTask::new(future, self.clone(), meta);
+        let raw = RawTask::new(future, this.clone(), meta);
         let join = JoinHandle::new(raw);
-        if !self.owned.bind(raw) {
+        if !this.owned.bind(raw) {
             // The first Notified's reference goes to the cancellation.
             return (join, Some(raw));
         }
-        self.schedule_task(Notified::from_raw(raw), false);
+        this.schedule_task(Notified::from_raw(raw), false);
         (join, None)
     }
 

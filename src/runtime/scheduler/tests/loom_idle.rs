@@ -1,0 +1,1 @@
+//! Loom models: idle, park and wake.

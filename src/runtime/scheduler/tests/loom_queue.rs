@@ -1,0 +1,1 @@
+//! Loom models: the local ring and the injector.

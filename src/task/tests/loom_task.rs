@@ -1,0 +1,1 @@
+//! Loom models: task transitions (filled in below).

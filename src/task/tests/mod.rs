@@ -1,0 +1,3 @@
+//! Loom models of the task state machine (`cfg(loom)` only).
+
+mod loom_task;
