@@ -1,1 +1,191 @@
-fn main() {}
+//! Memory per pending task: RSS growth when 1M tasks are parked on a
+//! oneshot, for bobbin, tokio and smol; a comparison with the peers.
+//!
+//! Run: `cargo bench -p bobbin-benches --bench memory`.
+//!
+//! Each measurement runs in a fresh child process (this binary re-executed
+//! with the runtime's name), so one runtime's freed-but-kept heap cannot
+//! flatter the next. The child reserves its vectors, reads its resident set
+//! (`/proc/self/statm`), spawns `TASKS` tasks that each await their own
+//! `futures::channel::oneshot` receiver, waits until every task has been
+//! polled once and parked, and reads the resident set again. The same
+//! oneshot is used for all three runtimes; a `oneshot` child that makes the
+//! pairs without any task measures what the channel itself costs, so the
+//! table shows both the whole growth per task and the runtime's share.
+
+use futures::channel::oneshot;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const TASKS: usize = 1_000_000;
+const KINDS: [&str; 4] = ["oneshot", "bobbin", "tokio", "smol"];
+
+fn main() {
+    let kind = std::env::args()
+        .skip(1)
+        .find(|arg| KINDS.contains(&arg.as_str()));
+    match kind {
+        Some(kind) => child(&kind),
+        None => parent(),
+    }
+}
+
+fn workers() -> usize {
+    std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+}
+
+fn parent() {
+    let exe = std::env::current_exe().expect("the benchmark knows its own path");
+    let mut results = Vec::new();
+    for kind in KINDS {
+        let output = Command::new(&exe)
+            .arg(kind)
+            .output()
+            .expect("the benchmark can re-execute itself");
+        assert!(
+            output.status.success(),
+            "{kind} child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).expect("the child prints UTF-8");
+        let bytes: f64 = text.trim().parse().expect("the child prints a number");
+        results.push((kind, bytes));
+    }
+    let channel = results[0].1;
+    println!(
+        "memory per pending task, {TASKS} tasks parked on a futures oneshot, {} workers",
+        workers()
+    );
+    println!(
+        "{:<8} {:>16} {:>26}",
+        "runtime", "bytes per task", "minus the oneshot itself"
+    );
+    println!("{:<8} {:>16.0} {:>26}", "oneshot", channel, "-");
+    for (kind, bytes) in &results[1..] {
+        println!("{kind:<8} {bytes:>16.0} {:>26.0}", bytes - channel);
+    }
+}
+
+/// Resident set size of this process, in bytes.
+fn rss() -> usize {
+    let statm =
+        std::fs::read_to_string("/proc/self/statm").expect("Linux exposes /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("statm has a resident field");
+    pages * 4096
+}
+
+/// Prints the resident-set growth per task of one kind of child.
+fn child(kind: &str) {
+    let mut senders: Vec<oneshot::Sender<()>> = Vec::with_capacity(TASKS);
+    let parked = Arc::new(AtomicUsize::new(0));
+    let growth = match kind {
+        "oneshot" => {
+            let mut receivers = Vec::with_capacity(TASKS);
+            let before = rss();
+            for _ in 0..TASKS {
+                let (tx, rx) = oneshot::channel::<()>();
+                senders.push(tx);
+                receivers.push(rx);
+            }
+            let after = rss();
+            drop(receivers);
+            after - before
+        }
+        "bobbin" => {
+            let rt = bobbin::Runtime::builder()
+                .worker_threads(workers())
+                .build()
+                .unwrap();
+            let mut handles = Vec::with_capacity(TASKS);
+            measure(&parked, || {
+                for _ in 0..TASKS {
+                    let (tx, rx) = oneshot::channel::<()>();
+                    senders.push(tx);
+                    let parked = parked.clone();
+                    handles.push(rt.spawn(async move {
+                        parked.fetch_add(1, Ordering::Relaxed);
+                        let _ = rx.await;
+                    }));
+                }
+            })
+        }
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers())
+                .build()
+                .unwrap();
+            let mut handles = Vec::with_capacity(TASKS);
+            measure(&parked, || {
+                for _ in 0..TASKS {
+                    let (tx, rx) = oneshot::channel::<()>();
+                    senders.push(tx);
+                    let parked = parked.clone();
+                    handles.push(rt.spawn(async move {
+                        parked.fetch_add(1, Ordering::Relaxed);
+                        let _ = rx.await;
+                    }));
+                }
+            })
+        }
+        "smol" => {
+            let ex = Arc::new(async_executor::Executor::new());
+            let (stop, signal) = async_channel::bounded::<()>(1);
+            let threads: Vec<_> = (0..workers())
+                .map(|_| {
+                    let ex = ex.clone();
+                    let signal = signal.clone();
+                    std::thread::spawn(move || {
+                        futures_lite::future::block_on(ex.run(signal.recv())).unwrap_or(())
+                    })
+                })
+                .collect();
+            let mut handles = Vec::with_capacity(TASKS);
+            let growth = measure(&parked, || {
+                for _ in 0..TASKS {
+                    let (tx, rx) = oneshot::channel::<()>();
+                    senders.push(tx);
+                    let parked = parked.clone();
+                    handles.push(ex.spawn(async move {
+                        parked.fetch_add(1, Ordering::Relaxed);
+                        let _ = rx.await;
+                    }));
+                }
+            });
+            drop(senders.drain(..));
+            drop(stop);
+            for thread in threads {
+                thread.join().unwrap();
+            }
+            growth
+        }
+        _ => unreachable!("main only passes known kinds"),
+    };
+    println!("{}", growth as f64 / TASKS as f64);
+}
+
+/// Runs `spawn_all`, waits until every task was polled once, and returns
+/// the resident-set growth.
+fn measure(parked: &AtomicUsize, spawn_all: impl FnOnce()) -> usize {
+    let before = rss();
+    spawn_all();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while parked.load(Ordering::Relaxed) < TASKS {
+        assert!(
+            Instant::now() < deadline,
+            "tasks did not all start within two minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Let the last polls return and the tasks go idle.
+    std::thread::sleep(Duration::from_millis(50));
+    rss() - before
+}

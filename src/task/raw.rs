@@ -29,15 +29,11 @@ use std::task::Waker;
 /// 2. `links` is read and written only under the lock of the owned-task
 ///    shard chosen by `id` (see `list.rs`).
 /// 3. `vtable` is the vtable of the `Cell<F, S>` this header begins.
-/// 4. `queue_next` is touched only by the holder of the task's `Notified`
-///    while the task is outside the injector, and under the injector shard's
-///    lock while it is inside (see `inject.rs`).
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) links: UnsafeCell<Links>,
-    pub(crate) queue_next: UnsafeCell<Option<NonNull<Header>>>,
     pub(crate) id: Id,
     pub(crate) location: &'static Location<'static>,
     /// Boxed twice so an unnamed task pays one word, not two.
@@ -114,7 +110,6 @@ impl RawTask {
                 state: State::new(),
                 vtable: harness::vtable::<F, S>(),
                 links: UnsafeCell::new(Links::default()),
-                queue_next: UnsafeCell::new(None),
                 id: meta.id,
                 location: meta.location,
                 name: meta.name.map(|name| Box::new(Name(name))),

@@ -253,7 +253,7 @@ impl Shared {
     /// Drops every notification left in the injector (after the workers
     /// exited).
     pub(crate) fn drain_injector(&self) {
-        while self.inject.pop_n(0, usize::MAX, drop) > 0 {}
+        drop(self.inject.take_all());
     }
 
     pub(crate) fn num_workers(&self) -> usize {

@@ -123,6 +123,23 @@ impl Local {
         CAPACITY - tail.wrapping_sub(steal) as usize
     }
 
+    /// Pushes a task if the ring has room; gives it back otherwise. Never
+    /// touches the injector.
+    pub(crate) fn push_back(&mut self, task: Notified) -> Result<(), Notified> {
+        let (steal, _) = unpack(self.inner.head.load(Acquire));
+        // Relaxed: only this thread writes `tail`.
+        let tail = self.inner.tail.load(Relaxed);
+        if tail.wrapping_sub(steal) >= CAPACITY as u32 {
+            return Err(task);
+        }
+        // SAFETY: `tail - steal < CAPACITY`, so slot `tail` is the owner's to
+        // write (invariant 1), and we are the owner.
+        unsafe { self.inner.put(tail, task) };
+        // Release: as in `push_back_or_overflow`.
+        self.inner.tail.store(tail.wrapping_add(1), Release);
+        Ok(())
+    }
+
     /// Pushes a task; if the ring is full, moves half of it and the task to
     /// the injector (into shard `home`).
     pub(crate) fn push_back_or_overflow(

@@ -209,11 +209,14 @@ impl WorkerContext {
         let share = inject.len() / self.shared.num_workers();
         let max = share.clamp(1, core.run_queue.remaining_slots().min(CAPACITY / 2) + 1);
         let mut first = None;
-        inject.pop_n(core.index, max, |task| match first {
-            None => first = Some(task),
-            Some(_) => core
-                .run_queue
-                .push_back_or_overflow(task, inject, core.index),
+        inject.pop_n(core.index, max, |task| {
+            if first.is_none() {
+                first = Some(task);
+                return Ok(());
+            }
+            // `max` leaves room in the ring, so this never overflows into
+            // the injector (whose lock we are under).
+            core.run_queue.push_back(task)
         });
         first
     }
