@@ -281,13 +281,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             return true;
         }
         let stored = if snapshot.is_join_waker_set() {
-            // SAFETY: with JOIN_WAKER set the task side may read the slot
-            // concurrently but nobody writes it (state rule 2); comparing is a
-            // read.
             let same = self.cell().join_waker.with(|ptr| {
-                unsafe { &*ptr }
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(waker))
+                // SAFETY: with JOIN_WAKER set the task side may read the slot
+                // concurrently but nobody writes it (state rule 2); comparing
+                // is a read.
+                let stored = unsafe { &*ptr };
+                stored.as_ref().is_some_and(|w| w.will_wake(waker))
             });
             if same {
                 return false;

@@ -16,6 +16,7 @@ use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
 use crate::loom::{Arc, AtomicBool};
 use crate::runtime::Handle;
 use crate::runtime::context;
+use crossbeam_utils::CachePadded;
 use std::cell::{OnceCell, RefCell};
 use std::ptr;
 
@@ -46,7 +47,7 @@ pub(crate) struct Core {
 /// A new runtime's shared state and the cores to start workers with.
 pub(crate) struct Launch {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) cores: Vec<Box<Core>>,
+    pub(crate) cores: Vec<Core>,
 }
 
 /// Builds the shared state and one core per worker.
@@ -56,12 +57,12 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
     for index in 0..num_workers {
         let (steal, run_queue) = queue::local();
         let (parker, unparker) = park::pair();
-        remotes.push(Remote {
+        remotes.push(CachePadded::new(Remote {
             steal,
             lifo: LifoSlot::new(),
             unparker,
-        });
-        cores.push(Box::new(Core {
+        }));
+        cores.push(Core {
             index,
             tick: 0,
             run_queue,
@@ -70,7 +71,7 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
             rand: FastRand::new(index as u64),
             parker,
             lifo_seen: vec![0; num_workers].into_boxed_slice(),
-        }));
+        });
     }
     let shared = Arc::new(Shared {
         remotes: remotes.into_boxed_slice(),
@@ -126,7 +127,7 @@ pub(super) fn with_current_core(
 
 /// The body of a worker thread; returns when the runtime shuts down, after
 /// cancelling the tasks and dropping the notifications it holds.
-pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
+pub(crate) fn run(shared: Arc<Shared>, core: Core) {
     let _enter = context::enter(Handle {
         shared: shared.clone(),
     });
@@ -135,8 +136,8 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
             shared,
             core: RefCell::new(None),
         });
-        let core = cx.run(core);
-        cx.shutdown(core);
+        let mut core = cx.run(Box::new(core));
+        cx.shutdown(&mut core);
     });
 }
 
@@ -186,7 +187,7 @@ impl WorkerContext {
     }
 
     fn next_task(&self, core: &mut Core) -> Option<Notified> {
-        if core.tick % GLOBAL_POLL_INTERVAL == 0
+        if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL)
             && let Some(task) = self.shared.inject.pop(core.index)
         {
             return Some(task);
@@ -295,7 +296,7 @@ impl WorkerContext {
 
     /// Cancels every task of the runtime (all workers sweep, from different
     /// shards) and drops the notifications this worker holds.
-    fn shutdown(&self, mut core: Box<Core>) {
+    fn shutdown(&self, core: &mut Core) {
         self.shared.owned.close_and_shutdown_all(core.index);
         drop(self.shared.remotes[core.index].lifo.take());
         while let Some(task) = core.run_queue.pop() {
