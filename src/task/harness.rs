@@ -350,3 +350,202 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         self.raw().drop_reference();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! The harness driven by hand on a queue scheduler: small and
+    //! deterministic, so valgrind (in `.ci/run`) checks the unsafe code
+    //! of the cell, the vtable and the waker on every path.
+
+    use crate::task::test_support::{DropCount, Queue, poll_once};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::task::{Context, Poll, Waker};
+
+    /// Pending until woken through the waker it hands out.
+    struct Gate {
+        open: Arc<std::sync::Mutex<(bool, Option<Waker>)>>,
+    }
+
+    impl Future for Gate {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let mut state = self.open.lock().unwrap();
+            if state.0 {
+                return Poll::Ready(());
+            }
+            state.1 = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    struct CountWakes(AtomicUsize);
+
+    impl std::task::Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn gate() -> (Gate, impl Fn()) {
+        let open = Arc::new(std::sync::Mutex::new((false, None::<Waker>)));
+        let opener = open.clone();
+        let open_it = move || {
+            let waker = {
+                let mut state = opener.lock().unwrap();
+                state.0 = true;
+                state.1.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        };
+        (Gate { open }, open_it)
+    }
+
+    #[test]
+    fn output_reaches_the_join_handle() {
+        let queue = Queue::default();
+        let mut handle = queue.spawn(async { 7 });
+        assert_eq!(queue.run_all(), 1);
+        assert!(handle.is_finished());
+        assert_eq!(poll_once(&mut handle).map(Result::unwrap), Poll::Ready(7));
+    }
+
+    #[test]
+    fn a_wake_reschedules_and_the_join_waker_fires() {
+        let queue = Queue::default();
+        let (gate, open) = gate();
+        let mut handle = queue.spawn(gate);
+        queue.run_all();
+        let joiner = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let join_waker = Waker::from(joiner.clone());
+        let mut cx = Context::from_waker(&join_waker);
+        assert!(
+            Pin::new(&mut handle).poll(&mut cx).is_pending(),
+            "the gate is shut"
+        );
+        assert_eq!(queue.len(), 0);
+        open();
+        assert_eq!(queue.len(), 1, "the wake queued the task");
+        queue.run_all();
+        assert_eq!(joiner.0.load(SeqCst), 1, "completion woke the joiner");
+        assert!(poll_once(&mut handle).is_ready());
+    }
+
+    #[test]
+    fn abort_of_an_idle_task_drops_its_future_at_once() {
+        let queue = Queue::default();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let (gate, _open) = gate();
+        let mut handle = queue.spawn(async move {
+            let _guard = guard;
+            gate.await;
+        });
+        queue.run_all();
+        handle.abort();
+        assert_eq!(drops.load(SeqCst), 1);
+        match poll_once(&mut handle) {
+            Poll::Ready(Err(err)) => assert!(err.is_cancelled()),
+            other => panic!("expected a cancelled task, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn abort_after_completion_keeps_the_output() {
+        let queue = Queue::default();
+        let mut handle = queue.spawn(async { "done" });
+        queue.run_all();
+        handle.abort();
+        assert_eq!(
+            poll_once(&mut handle).map(Result::unwrap),
+            Poll::Ready("done")
+        );
+    }
+
+    #[test]
+    fn a_queued_task_aborted_before_its_poll_is_never_polled() {
+        let queue = Queue::default();
+        let polled = Arc::new(AtomicUsize::new(0));
+        let counter = polled.clone();
+        let handle = queue.spawn(async move {
+            counter.fetch_add(1, SeqCst);
+        });
+        handle.abort();
+        queue.run_all();
+        assert_eq!(polled.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn a_panic_becomes_the_output_and_a_panicking_drop_is_caught() {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("drop panics");
+            }
+        }
+        let queue = Queue::default();
+        let mut panics = queue.spawn(async { panic!("poll panics") });
+        let guard = PanicOnDrop;
+        let mut drop_panics = queue.spawn(async move {
+            let _guard = guard;
+            1
+        });
+        queue.run_all();
+        let Poll::Ready(Err(err)) = poll_once(&mut panics) else {
+            panic!("the poll's panic is the output")
+        };
+        assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "poll panics");
+        let Poll::Ready(Err(err)) = poll_once(&mut drop_panics) else {
+            panic!("the drop's panic is the output")
+        };
+        assert!(err.is_panic());
+    }
+
+    #[test]
+    fn dropping_the_handle_detaches_and_the_output_is_dropped_once() {
+        let queue = Queue::default();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let output = DropCount(drops.clone());
+        let handle = queue.spawn(async move { output });
+        drop(handle);
+        queue.run_all();
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "the task dropped the unwanted output"
+        );
+    }
+
+    #[test]
+    fn a_waker_outliving_its_task_is_harmless() {
+        let queue = Queue::default();
+        let kept = Arc::new(std::sync::Mutex::new(None::<Waker>));
+        let slot = kept.clone();
+        let handle = queue.spawn(std::future::poll_fn(move |cx| {
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Ready(())
+        }));
+        queue.run_all();
+        drop(handle);
+        let waker = kept.lock().unwrap().take().unwrap();
+        waker.wake_by_ref();
+        waker.wake();
+        assert_eq!(queue.len(), 0, "a finished task is not scheduled again");
+    }
+
+    #[test]
+    fn yield_during_poll_goes_to_the_back() {
+        let queue = Queue::default();
+        let mut first = queue.spawn(async {
+            crate::task::yield_now().await;
+            1
+        });
+        let mut second = queue.spawn(async { 2 });
+        assert_eq!(queue.run_all(), 3, "first, second, then first again");
+        assert!(poll_once(&mut first).is_ready() && poll_once(&mut second).is_ready());
+    }
+}

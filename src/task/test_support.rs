@@ -63,3 +63,71 @@ impl Tracked {
         self.live.load(SeqCst)
     }
 }
+
+/// A scheduler that queues what it is given, for tests that run tasks by
+/// hand.
+#[derive(Clone, Default)]
+pub(crate) struct Queue {
+    tasks: Arc<std::sync::Mutex<std::collections::VecDeque<Notified>>>,
+}
+
+impl Schedule for Queue {
+    fn schedule(&self, task: Notified) {
+        self.tasks.lock().unwrap().push_back(task);
+    }
+    fn yield_now(&self, task: Notified) {
+        self.tasks.lock().unwrap().push_back(task);
+    }
+    fn release(&self, _task: &Header) {}
+}
+
+impl Queue {
+    /// Spawns `future` onto this queue; it is queued, not yet polled.
+    pub(crate) fn spawn<F>(&self, future: F) -> super::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = Meta {
+            id: Id::next(),
+            location: std::panic::Location::caller(),
+            name: None,
+        };
+        let raw = RawTask::new(future, self.clone(), meta);
+        self.schedule(Notified::from_raw(raw));
+        super::JoinHandle::new(raw)
+    }
+
+    /// Polls queued tasks until none is left; returns how many polls ran.
+    pub(crate) fn run_all(&self) -> usize {
+        let mut polls = 0;
+        loop {
+            let next = self.tasks.lock().unwrap().pop_front();
+            let Some(task) = next else { return polls };
+            task.run();
+            polls += 1;
+        }
+    }
+
+    /// How many tasks are queued.
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.lock().unwrap().len()
+    }
+}
+
+/// Adds one to the counter when dropped.
+pub(crate) struct DropCount(pub(crate) Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// Polls `future` once with a waker that does nothing.
+pub(crate) fn poll_once<F: std::future::Future + Unpin>(
+    future: &mut F,
+) -> std::task::Poll<F::Output> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    std::pin::Pin::new(future).poll(&mut cx)
+}
