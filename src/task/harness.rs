@@ -339,7 +339,21 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn drop_join_handle_slow(self) {
-        let dropped = self.header().state.transition_to_join_handle_dropped();
+        let state = &self.header().state;
+        let snapshot = state.load();
+        if snapshot.is_complete() && !snapshot.is_join_waker_set() {
+            // The common case after `.await`: the task is done and will not
+            // touch the output or the waker slot again, so both are ours
+            // (state rules 1, 2); clean them up, then give up interest and
+            // reference in one step.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
+            self.set_join_waker(None);
+            if state.drop_join_interest_and_reference() {
+                self.raw().dealloc();
+            }
+            return;
+        }
+        let dropped = state.transition_to_join_handle_dropped();
         if dropped.drop_output {
             // The output's Drop may panic; the handle's drop must not.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));

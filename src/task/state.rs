@@ -305,6 +305,17 @@ impl State {
             .is_ok()
     }
 
+    /// The JoinHandle of a completed task, which has cleaned up the output
+    /// and the waker slot, gives up its interest and its reference in one
+    /// step. True if that was the last reference.
+    pub(crate) fn drop_join_interest_and_reference(&self) -> bool {
+        // AcqRel: as `ref_dec`. Subtracting JOIN_INTEREST clears the bit,
+        // which is set (asserted below), without borrowing from others.
+        let prev = Snapshot(self.word.fetch_sub(REF_ONE | JOIN_INTEREST, AcqRel));
+        debug_assert!(prev.is_complete() && prev.is_join_interested() && prev.ref_count() >= 1);
+        prev.ref_count() == 1
+    }
+
     /// The JoinHandle is dropped: clear JOIN_INTEREST (and JOIN_WAKER unless
     /// the task completed, which hands the waker slot back to the handle).
     pub(crate) fn transition_to_join_handle_dropped(&self) -> JoinHandleDropped {
