@@ -258,7 +258,7 @@ impl Runtime {
         }
         if all_joined {
             shared.drain_injector();
-            debug_assert_eq!(shared.owned.len(), 0, "shutdown left a task alive");
+            debug_assert!(shared.owned.all_complete(), "shutdown left a task running");
         }
     }
 }

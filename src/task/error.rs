@@ -3,10 +3,21 @@
 use super::Failure;
 use super::id::Id;
 use super::raw::Header;
+use crate::loom::{Mutex, lock};
 use std::any::Any;
 use std::fmt;
 use std::io;
 use std::panic::Location;
+
+/// The private representation of a failure, shareable across threads.
+///
+/// A panic payload is `Send` but not `Sync`; a mutex makes the error `Sync`
+/// (so it converts into `Box<dyn Error + Send + Sync>` and anyhow's errors),
+/// with no unsafe code. It is locked only to read a string message.
+enum Repr {
+    Cancelled,
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+}
 
 /// A task ended without output: it panicked, or it was cancelled (aborted,
 /// or its runtime shut down).
@@ -28,7 +39,7 @@ pub struct JoinError {
     id: Id,
     name: Option<Box<str>>,
     location: &'static Location<'static>,
-    failure: Failure,
+    repr: Repr,
 }
 
 impl JoinError {
@@ -38,7 +49,10 @@ impl JoinError {
             id: header.id,
             name,
             location: header.location,
-            failure,
+            repr: match failure {
+                Failure::Cancelled => Repr::Cancelled,
+                Failure::Panic(payload) => Repr::Panic(Mutex::new(payload)),
+            },
         }
     }
 
@@ -63,7 +77,7 @@ impl JoinError {
     /// # });
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.failure, Failure::Cancelled)
+        matches!(self.repr, Repr::Cancelled)
     }
 
     /// True if the task panicked (while polled, or while its future was
@@ -77,7 +91,7 @@ impl JoinError {
     /// # });
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.failure, Failure::Panic(_))
+        matches!(self.repr, Repr::Panic(_))
     }
 
     /// The panic payload, to inspect or to resume with
@@ -118,9 +132,11 @@ impl JoinError {
     /// # });
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.failure {
-            Failure::Panic(payload) => Ok(payload),
-            Failure::Cancelled => Err(self),
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Repr::Cancelled => Err(self),
         }
     }
 
@@ -140,19 +156,21 @@ impl JoinError {
 }
 
 /// The panic message, if the payload is a string (as `panic!` makes it).
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
+fn panic_message(payload: &Mutex<Box<dyn Any + Send>>) -> Option<String> {
+    let guard = lock(payload);
+    let payload: &(dyn Any + Send) = &**guard;
+    let message = payload.downcast_ref::<&str>().copied();
+    message
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .map(str::to_owned)
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.describe(f)?;
-        match &self.failure {
-            Failure::Cancelled => f.write_str(" was cancelled"),
-            Failure::Panic(payload) => match panic_message(payload.as_ref()) {
+        match &self.repr {
+            Repr::Cancelled => f.write_str(" was cancelled"),
+            Repr::Panic(payload) => match panic_message(payload) {
                 Some(message) => write!(f, " panicked with message {message:?}"),
                 None => f.write_str(" panicked"),
             },
@@ -162,9 +180,9 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.failure {
-            Failure::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
-            Failure::Panic(payload) => match panic_message(payload.as_ref()) {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(payload) => match panic_message(payload) {
                 Some(message) => write!(f, "JoinError::Panic({:?}, {message:?})", self.id),
                 None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
             },

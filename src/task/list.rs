@@ -111,9 +111,20 @@ impl OwnedTasks {
         }
     }
 
-    /// How many tasks are linked.
-    pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|shard| lock(shard).len).sum()
+    /// True if every linked task has completed (after a shutdown, the tasks
+    /// still linked are only those a handle or waker keeps allocated).
+    pub(crate) fn all_complete(&self) -> bool {
+        self.shards.iter().all(|shard| {
+            let shard = lock(shard);
+            let mut cursor = shard.head;
+            while let Some(node) = cursor {
+                if !RawTask::from_raw(node).header().state.load().is_complete() {
+                    return false;
+                }
+                cursor = Shard::links(node, |links| links.next);
+            }
+            true
+        })
     }
 }
 
