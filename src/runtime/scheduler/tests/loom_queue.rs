@@ -13,7 +13,9 @@
 //! - `push_racing_steal`: the owner pushes (and pops) while a thief steals;
 //! - `overflow_racing_steal_loses_nothing`: a push into a full ring moves
 //!   half of it to the injector while a thief claims the same slots;
-//! - `two_thieves_race`: two thieves at one ring (only one may hold a claim);
+//! - `two_thieves_race`: two thieves at one ring while its owner pushes
+//!   enough to wrap around (only one thief may hold a claim, and the owner
+//!   must not write claimed slots);
 //! - `injector_push_pop_two_threads`: pushes and batch pushes racing pops
 //!   across the injector's shards;
 //! - `lifo_slot_push_racing_thief`: the owner refills and empties its LIFO
@@ -125,22 +127,33 @@ fn two_thieves_race() {
         let tasks = Tasks::new();
         let inject = Injector::new(1);
         let (steal, mut local) = queue::local();
-        let (batch, expected) = tasks.make(3);
+        let steal = Arc::new(steal);
+        let (batch, mut expected) = tasks.make(3);
         for task in batch {
             local.push_back_or_overflow(task, &inject, 0);
         }
+        let (more, more_ids) = tasks.make(CAPACITY);
+        expected.extend(more_ids);
 
         let thieves: Vec<_> = (0..2)
             .map(|_| {
-                let steal = queue::Steal::clone_for_test(&steal);
+                let steal = steal.clone();
                 thread::spawn(move || steal_all(&steal))
             })
             .collect();
+        // Enough pushes to wrap the ring onto the slots a thief claimed: the
+        // owner must not write them until that thief releases its claim,
+        // and a second thief must not claim while the first holds one
+        // (invariant 2), or a slot is read while it is written.
+        for task in more {
+            local.push_back_or_overflow(task, &inject, 0);
+        }
         let mut seen = Vec::new();
         for thief in thieves {
             seen.extend(thief.join().unwrap());
         }
         seen.extend(drain(&mut local));
+        seen.extend(ids_of(iter::from_fn(|| inject.pop(0))));
 
         assert_each_once(seen, expected);
         assert_eq!(tasks.live(), 0, "every cell was freed");
@@ -169,7 +182,8 @@ fn injector_push_pop_two_threads() {
         seen.extend(ids_of(iter::from_fn(|| inject.pop(0))));
 
         assert_each_once(seen, expected);
-        assert!(inject.is_empty() && inject.len() == 0, "the hints agree");
+        assert_eq!(inject.len(), 0, "the length hint is back to zero");
+        assert!(inject.is_empty());
         assert_eq!(tasks.live(), 0, "every cell was freed");
     });
 }

@@ -1,10 +1,10 @@
 //! Loom models of the run queues and the idle protocol (`cfg(loom)` only),
 //! and the tasks they move around.
 //!
-//! The models queue real task cells (the queues link and move `Notified`s,
-//! so a stand-in type would not exercise `queue_next` or the reference
-//! counts) on a scheduler that runs nothing: `task::test_support` does the
-//! same for the unit tests, but with std's atomics, which loom cannot see.
+//! The models queue real task cells (the queues move `Notified`s, so a
+//! stand-in type would not exercise the reference counts or the frees) on a
+//! scheduler that runs nothing: `task::test_support` does the same for the
+//! unit tests, but with std's atomics, which loom cannot see.
 
 mod loom_idle;
 mod loom_queue;
