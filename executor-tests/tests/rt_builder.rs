@@ -234,3 +234,32 @@ fn runtimes_are_isolated_from_each_other() {
         );
     });
 }
+
+#[test]
+fn a_panicking_start_hook_does_not_leave_the_runtime_without_its_worker() {
+    with_timeout(LIMIT, || {
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .on_thread_start(|| panic!("the start hook fails"))
+            .build()
+            .unwrap();
+        // The hook's panic is reported on the worker, which runs anyway.
+        assert_eq!(rt.block_on(rt.spawn(async { 5 })).unwrap(), 5);
+    });
+}
+
+#[test]
+fn enter_guards_dropped_out_of_order_panic_and_say_what_to_do() {
+    with_timeout(LIMIT, || {
+        let first = Runtime::builder().worker_threads(1).build().unwrap();
+        let second = Runtime::builder().worker_threads(1).build().unwrap();
+        let message = executor_tests::panic_message_of(|| {
+            let older = first.enter();
+            let newer = second.enter();
+            drop(older);
+            drop(newer);
+        });
+        assert!(message.contains("dropped out of order"), "{message}");
+        assert!(message.contains("reverse order"), "{message}");
+    });
+}

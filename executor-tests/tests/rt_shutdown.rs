@@ -586,11 +586,15 @@ fn drop_from_inside_one_of_its_own_tasks_does_not_deadlock() {
         let dropper = {
             let cell = cell.clone();
             rt.spawn(async move {
-                let rt = cell
-                    .lock()
-                    .unwrap()
-                    .take()
-                    .expect("the runtime is in the cell");
+                // The runtime is put in the cell just after this spawn; wait
+                // for it without blocking the worker.
+                let rt = loop {
+                    let stored = cell.lock().unwrap().take();
+                    match stored {
+                        Some(rt) => break rt,
+                        None => bobbin::task::yield_now().await,
+                    }
+                };
                 drop(rt);
                 "dropped"
             })

@@ -7,6 +7,8 @@ use std::cell::{Cell, RefCell};
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// How many guards are live on this thread, to catch out-of-order drops.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
     static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -14,14 +16,20 @@ thread_local! {
 /// must be dropped on the thread that entered.
 pub(crate) struct ContextGuard {
     previous: Option<Handle>,
+    depth: usize,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 /// Makes `handle` the current runtime of this thread until the guard drops.
 pub(crate) fn enter(handle: Handle) -> ContextGuard {
     let previous = CURRENT.with(|current| current.replace(Some(handle)));
+    let depth = DEPTH.with(|depth| {
+        depth.set(depth.get() + 1);
+        depth.get()
+    });
     ContextGuard {
         previous,
+        depth,
         _not_send: std::marker::PhantomData,
     }
 }
@@ -29,8 +37,18 @@ pub(crate) fn enter(handle: Handle) -> ContextGuard {
 impl Drop for ContextGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        // Ignore a failure: the thread is exiting and the slot is gone.
+        // `try_with` fails only while the thread exits and the slots are gone.
+        let depth = DEPTH
+            .try_with(|depth| depth.replace(self.depth - 1))
+            .unwrap_or(self.depth);
         let _ = CURRENT.try_with(|current| current.replace(previous));
+        if depth != self.depth && !std::thread::panicking() {
+            panic!(
+                "runtime EnterGuards were dropped out of order, which would leave the wrong \
+                 runtime current on this thread; drop them in the reverse order of the \
+                 enter() calls that made them (or let them go out of scope)"
+            );
+        }
     }
 }
 

@@ -168,6 +168,10 @@ impl Handle {
     /// Makes this runtime current on this thread until the guard drops, so
     /// `bobbin::spawn` and `Handle::current` use it.
     ///
+    /// # Panics
+    /// Dropping guards out of order (the older before the newer) panics,
+    /// since it would leave the wrong runtime current.
+    ///
     /// # Examples
     /// ```
     /// let rt = bobbin::Runtime::new().unwrap();

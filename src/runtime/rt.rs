@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 /// Wakers that outlive the runtime are harmless; spawning through a
 /// [`Handle`] afterwards gives a task that is cancelled at once.
 ///
+/// Dropping a runtime blocks until its workers exit; do it from plain code,
+/// not inside a task of another runtime, whose worker would stall meanwhile.
+/// (A runtime dropped inside one of its own tasks does not wait for that
+/// task's worker, which exits as soon as the task's poll returns.)
+///
 /// Most programs need no `Runtime` of their own: [`bobbin::block_on`] and
 /// [`bobbin::spawn`] use the global runtime.
 ///
@@ -126,12 +131,15 @@ impl Runtime {
             let on_stop = builder.on_thread_stop.clone();
             let thread = builder.worker_thread(index).spawn(move || {
                 let _exit = exit;
+                // A panicking hook is reported (by the panic hook) and the
+                // worker runs anyway: a runtime must not hang for want of a
+                // worker.
                 if let Some(hook) = on_start {
-                    hook();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
                 }
                 scheduler::run(shared, core);
                 if let Some(hook) = on_stop {
-                    hook();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
                 }
             });
             // On error, dropping `runtime` shuts down the threads started.
@@ -252,13 +260,16 @@ impl Runtime {
                 all_joined = false;
                 continue;
             }
-            // A worker thread only panics if an on_thread_start/stop hook
-            // did; that panic was already reported on that thread.
+            // A worker catches task and hook panics, so this is Ok; an Err
+            // would be a bug in the runtime, already reported on its thread.
             let _ = worker.join();
         }
         if all_joined {
             shared.drain_injector();
-            debug_assert!(shared.owned.all_complete(), "shutdown left a task running");
+            debug_assert!(
+                shared.owned.all_complete_or_cancelled(),
+                "shutdown left a task running that nobody cancels"
+            );
         }
     }
 }

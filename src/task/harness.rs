@@ -159,7 +159,6 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         match self.header().state.transition_to_idle() {
             ToIdle::Idle => Outcome::Idle,
             ToIdle::Notified => Outcome::Notified,
-            ToIdle::Dealloc => Outcome::Dealloc,
             ToIdle::Cancelled => {
                 self.cancel_future();
                 Outcome::Complete
@@ -190,7 +189,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             Ok(Poll::Ready(output)) => {
                 match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
                     Ok(()) => Ok(output),
-                    Err(payload) => Err(Failure::Panic(payload)),
+                    Err(payload) => {
+                        // The future's Drop panicked; the output is lost, and
+                        // its own Drop may panic too.
+                        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(output)));
+                        Err(Failure::Panic(payload))
+                    }
                 }
             }
             Err(payload) => {
@@ -217,7 +221,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     /// The future is gone: publish COMPLETE, hand the output to whoever
-    /// wants it, and drop the reference of the run (or of the shutdown).
+    /// wants it, and drop two references: the one the run (or the
+    /// cancellation) held, and the owned list's.
     fn complete(&self) {
         let snapshot = self.header().state.transition_to_complete();
         // A panic here can only come from the output's or a waker's Drop;
@@ -239,7 +244,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 }
             }
         }));
-        if self.header().state.transition_to_terminal(1) {
+        if self.header().state.transition_to_terminal(2) {
             self.raw().dealloc();
         }
     }

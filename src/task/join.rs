@@ -58,10 +58,15 @@ impl<T> JoinHandle<T> {
     /// Cancels the task.
     ///
     /// If the task is idle (waiting for a wake, or queued), its future is
-    /// dropped at once, on this thread. If it is being polled, the future is
-    /// dropped by its worker as soon as that poll returns. Either way the
-    /// handle then gives `Err(e)` with `e.is_cancelled()`. A task that has
-    /// already finished keeps its output.
+    /// dropped at once, on this thread, and the handle gives `Err(e)` with
+    /// `e.is_cancelled()`. If it is being polled, the future is dropped by
+    /// its worker as soon as that poll returns `Pending`; a poll that
+    /// returns `Ready` instead finishes the task, which keeps its output, as
+    /// does a task that had already finished.
+    ///
+    /// # Caveats
+    /// When the task is idle, its future's `Drop` runs on the thread that
+    /// calls `abort`, so it must not need a lock that thread holds.
     ///
     /// # Examples
     /// ```

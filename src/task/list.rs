@@ -111,14 +111,16 @@ impl OwnedTasks {
         }
     }
 
-    /// True if every linked task has completed (after a shutdown, the tasks
-    /// still linked are only those a handle or waker keeps allocated).
-    pub(crate) fn all_complete(&self) -> bool {
+    /// True if every linked task has completed or is being cancelled
+    /// (after a shutdown, the tasks still linked are those a handle or waker
+    /// keeps allocated, and those an `abort` on another thread is dropping).
+    pub(crate) fn all_complete_or_cancelled(&self) -> bool {
         self.shards.iter().all(|shard| {
             let shard = lock(shard);
             let mut cursor = shard.head;
             while let Some(node) = cursor {
-                if !RawTask::from_raw(node).header().state.load().is_complete() {
+                let state = RawTask::from_raw(node).header().state.load();
+                if !state.is_complete() && !state.is_cancelled() {
                     return false;
                 }
                 cursor = Shard::links(node, |links| links.next);

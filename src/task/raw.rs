@@ -176,7 +176,10 @@ impl RawTask {
 
     /// Drops the JoinHandle's interest and reference.
     pub(crate) fn drop_join_handle(self) {
-        if self.header().state.drop_join_handle_fast() {
+        // The fast path is for a task dropped before it started (detached at
+        // spawn); a joined task goes straight to the slow path's own fast
+        // case without a failing CAS.
+        if self.header().state.is_initial() && self.header().state.drop_join_handle_fast() {
             return;
         }
         let slow = self.header().vtable.drop_join_handle_slow;

@@ -15,11 +15,17 @@
 //!
 //! # Who holds a reference
 //!
-//! The `JoinHandle`, each `Notified` (queued or running), each `Waker` clone
-//! and each `AbortHandle`. A new task starts with two: the handle and the
-//! first `Notified`. The owned-task list holds none: it links the task from
-//! spawn until the cell is freed, and the free unlinks it first; a thread
-//! that walks the list takes a reference only with `ref_inc_if_alive`.
+//! The owned-task list (until the task completes), the `JoinHandle`, each
+//! `Notified` (queued or running), each `Waker` clone and each
+//! `AbortHandle`. A new task starts with three: list, handle and the first
+//! `Notified`. Completing drops two at once: the list's and the one the
+//! completing thread ran with. So a task whose future is still there always
+//! has the list's reference, and its future is dropped only by a poller or
+//! a canceller (inside `catch_unwind`, with the task's context), never by
+//! whoever happens to drop its last waker. The list keeps a completed task
+//! linked, without a reference, until its cell is freed (the free unlinks
+//! it); a thread that walks the list takes a reference with
+//! `ref_inc_if_alive`.
 //! The running poll borrows the `Notified`'s reference: when the poll leaves
 //! the task idle that reference is dropped, when the task was woken during the
 //! poll the reference becomes the new `Notified`.
@@ -59,9 +65,9 @@ const LIFECYCLE_MASK: usize = RUNNING | COMPLETE;
 const REF_COUNT_SHIFT: usize = 6;
 const REF_ONE: usize = 1 << REF_COUNT_SHIFT;
 
-/// Two references (JoinHandle, first Notified), a JoinHandle, and NOTIFIED
-/// because the task is about to be scheduled.
-const INITIAL_STATE: usize = (REF_ONE * 2) | JOIN_INTEREST | NOTIFIED;
+/// Three references (owned list, JoinHandle, first Notified), a JoinHandle,
+/// and NOTIFIED because the task is about to be scheduled.
+const INITIAL_STATE: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
 
 /// The atomic state word of one task.
 pub(crate) struct State {
@@ -96,8 +102,6 @@ pub(crate) enum ToIdle {
     /// The task was woken while running; the run's reference is now the
     /// reference of a new `Notified` that must be scheduled.
     Notified,
-    /// The run's reference was the last one: free the cell.
-    Dealloc,
     /// The task was cancelled during the poll: it is still RUNNING; drop
     /// the future and complete.
     Cancelled,
@@ -207,11 +211,11 @@ impl State {
                 ToIdle::Notified
             } else {
                 s.ref_dec();
-                if s.ref_count() == 0 {
-                    ToIdle::Dealloc
-                } else {
-                    ToIdle::Idle
-                }
+                debug_assert!(
+                    s.ref_count() > 0,
+                    "an incomplete task keeps the owned list's reference"
+                );
+                ToIdle::Idle
             };
             (verdict, Some(s))
         })
@@ -293,6 +297,13 @@ impl State {
             }
             (claimed, Some(s))
         })
+    }
+
+    /// True if the task has not changed since its spawn (a cheap test
+    /// before `drop_join_handle_fast`'s CAS).
+    pub(crate) fn is_initial(&self) -> bool {
+        // Relaxed: only a hint for choosing a path; the CAS decides.
+        self.word.load(Relaxed) == INITIAL_STATE
     }
 
     /// The JoinHandle is dropped before the task started: the common case of
@@ -459,10 +470,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn new_task_is_notified_with_two_references() {
+    fn new_task_is_notified_with_three_references() {
         let s = State::new().load();
         assert!(s.is_notified() && s.is_join_interested() && s.is_idle());
-        assert_eq!(s.ref_count(), 2);
+        assert_eq!(s.ref_count(), 3);
     }
 
     #[test]
@@ -473,7 +484,7 @@ mod tests {
         assert_eq!(state.transition_to_idle(), ToIdle::Notified);
         assert_eq!(
             state.load().ref_count(),
-            2,
+            3,
             "the run's reference became the Notified's"
         );
     }
@@ -483,14 +494,14 @@ mod tests {
         let state = State::new();
         assert_eq!(state.transition_to_running(), ToRunning::Run);
         assert_eq!(state.transition_to_idle(), ToIdle::Idle);
-        assert_eq!(state.load().ref_count(), 1);
+        assert_eq!(state.load().ref_count(), 2, "list and handle");
         assert_eq!(state.transition_to_notified_by_ref(), WakeByRef::Submit);
         assert_eq!(
             state.transition_to_notified_by_ref(),
             WakeByRef::Nothing,
             "already notified"
         );
-        assert_eq!(state.load().ref_count(), 2);
+        assert_eq!(state.load().ref_count(), 3);
     }
 
     #[test]
@@ -511,15 +522,15 @@ mod tests {
         let s = state.transition_to_complete();
         assert!(s.is_complete() && s.is_notified());
         assert_eq!(state.transition_to_running(), ToRunning::Failed);
-        assert_eq!(state.load().ref_count(), 1);
+        assert_eq!(state.load().ref_count(), 2);
     }
 
     #[test]
     fn upgrade_fails_once_the_count_reached_zero() {
         let state = State::new();
         assert!(state.ref_inc_if_alive());
-        assert!(!state.ref_dec() && !state.ref_dec());
-        assert!(state.ref_dec(), "the third reference was the last");
+        assert!(!state.ref_dec() && !state.ref_dec() && !state.ref_dec());
+        assert!(state.ref_dec(), "the fourth reference was the last");
         assert!(!state.ref_inc_if_alive());
     }
 
@@ -527,7 +538,7 @@ mod tests {
     fn join_handle_drop_after_completion_owns_output() {
         let state = State::new();
         assert!(state.drop_join_handle_fast());
-        assert_eq!(state.load().ref_count(), 1);
+        assert_eq!(state.load().ref_count(), 2);
         let state = State::new();
         assert_eq!(state.transition_to_running(), ToRunning::Run);
         let _ = state.transition_to_complete();

@@ -54,7 +54,9 @@ impl Tracked {
             name: None,
         };
         let raw = RawTask::new(future, Inert, meta);
-        // Give up the JoinHandle's reference.
+        // Give up the owned list's reference (there is no list) and the
+        // JoinHandle's.
+        raw.header().state.ref_dec();
         drop(super::JoinHandle::<()>::new(raw));
         Notified::from_raw(raw)
     }

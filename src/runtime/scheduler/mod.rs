@@ -21,8 +21,8 @@
 //!   message is hot in cache. Pushing into an empty slot wakes nobody (the
 //!   slot's task will run right after the current poll); a task pushed out of
 //!   the slot goes to the ring, and that may wake an idle worker to steal.
-//!   The slot is bounded: after three LIFO polls in a row the worker sends
-//!   wakes to the ring until its next tick, so two tasks waking each other
+//!   The slot is bounded: after three LIFO polls in a row the next task from
+//!   the slot goes to the back of the ring, so two tasks waking each other
 //!   cannot starve the ring.
 //! - woken during its own poll (`yield_now`): to the back of the ring.
 //! - woken anywhere else: into the injector, and a parked worker is woken if
@@ -198,7 +198,7 @@ impl Shared {
     }
 
     fn schedule_local(&self, core: &mut worker::Core, task: Notified, is_yield: bool) {
-        let displaced = if is_yield || !core.lifo_enabled {
+        let displaced = if is_yield {
             Some(task)
         } else {
             self.remotes[core.index].lifo.push(task)

@@ -24,8 +24,8 @@ use std::ptr;
 /// queues (Go uses 61 too: a prime, so it does not beat with other periods).
 const GLOBAL_POLL_INTERVAL: u32 = 61;
 
-/// How many tasks in a row a worker may take from its LIFO slot before
-/// sending wakes to the ring for the rest of the tick.
+/// How many tasks in a row a worker may take from its LIFO slot; the next
+/// one goes to the back of the ring.
 const MAX_LIFO_POLLS: u32 = 3;
 
 /// What one worker owns: its ring and its scheduling state.
@@ -33,8 +33,6 @@ pub(crate) struct Core {
     pub(super) index: usize,
     tick: u32,
     pub(super) run_queue: queue::Local,
-    /// Wakes go to the LIFO slot while true.
-    pub(super) lifo_enabled: bool,
     /// Counted in `Idle` as a searcher.
     is_searching: bool,
     rand: FastRand,
@@ -66,7 +64,6 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
             index,
             tick: 0,
             run_queue,
-            lifo_enabled: true,
             is_searching: false,
             rand: FastRand::new(index as u64),
             parker,
@@ -159,7 +156,6 @@ impl WorkerContext {
     /// Polls `task`, then whatever it put in the LIFO slot (up to the bound).
     fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
         self.transition_from_searching(&mut core);
-        core.lifo_enabled = true;
         let mut lifo_polls = 0;
         loop {
             *self.core.borrow_mut() = Some(core);
@@ -173,9 +169,8 @@ impl WorkerContext {
                 return core;
             };
             if lifo_polls >= MAX_LIFO_POLLS {
-                // Fairness: the ring's tasks go first; wakes go to the ring
-                // until the next tick.
-                core.lifo_enabled = false;
+                // Fairness: the ring's tasks go first; this one waits its
+                // turn at the back.
                 core.run_queue
                     .push_back_or_overflow(next, &self.shared.inject, core.index);
                 self.shared.notify_parked_local();
@@ -187,8 +182,13 @@ impl WorkerContext {
     }
 
     fn next_task(&self, core: &mut Core) -> Option<Notified> {
+        // Start the periodic look at a different shard each time, so a shard
+        // that is nobody's home is served too.
         if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL)
-            && let Some(task) = self.shared.inject.pop(core.index)
+            && let Some(task) = self
+                .shared
+                .inject
+                .pop(core.index + (core.tick / GLOBAL_POLL_INTERVAL) as usize)
         {
             return Some(task);
         }
@@ -204,10 +204,11 @@ impl WorkerContext {
     /// the ring so the injector is not touched once per task.
     fn take_from_injector(&self, core: &mut Core) -> Option<Notified> {
         let inject = &self.shared.inject;
-        if inject.is_empty() {
+        let queued = inject.len();
+        if queued == 0 {
             return None;
         }
-        let share = inject.len() / self.shared.num_workers();
+        let share = queued / self.shared.num_workers();
         let max = share.clamp(1, core.run_queue.remaining_slots().min(CAPACITY / 2) + 1);
         let mut first = None;
         inject.pop_n(core.index, max, |task| {

@@ -67,7 +67,9 @@ impl Tasks {
             name: None,
         };
         let raw = RawTask::new(future, Inert, meta);
-        // Give up the JoinHandle's reference (the fast path: one CAS).
+        // Give up the owned list's reference (there is no list) and the
+        // JoinHandle's, leaving the Notified's as the only one.
+        raw.header().state.ref_dec();
         drop(JoinHandle::<()>::new(raw));
         Notified::from_raw(raw)
     }
