@@ -1,10 +1,10 @@
 //! Helpers shared by the integration tests in `tests/`: time bounds, drop
-//! counters, panic messages and child processes.
+//! counters, panic messages, child processes, and small runtime helpers.
 //!
 //! Every test runs its body under [`with_timeout`], so a hang (a lost
 //! wake-up, a deadlock in shutdown) fails that test with a message instead
-//! of blocking CI. The helpers use std only; the tests reach bobbin through
-//! its public API.
+//! of blocking CI. The helpers, like the tests, reach bobbin through its
+//! public API only.
 
 use std::any::Any;
 use std::panic;
@@ -221,4 +221,24 @@ pub fn run_this_test_as_child(test_name: &str, envs: &[(&str, &str)], limit: Dur
             panic!("the child process running `{test_name}` did not exit within {limit:?}")
         }
     }
+}
+
+/// A runtime with `workers` worker threads named `{name}-{index}`.
+pub fn runtime(workers: usize, name: &str) -> bobbin::Runtime {
+    bobbin::Runtime::builder()
+        .worker_threads(workers)
+        .thread_name(name)
+        .build()
+        .expect("a runtime with a few workers starts")
+}
+
+/// Waits for a task from a plain thread (not a bobbin `block_on`), so tests
+/// can join tasks of a runtime that is shutting down.
+pub fn join<T>(handle: bobbin::JoinHandle<T>) -> Result<T, bobbin::task::JoinError> {
+    futures::executor::block_on(handle)
+}
+
+/// The current thread's name.
+pub fn thread_name() -> String {
+    thread::current().name().unwrap_or("<unnamed>").to_owned()
 }

@@ -2,25 +2,12 @@
 //! current; refuses (with a message that says what to do) on a worker and
 //! when nested.
 
-use bobbin::Runtime;
 use bobbin::runtime::Handle;
-use executor_tests::{LIMIT, panic_message, panic_message_of, with_timeout};
+use executor_tests::{LIMIT, panic_message, panic_message_of, runtime, thread_name, with_timeout};
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::Poll;
 use std::thread;
-
-fn runtime(workers: usize, name: &str) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .thread_name(name)
-        .build()
-        .unwrap()
-}
-
-fn thread_name() -> String {
-    thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
 
 #[test]
 fn runtime_block_on_returns_the_output() {

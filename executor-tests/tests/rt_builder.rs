@@ -3,16 +3,11 @@
 
 use bobbin::Runtime;
 use bobbin::runtime::Builder;
-use executor_tests::{LIMIT, with_timeout};
+use executor_tests::{LIMIT, thread_name, with_timeout};
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::ErrorKind;
 use std::sync::{Arc, Mutex};
-use std::thread;
-
-fn thread_name() -> String {
-    thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
 
 #[test]
 fn zero_workers_is_an_invalid_input_error_that_says_what_is_accepted() {

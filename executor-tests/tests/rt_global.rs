@@ -7,14 +7,10 @@
 
 use bobbin::Runtime;
 use bobbin::runtime::Handle;
-use executor_tests::{LIMIT, is_child, run_this_test_as_child, with_timeout};
+use executor_tests::{LIMIT, is_child, run_this_test_as_child, thread_name, with_timeout};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 use std::thread;
-
-fn thread_name() -> String {
-    thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
 
 #[test]
 fn spawn_outside_any_runtime_uses_the_global_runtime() {

@@ -4,8 +4,7 @@
 //! wakers that outlive the runtime are harmless.
 
 use bobbin::Runtime;
-use bobbin::task::JoinHandle;
-use executor_tests::{DropCounter, LIMIT, wait_until, with_timeout};
+use executor_tests::{DropCounter, LIMIT, join, wait_until, with_timeout};
 use std::cell::RefCell;
 use std::future::{pending, poll_fn};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -17,12 +16,6 @@ use std::time::{Duration, Instant};
 
 fn runtime(workers: usize) -> Runtime {
     Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
-/// Resolves a JoinHandle without any bobbin runtime (the one it belongs to
-/// may be gone).
-fn join<T>(handle: JoinHandle<T>) -> Result<T, bobbin::task::JoinError> {
-    futures::executor::block_on(handle)
 }
 
 /// Stays pending forever holding `guard`; reports its first poll on

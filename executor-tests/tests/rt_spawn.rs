@@ -1,25 +1,12 @@
 //! Spawning: from outside the runtime, from inside it, from foreign threads,
 //! in trees, and by the million.
 
-use bobbin::Runtime;
 use bobbin::runtime::Handle;
-use executor_tests::{LIMIT, with_timeout};
+use executor_tests::{LIMIT, runtime, thread_name, with_timeout};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc;
 use std::thread;
-
-fn runtime(workers: usize, name: &str) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .thread_name(name)
-        .build()
-        .unwrap()
-}
-
-fn thread_name() -> String {
-    thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
 
 #[test]
 fn spawn_from_outside_runs_on_a_worker() {

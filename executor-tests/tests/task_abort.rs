@@ -3,25 +3,11 @@
 //! keeps its output. Abort racing completion never loses, duplicates or
 //! leaks anything.
 
-use bobbin::Runtime;
-use bobbin::task::{JoinError, JoinHandle};
-use executor_tests::{DropCounter, DropGuard, LIMIT, wait_until, with_timeout};
+use executor_tests::{DropCounter, DropGuard, LIMIT, join, runtime, wait_until, with_timeout};
 use std::future::pending;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, ThreadId};
-
-fn runtime(workers: usize, name: &str) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .thread_name(name)
-        .build()
-        .unwrap()
-}
-
-fn join<T>(handle: JoinHandle<T>) -> Result<T, JoinError> {
-    futures::executor::block_on(handle)
-}
 
 /// Records the thread that dropped it.
 struct DroppedOn(Arc<Mutex<Option<ThreadId>>>);

@@ -1,23 +1,9 @@
 //! `task::Builder`: named tasks, spawned on the current runtime or on a
 //! given handle.
 
-use bobbin::Runtime;
 use bobbin::task::{self, Builder};
-use executor_tests::{LIMIT, with_timeout};
+use executor_tests::{LIMIT, runtime, thread_name, with_timeout};
 use std::future::pending;
-use std::thread;
-
-fn runtime(workers: usize, name: &str) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .thread_name(name)
-        .build()
-        .unwrap()
-}
-
-fn thread_name() -> String {
-    thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
 
 #[test]
 fn a_named_task_runs_and_gives_its_output() {

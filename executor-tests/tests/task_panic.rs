@@ -4,9 +4,10 @@
 //! an output's `Drop`.
 
 use bobbin::Runtime;
-use bobbin::task::{Builder, JoinError, JoinHandle};
+use bobbin::task::Builder;
 use executor_tests::{
-    DropCounter, LIMIT, panic_message, panic_message_of, wait_until, with_timeout,
+    DropCounter, LIMIT, join, panic_message, panic_message_of, runtime, thread_name, wait_until,
+    with_timeout,
 };
 use std::future::{Future, pending};
 use std::panic;
@@ -15,22 +16,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll};
 use std::thread;
-
-fn runtime(workers: usize, name: &str) -> Runtime {
-    Runtime::builder()
-        .worker_threads(workers)
-        .thread_name(name)
-        .build()
-        .unwrap()
-}
-
-fn join<T>(handle: JoinHandle<T>) -> Result<T, JoinError> {
-    futures::executor::block_on(handle)
-}
-
-fn thread_name() -> String {
-    thread::current().name().unwrap_or("<unnamed>").to_owned()
-}
 
 /// Panics when dropped (unless the thread is already panicking).
 struct PanicOnDrop(&'static str);
