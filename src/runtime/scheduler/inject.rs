@@ -22,6 +22,9 @@ use crossbeam_utils::CachePadded;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 
+/// The buffer a shard keeps once it empties; more is released.
+const RETAINED_CAPACITY: usize = 1024;
+
 /// A multi-producer, multi-consumer queue of scheduled tasks.
 pub(crate) struct Injector {
     shards: Box<[CachePadded<Shard>]>,
@@ -117,6 +120,11 @@ impl Injector {
                     break;
                 }
                 taken += 1;
+            }
+            if queue.is_empty() && queue.capacity() > RETAINED_CAPACITY {
+                // A burst is over: give its buffer back (a million queued
+                // spawns would otherwise keep 8 MB for the process's life).
+                queue.shrink_to(RETAINED_CAPACITY);
             }
             shard.len.store(queue.len(), Relaxed);
             if taken > 0 {
