@@ -5,7 +5,8 @@
 //! them on a few worker threads (M:N).
 //!
 //! How it fits together: [`runtime`] owns the workers and the global
-//! runtime; [`task`] is the unit they run and the handles to it.
+//! runtime; [`task`] is the unit they run and the handles to it; [`io`] and
+//! [`net`] park tasks until their sockets are ready.
 //!
 //! # Examples
 //! ```
@@ -23,9 +24,12 @@
 #![warn(unsafe_op_in_unsafe_fn, missing_debug_implementations, unreachable_pub)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod io;
 mod loom;
+pub mod net;
 pub mod runtime;
 pub mod task;
+mod time;
 
 pub use runtime::{Runtime, block_on, spawn};
 pub use task::JoinHandle;

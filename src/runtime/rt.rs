@@ -116,7 +116,7 @@ impl Runtime {
     }
 
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
-        let Launch { shared, cores } = scheduler::launch(workers);
+        let Launch { shared, cores } = scheduler::launch(workers)?;
         let mut runtime = Runtime {
             handle: Handle {
                 shared: shared.clone(),

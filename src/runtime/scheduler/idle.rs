@@ -117,10 +117,29 @@ impl Idle {
         is_searching && prev & SEARCH_MASK == 1
     }
 
-    /// True if `worker` is still in the sleeper list (a wake-up was
-    /// spurious).
+    /// True if `worker` is still in the sleeper list.
+    #[cfg(test)]
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         lock(&self.sleepers).contains(&worker)
+    }
+
+    /// A parked worker woke up. `Some(true)`: a waker took it off the
+    /// sleeper list and counted it as searching. `Some(false)`: nobody did,
+    /// but it has tasks (the I/O driver gave them), so it takes itself off
+    /// and counts itself unparked. `None`: a spurious wake-up; it stays
+    /// parked.
+    pub(crate) fn transition_from_parked(&self, worker: usize, has_tasks: bool) -> Option<bool> {
+        let mut sleepers = lock(&self.sleepers);
+        let Some(position) = sleepers.iter().position(|&sleeper| sleeper == worker) else {
+            return Some(true);
+        };
+        if !has_tasks {
+            return None;
+        }
+        sleepers.swap_remove(position);
+        // SeqCst: as in `worker_to_notify`.
+        self.state.fetch_add(UNPARK_ONE, SeqCst);
+        Some(false)
     }
 
     /// How many workers are searching.

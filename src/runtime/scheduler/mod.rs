@@ -44,7 +44,8 @@ mod tests;
 
 pub(crate) use worker::{Launch, is_worker_thread, launch, run};
 
-use crate::loom::{Arc, AtomicBool, AtomicPtr, fence};
+use crate::io::driver::{Driver, IoHandle};
+use crate::loom::{Arc, AtomicBool, AtomicPtr, Mutex, fence};
 use crate::task::list::OwnedTasks;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
@@ -67,6 +68,10 @@ pub(crate) struct Shared {
     idle: Idle,
     pub(crate) owned: OwnedTasks,
     is_shutdown: AtomicBool,
+    /// The I/O driver, held by whichever worker parks on it (a try-lock).
+    driver: Mutex<Driver>,
+    /// The driver's shared half: registration, unparking, timers.
+    io: Arc<IoHandle>,
 }
 
 /// The parts of a worker that other threads touch.
@@ -198,6 +203,12 @@ impl Shared {
     }
 
     fn schedule_local(&self, core: &mut worker::Core, task: Notified, is_yield: bool) {
+        if core.parker.is_none() {
+            // The worker is parked in, or polling, the driver: the tasks it
+            // wakes go to its ring, and it shares them when it returns.
+            core.run_queue.push_back_or_overflow(task, &self.inject, core.index);
+            return;
+        }
         let displaced = if is_yield {
             Some(task)
         } else {
@@ -260,12 +271,20 @@ impl Shared {
         for remote in self.remotes.iter() {
             remote.unparker.unpark();
         }
+        // Sockets and timers of this runtime fail from now on, and the tasks
+        // waiting on them are woken (they are being cancelled anyway).
+        self.io.shutdown();
     }
 
     /// Drops every notification left in the injector (after the workers
     /// exited).
     pub(crate) fn drain_injector(&self) {
         drop(self.inject.take_all());
+    }
+
+    /// The I/O driver's shared half.
+    pub(crate) fn io(&self) -> &Arc<IoHandle> {
+        &self.io
     }
 
     pub(crate) fn num_workers(&self) -> usize {

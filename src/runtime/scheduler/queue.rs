@@ -110,7 +110,6 @@ impl Local {
     }
 
     /// How many tasks the ring holds.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.inner.len()
     }

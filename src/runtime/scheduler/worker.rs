@@ -13,12 +13,15 @@
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
-use crate::loom::{Arc, AtomicBool};
+use crate::io::driver::Driver;
+use crate::loom::{Arc, AtomicBool, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::context;
 use crossbeam_utils::CachePadded;
 use std::cell::{OnceCell, RefCell};
+use std::io;
 use std::ptr;
+use std::time::Duration;
 
 /// Every this many ticks a worker looks at the injector before its own
 /// queues (Go uses 61 too: a prime, so it does not beat with other periods).
@@ -36,7 +39,9 @@ pub(crate) struct Core {
     /// Counted in `Idle` as a searcher.
     is_searching: bool,
     rand: FastRand,
-    parker: Parker,
+    /// Taken out while the worker parks or polls the driver, which is how
+    /// a wake on this thread knows the worker is not running a task.
+    pub(super) parker: Option<Parker>,
     /// Per victim, the LIFO task seen at the start of a search (as an
     /// address), so only a task that sat there all along is stolen.
     lifo_seen: Box<[usize]>,
@@ -49,12 +54,14 @@ pub(crate) struct Launch {
 }
 
 /// Builds the shared state and one core per worker.
-pub(crate) fn launch(num_workers: usize) -> Launch {
+pub(crate) fn launch(num_workers: usize) -> io::Result<Launch> {
+    let driver = Driver::new()?;
+    let io = driver.handle().clone();
     let mut remotes = Vec::with_capacity(num_workers);
     let mut cores = Vec::with_capacity(num_workers);
     for index in 0..num_workers {
         let (steal, run_queue) = queue::local();
-        let (parker, unparker) = park::pair();
+        let (parker, unparker) = park::pair(io.clone());
         remotes.push(CachePadded::new(Remote {
             steal,
             lifo: LifoSlot::new(),
@@ -66,7 +73,7 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
             run_queue,
             is_searching: false,
             rand: FastRand::new(index as u64),
-            parker,
+            parker: Some(parker),
             lifo_seen: vec![0; num_workers].into_boxed_slice(),
         });
     }
@@ -76,8 +83,10 @@ pub(crate) fn launch(num_workers: usize) -> Launch {
         idle: Idle::new(num_workers),
         owned: crate::task::list::OwnedTasks::new(num_workers),
         is_shutdown: AtomicBool::new(false),
+        driver: Mutex::new(driver),
+        io,
     });
-    Launch { shared, cores }
+    Ok(Launch { shared, cores })
 }
 
 /// The thread-local view of the worker running on this thread.
@@ -142,6 +151,9 @@ impl WorkerContext {
     fn run(&self, mut core: Box<Core>) -> Box<Core> {
         while !self.shared.is_shutdown() {
             core.tick = core.tick.wrapping_add(1);
+            if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL) {
+                core = self.poll_driver(core);
+            }
             if let Some(task) = self.next_task(&mut core) {
                 core = self.run_task(task, core);
             } else if let Some(task) = self.steal_work(&mut core) {
@@ -283,16 +295,56 @@ impl WorkerContext {
             self.shared.notify_if_work_pending();
         }
         while !self.shared.is_shutdown() {
-            core.parker.park();
-            if !self.shared.idle.is_parked(core.index) {
+            core = self.with_parker(core, |parker| parker.park(&self.shared.driver));
+            let has_tasks = core.run_queue.has_tasks();
+            match self.shared.idle.transition_from_parked(core.index, has_tasks) {
                 // Woken by `worker_to_notify`, which counted us as searching.
-                core.is_searching = true;
-                break;
+                Some(true) => {
+                    core.is_searching = true;
+                    break;
+                }
+                // The driver put tasks on our ring: we are awake without
+                // anyone's wake; share them if there are several.
+                Some(false) => {
+                    self.notify_if_many(&core);
+                    break;
+                }
+                // Spurious, or shutdown (which the loop condition sees).
+                None => {}
             }
-            // Woken without being taken off the sleeper list: spurious, or
-            // shutdown (which the loop condition sees).
         }
         core
+    }
+
+    /// Runs `f` with the parker taken out of the core and the core in the
+    /// context, so the wakes the driver delivers on this thread go to this
+    /// worker's ring (`Shared::schedule_local`).
+    fn with_parker(&self, mut core: Box<Core>, f: impl FnOnce(&mut Parker)) -> Box<Core> {
+        let mut parker = core.parker.take().expect("a worker's parker is in its core between parks");
+        *self.core.borrow_mut() = Some(core);
+        f(&mut parker);
+        let mut core = self.core.borrow_mut().take().expect("a worker's core is back in its context after a park");
+        core.parker = Some(parker);
+        core
+    }
+
+    /// Polls the I/O driver without blocking, if nobody holds it: a busy
+    /// worker does this now and then, so readiness and timers keep flowing
+    /// while every worker computes.
+    fn poll_driver(&self, core: Box<Core>) -> Box<Core> {
+        let Ok(mut driver) = self.shared.driver.try_lock() else { return core };
+        let core = self.with_parker(core, |_| driver.park(Some(Duration::ZERO)));
+        drop(driver);
+        self.notify_if_many(&core);
+        core
+    }
+
+    /// Wakes an idle worker to share the ring if it holds more than this
+    /// worker is about to run.
+    fn notify_if_many(&self, core: &Core) {
+        if core.run_queue.len() > 1 {
+            self.shared.notify_parked_local();
+        }
     }
 
     /// Cancels every task of the runtime (all workers sweep, from different

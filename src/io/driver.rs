@@ -1,0 +1,217 @@
+//! The I/O driver: one `mio::Poll` per runtime and the slab of resources
+//! registered with it.
+//!
+//! Who drives it: the `Driver` (the `Poll` and its event buffer) sits behind
+//! a try-lock in the runtime's shared state. A worker with nothing to run
+//! takes it and blocks in `poll` (the timeout is the next timer deadline);
+//! busy workers take it now and then for a `poll` that does not block
+//! (`worker.rs`), so readiness keeps flowing while tasks compute. A thread
+//! never holds it while running a task. `IoHandle::unpark` (a
+//! `mio::Waker`) pulls the holder out of `poll` when work arrives for it.
+//!
+//! Tokens: a resource's token is its slab index (low 24 bits) and a
+//! generation (the bits above), so an event that arrives for a resource
+//! after its slot was freed and reused is recognised and dropped, never
+//! delivered to the stranger now in that slot.
+//!
+//! Locks: `resources` guards the slab; the driver takes it once per batch
+//! of events to find the resources, setting their readiness and collecting
+//! their wakers, and wakes the tasks after releasing it (a woken task may
+//! register a resource). A resource's waiter lock is only ever taken inside
+//! `resources` or alone, never the other way round.
+
+use super::scheduled_io::{
+    ERROR, READ_CLOSED, READABLE, ScheduledIo, WRITABLE, WRITE_CLOSED, shutdown_error,
+};
+use crate::loom::{Arc, Mutex, lock};
+use crate::time::Timers;
+use mio::event::Source;
+use slab::Slab;
+use std::io;
+use std::task::Waker;
+use std::time::Duration;
+
+/// The token of the `mio::Waker`; never a resource's (generations stop short
+/// of the top bits).
+const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+const GENERATION_MASK: u64 = (1 << 39) - 1;
+
+/// The exclusive half: whoever holds it may block in `poll`.
+pub(crate) struct Driver {
+    poll: mio::Poll,
+    events: mio::Events,
+    /// Stamps each batch of events (see `scheduled_io.rs`).
+    tick: u8,
+    /// Wakers collected under the resources lock, woken after it.
+    wake: Vec<Waker>,
+    handle: Arc<IoHandle>,
+}
+
+/// The shared half: registration from any thread, unparking the driver.
+pub(crate) struct IoHandle {
+    registry: mio::Registry,
+    waker: mio::Waker,
+    resources: Mutex<Resources>,
+    /// The runtime's timers, fired by the driver after each poll.
+    pub(crate) timers: Timers,
+}
+
+struct Resources {
+    slab: Slab<Arc<ScheduledIo>>,
+    next_generation: u64,
+    is_shutdown: bool,
+}
+
+/// A resource's place in the driver: what `Registration` keeps.
+pub(crate) struct Registered {
+    pub(crate) shared: Arc<ScheduledIo>,
+    index: usize,
+}
+
+impl Driver {
+    /// A new `Poll` and the handle to it.
+    pub(crate) fn new() -> io::Result<Driver> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let handle = Arc::new(IoHandle {
+            registry,
+            waker,
+            resources: Mutex::new(Resources { slab: Slab::new(), next_generation: 0, is_shutdown: false }),
+            timers: Timers::new(),
+        });
+        Ok(Driver { poll, events: mio::Events::with_capacity(1024), tick: 0, wake: Vec::new(), handle })
+    }
+
+    pub(crate) fn handle(&self) -> &Arc<IoHandle> {
+        &self.handle
+    }
+
+    /// Waits for events (at most `timeout`, and no later than the next
+    /// timer deadline), then delivers readiness and fires due timers.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+        let timeout = self.handle.timers.park_timeout(timeout);
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            // epoll_wait fails only for a bad fd or buffer: a bug, not a
+            // condition to carry on from.
+            Err(err) => panic!("bobbin's I/O driver could not poll: {err}"),
+        }
+        self.handle.timers.unparked();
+        self.dispatch();
+        self.handle.timers.fire_due(&mut self.wake);
+        for waker in self.wake.drain(..) {
+            waker.wake();
+        }
+    }
+
+    fn dispatch(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+        let resources = lock(&self.handle.resources);
+        for event in self.events.iter() {
+            let token = event.token();
+            if token == WAKE_TOKEN {
+                continue;
+            }
+            let (index, generation) = (token.0 & INDEX_MASK, (token.0 >> INDEX_BITS) as u64);
+            let Some(io) = resources.slab.get(index) else { continue };
+            if io.generation != generation {
+                // The resource this event was for is gone; its slot is reused.
+                continue;
+            }
+            let mut ready = 0;
+            if event.is_readable() || event.is_priority() {
+                ready |= READABLE;
+            }
+            if event.is_writable() {
+                ready |= WRITABLE;
+            }
+            if event.is_read_closed() {
+                ready |= READ_CLOSED;
+            }
+            if event.is_write_closed() {
+                ready |= WRITE_CLOSED;
+            }
+            if event.is_error() {
+                ready |= ERROR;
+            }
+            io.set_readiness(self.tick, ready, &mut self.wake);
+        }
+    }
+}
+
+impl IoHandle {
+    /// Registers `source` for read and write readiness (edge-triggered).
+    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<Registered> {
+        let mut resources = lock(&self.resources);
+        if resources.is_shutdown {
+            return Err(shutdown_error());
+        }
+        let generation = resources.next_generation;
+        resources.next_generation = (generation + 1) & GENERATION_MASK;
+        let entry = resources.slab.vacant_entry();
+        let index = entry.key();
+        if index > INDEX_MASK {
+            return Err(io::Error::other(format!(
+                "bobbin's I/O driver holds {} resources, its limit; close some before opening more",
+                INDEX_MASK + 1
+            )));
+        }
+        let token = mio::Token(((generation as usize) << INDEX_BITS) | index);
+        self.registry.register(source, token, mio::Interest::READABLE | mio::Interest::WRITABLE)?;
+        let shared = Arc::new(ScheduledIo::new(generation));
+        entry.insert(shared.clone());
+        Ok(Registered { shared, index })
+    }
+
+    /// Deregisters `source` and frees its slot.
+    pub(crate) fn deregister(&self, source: &mut impl Source, registered: &Registered) -> io::Result<()> {
+        let mut resources = lock(&self.resources);
+        if resources
+            .slab
+            .get(registered.index)
+            .is_some_and(|io| Arc::ptr_eq(io, &registered.shared))
+        {
+            resources.slab.remove(registered.index);
+        }
+        if resources.is_shutdown {
+            // The poll may be closed already; the fd closes with the source.
+            return Ok(());
+        }
+        self.registry.deregister(source)
+    }
+
+    /// Pulls the driver's holder out of `poll`.
+    pub(crate) fn unpark(&self) {
+        // `wake` fails only if the eventfd cannot be written, which a full
+        // counter (a wake already pending) also reports: nothing to do.
+        let _ = self.waker.wake();
+    }
+
+    /// The runtime is gone: every resource fails from now on, and every
+    /// task waiting on one is woken to see it.
+    pub(crate) fn shutdown(&self) {
+        let mut wake = Vec::new();
+        {
+            let mut resources = lock(&self.resources);
+            resources.is_shutdown = true;
+            for (_, io) in resources.slab.iter() {
+                io.shutdown(&mut wake);
+            }
+            resources.slab.clear();
+        }
+        self.timers.shutdown(&mut wake);
+        for waker in wake {
+            waker.wake();
+        }
+    }
+
+    /// How many resources are registered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.resources).slab.len()
+    }
+}

@@ -1,0 +1,65 @@
+//! `Registration`: a resource's link to the I/O driver of the runtime it
+//! was created in, and the readiness loop every I/O operation runs.
+
+use super::driver::{IoHandle, Registered};
+use super::scheduled_io::{Direction, ReadyEvent};
+use crate::loom::Arc;
+use crate::runtime::Handle;
+use mio::event::Source;
+use std::io;
+use std::task::{Context, Poll, ready};
+
+/// A registered resource.
+pub(crate) struct Registration {
+    io: Arc<IoHandle>,
+    registered: Registered,
+}
+
+impl Registration {
+    /// Registers `source` with the current runtime (or the global one).
+    pub(crate) fn new(source: &mut impl Source) -> io::Result<Registration> {
+        let io = Handle::with_current(|handle| handle.shared.io().clone());
+        let registered = io.register(source)?;
+        Ok(Registration { io, registered })
+    }
+
+    /// Ready in `direction`, or registers `cx` to be woken when it is.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
+        self.registered.shared.poll_ready(cx, direction)
+    }
+
+    /// Runs `op` when the resource is ready in `direction`, until it does
+    /// not report `WouldBlock`; each `WouldBlock` clears the readiness it
+    /// acted on and waits for the next edge.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match op() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.registered.shared.clear_readiness(event);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// The operation that `event` allowed would block: wait for a new edge.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.registered.shared.clear_readiness(event);
+    }
+
+    /// The runtime's I/O handle (for timers next to the resource).
+    pub(crate) fn io_handle(&self) -> &Arc<IoHandle> {
+        &self.io
+    }
+
+    /// Deregisters `source`; the registration is useless afterwards.
+    pub(crate) fn deregister(&self, source: &mut impl Source) -> io::Result<()> {
+        self.io.deregister(source, &self.registered)
+    }
+}

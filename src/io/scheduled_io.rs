@@ -1,0 +1,236 @@
+//! The per-resource state the driver and the tasks share: readiness bits and
+//! the tasks waiting for them.
+//!
+//! Readiness is edge-triggered, as mio is: the driver ORs in what an event
+//! reports; an operation that then fails with `WouldBlock` clears the bit,
+//! but only if no newer event arrived in between. That is what the tick is
+//! for: the driver stamps each batch of events with a tick, a reader
+//! remembers the tick of the readiness it acted on, and clearing is a CAS
+//! that succeeds only if the tick is unchanged, so no edge is lost.
+//!
+//! Waiters are lists per direction (read, write), not one slot: several
+//! tasks may wait on one socket (a UDP socket shared by senders), and a
+//! single slot would let one task's registration overwrite another's and
+//! lose its wake. A list is drained on each wake; a task registers again on
+//! its next poll, and `will_wake` keeps one task from adding itself twice.
+//!
+//! Bit layout of `readiness`:
+//!
+//! ```text
+//!  bits 0..5   READABLE, WRITABLE, READ_CLOSED, WRITE_CLOSED, ERROR
+//!  bit  15     SHUTDOWN (the runtime is gone: every operation fails)
+//!  bits 16..24 the tick of the last event batch that set a bit
+//! ```
+
+use crate::loom::{AtomicUsize, Mutex, lock};
+use std::io;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::task::{Context, Poll, Waker};
+
+pub(crate) const READABLE: usize = 1 << 0;
+pub(crate) const WRITABLE: usize = 1 << 1;
+pub(crate) const READ_CLOSED: usize = 1 << 2;
+pub(crate) const WRITE_CLOSED: usize = 1 << 3;
+pub(crate) const ERROR: usize = 1 << 4;
+const SHUTDOWN: usize = 1 << 15;
+const READY_MASK: usize = READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | ERROR;
+const TICK_SHIFT: usize = 16;
+const TICK_MASK: usize = 0xff << TICK_SHIFT;
+
+/// Which way a task waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// The readiness bits that let an operation in this direction proceed
+    /// (closed and error count: the operation then reports it).
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+}
+
+/// Readiness observed by a task, to clear if the operation would block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    tick: usize,
+    ready: usize,
+}
+
+/// One registered resource's readiness and waiters.
+pub(crate) struct ScheduledIo {
+    readiness: AtomicUsize,
+    /// Part of the resource's token, so an event for a freed slot that was
+    /// reused is recognised as stale.
+    pub(crate) generation: u64,
+    waiters: Mutex<Waiters>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    read: Vec<Waker>,
+    write: Vec<Waker>,
+}
+
+/// The error of an operation whose runtime has shut down.
+pub(crate) fn shutdown_error() -> io::Error {
+    io::Error::other(
+        "the bobbin runtime this I/O resource was registered with has shut down; \
+         create the resource again inside a running runtime",
+    )
+}
+
+impl ScheduledIo {
+    pub(crate) fn new(generation: u64) -> ScheduledIo {
+        ScheduledIo { readiness: AtomicUsize::new(0), generation, waiters: Mutex::new(Waiters::default()) }
+    }
+
+    /// The driver's side: OR in `ready` (stamped with `tick`) and move the
+    /// wakers of the directions that became ready into `wake`.
+    pub(crate) fn set_readiness(&self, tick: u8, ready: usize, wake: &mut Vec<Waker>) {
+        let mut current = self.readiness.load(Acquire);
+        loop {
+            let next = (current & (READY_MASK | SHUTDOWN)) | ready | ((tick as usize) << TICK_SHIFT);
+            // AcqRel: Release publishes the readiness to a task's Acquire
+            // load in `poll_ready`; Acquire keeps the loop's view current.
+            match self.readiness.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        let mut waiters = lock(&self.waiters);
+        if ready & Direction::Read.mask() != 0 {
+            wake.append(&mut waiters.read);
+        }
+        if ready & Direction::Write.mask() != 0 {
+            wake.append(&mut waiters.write);
+        }
+    }
+
+    /// Marks the resource dead (its runtime shut down) and moves every
+    /// waker into `wake`.
+    pub(crate) fn shutdown(&self, wake: &mut Vec<Waker>) {
+        // AcqRel: as in `set_readiness`.
+        self.readiness.fetch_or(SHUTDOWN, AcqRel);
+        let mut waiters = lock(&self.waiters);
+        wake.append(&mut waiters.read);
+        wake.append(&mut waiters.write);
+    }
+
+    /// Ready in `direction`, or register `cx`'s waker for it.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
+        if let Some(ready) = self.ready(direction) {
+            return Poll::Ready(ready);
+        }
+        {
+            let mut waiters = lock(&self.waiters);
+            let list = match direction {
+                Direction::Read => &mut waiters.read,
+                Direction::Write => &mut waiters.write,
+            };
+            if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
+                list.push(cx.waker().clone());
+            }
+        }
+        // Look again: an event that arrived between the first look and the
+        // registration found no waker to wake.
+        match self.ready(direction) {
+            Some(ready) => Poll::Ready(ready),
+            None => Poll::Pending,
+        }
+    }
+
+    fn ready(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+        // Acquire: pairs with the Release in `set_readiness`/`shutdown`.
+        let current = self.readiness.load(Acquire);
+        if current & SHUTDOWN != 0 {
+            return Some(Err(shutdown_error()));
+        }
+        let ready = current & direction.mask();
+        (ready != 0).then(|| Ok(ReadyEvent { tick: (current & TICK_MASK) >> TICK_SHIFT, ready }))
+    }
+
+    /// The operation that `event` allowed would block: clear what it saw,
+    /// unless a newer event arrived since (then keep it: that edge is new).
+    /// Closed and error bits are never cleared.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = event.ready & (READABLE | WRITABLE);
+        let mut current = self.readiness.load(Acquire);
+        loop {
+            if (current & TICK_MASK) >> TICK_SHIFT != event.tick {
+                return;
+            }
+            // AcqRel: orders the clear against the driver's next set.
+            match self.readiness.compare_exchange_weak(current, current & !clear, AcqRel, Acquire) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn ready_now(io: &ScheduledIo, direction: Direction) -> Option<ReadyEvent> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match io.poll_ready(&mut cx, direction) {
+            Poll::Ready(Ok(event)) => Some(event),
+            Poll::Ready(Err(err)) => panic!("unexpected error {err}"),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn a_clear_after_a_newer_event_keeps_the_readiness() {
+        let io = ScheduledIo::new(1);
+        let mut wake = Vec::new();
+        io.set_readiness(1, READABLE, &mut wake);
+        let seen = ready_now(&io, Direction::Read).expect("readable");
+        io.set_readiness(2, READABLE, &mut wake);
+        io.clear_readiness(seen);
+        assert!(ready_now(&io, Direction::Read).is_some(), "the newer edge survives");
+        let newer = ready_now(&io, Direction::Read).unwrap();
+        io.clear_readiness(newer);
+        assert!(ready_now(&io, Direction::Read).is_none());
+    }
+
+    #[test]
+    fn closed_is_never_cleared_and_directions_are_separate() {
+        let io = ScheduledIo::new(1);
+        let mut wake = Vec::new();
+        io.set_readiness(1, READ_CLOSED, &mut wake);
+        assert!(ready_now(&io, Direction::Write).is_none());
+        let seen = ready_now(&io, Direction::Read).unwrap();
+        io.clear_readiness(seen);
+        assert!(ready_now(&io, Direction::Read).is_some());
+    }
+
+    #[test]
+    fn waiters_are_woken_per_direction_and_on_shutdown() {
+        struct Nothing;
+        impl std::task::Wake for Nothing {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        let io = ScheduledIo::new(1);
+        // A real waker: `Waker::noop()`'s clones need not compare equal.
+        let waker = Waker::from(std::sync::Arc::new(Nothing));
+        let mut cx = Context::from_waker(&waker);
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Write).is_pending());
+        let mut wake = Vec::new();
+        io.set_readiness(1, WRITABLE, &mut wake);
+        assert_eq!(wake.len(), 1, "only the writer, registered once");
+        wake.clear();
+        io.shutdown(&mut wake);
+        assert_eq!(wake.len(), 1, "the reader");
+        assert!(matches!(io.poll_ready(&mut cx, Direction::Read), Poll::Ready(Err(_))));
+    }
+}
