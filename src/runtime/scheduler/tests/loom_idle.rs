@@ -33,8 +33,8 @@
 
 use super::super::idle::Idle;
 use super::super::inject::Injector;
-use super::super::{launch, park};
-use super::{Tasks, assert_each_once, ids_of};
+use super::super::launch;
+use super::{Tasks, assert_each_once, ids_of, parker_pair};
 use crate::loom::Arc;
 use loom::thread;
 
@@ -92,7 +92,7 @@ fn idle_parks_without_losing_a_wake() {
 fn last_searcher_parking_racing_remote_schedule_wakes_a_worker() {
     loom::model(|| {
         let tasks = Tasks::new();
-        let shared = launch(2).shared;
+        let shared = launch(2).expect("a driver can be made").shared;
         let (mut batch, _) = tasks.make(1);
         let task = batch.pop().expect("one task");
         // Worker 1 is parked; worker 0 searched, found nothing, and parks.
@@ -126,7 +126,7 @@ fn parked_worker_wakes_for_remote_work() {
         let tasks = Tasks::new();
         let idle = Arc::new(Idle::new(1));
         let inject = Arc::new(Injector::new(1));
-        let (mut parker, unparker) = park::pair();
+        let (mut parker, unparker, driver) = parker_pair();
         let (mut batch, expected) = tasks.make(1);
         let task = batch.pop().expect("one task");
         // The only worker is searching and found nothing so far.
@@ -151,7 +151,7 @@ fn parked_worker_wakes_for_remote_work() {
                     }
                     // Until `worker_to_notify` takes it off the sleeper list.
                     loop {
-                        parker.park();
+                        parker.park(&driver);
                         if !idle.is_parked(0) {
                             break;
                         }
@@ -177,7 +177,7 @@ fn parked_worker_wakes_for_remote_work() {
 fn remote_schedule_racing_shutdown_leaves_nothing_queued() {
     loom::model(|| {
         let tasks = Tasks::new();
-        let shared = launch(1).shared;
+        let shared = launch(1).expect("a driver can be made").shared;
         let (mut batch, _) = tasks.make(1);
         let task = batch.pop().expect("one task");
 
@@ -204,14 +204,14 @@ fn remote_schedule_racing_shutdown_leaves_nothing_queued() {
 #[test]
 fn unpark_before_park_returns_at_once() {
     loom::model(|| {
-        let (mut parker, unparker) = park::pair();
+        let (mut parker, unparker, driver) = parker_pair();
         // Twice: the park that consumes a notification resets the word, so
         // the next unpark is remembered again. A park that blocked here
         // would never wake (no other thread), which loom reports.
         for _ in 0..2 {
             unparker.unpark();
             unparker.unpark();
-            parker.park();
+            parker.park(&driver);
         }
     });
 }
@@ -219,11 +219,11 @@ fn unpark_before_park_returns_at_once() {
 #[test]
 fn unpark_racing_park_never_sleeps_forever() {
     loom::model(|| {
-        let (mut parker, unparker) = park::pair();
+        let (mut parker, unparker, driver) = parker_pair();
         let unparking = thread::spawn(move || unparker.unpark());
         // Returns whether the unpark came before, during or after the park
         // began; if it were slept through, loom would report a deadlock.
-        parker.park();
+        parker.park(&driver);
         unparking.join().unwrap();
     });
 }
@@ -231,7 +231,7 @@ fn unpark_racing_park_never_sleeps_forever() {
 #[test]
 fn two_unparks_racing_park() {
     loom::model(|| {
-        let (mut parker, unparker) = park::pair();
+        let (mut parker, unparker, driver) = parker_pair();
         let unparkers: Vec<_> = (0..2)
             .map(|_| {
                 let unparker = unparker.clone();
@@ -239,7 +239,7 @@ fn two_unparks_racing_park() {
             })
             .collect();
         drop(unparker);
-        parker.park();
+        parker.park(&driver);
         for unparking in unparkers {
             unparking.join().unwrap();
         }

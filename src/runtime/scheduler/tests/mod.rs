@@ -104,3 +104,15 @@ fn assert_each_once(mut seen: Vec<Id>, mut expected: Vec<Id>) {
         "every queued task comes out exactly once (none lost or duplicated)"
     );
 }
+
+/// A parker and its unparker, and the driver slot `park` takes (under loom
+/// the parker never blocks in the driver, so this only has to exist).
+fn parker_pair() -> (
+    super::park::Parker,
+    super::park::Unparker,
+    crate::loom::Mutex<crate::io::driver::Driver>,
+) {
+    let driver = crate::io::driver::Driver::new().expect("a driver can be made");
+    let (parker, unparker) = super::park::pair(driver.handle().clone());
+    (parker, unparker, crate::loom::Mutex::new(driver))
+}
