@@ -87,7 +87,10 @@ impl<T: Source> Async<T> {
     /// ```
     pub fn new(mut io: T) -> io::Result<Async<T>> {
         let registration = Registration::new(&mut io)?;
-        Ok(Async { registration, io: Some(io) })
+        Ok(Async {
+            registration,
+            io: Some(io),
+        })
     }
 
     /// The inner resource.
@@ -100,7 +103,9 @@ impl<T: Source> Async<T> {
     /// assert!(socket.get_ref().local_addr().is_ok());
     /// ```
     pub fn get_ref(&self) -> &T {
-        self.io.as_ref().expect("the resource is present until into_inner or drop")
+        self.io
+            .as_ref()
+            .expect("the resource is present until into_inner or drop")
     }
 
     /// The inner resource, mutably.
@@ -113,7 +118,9 @@ impl<T: Source> Async<T> {
     /// socket.get_mut().set_ttl(10).unwrap();
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.io.as_mut().expect("the resource is present until into_inner or drop")
+        self.io
+            .as_mut()
+            .expect("the resource is present until into_inner or drop")
     }
 
     /// Deregisters the resource and gives it back.
@@ -129,7 +136,10 @@ impl<T: Source> Async<T> {
     /// assert!(socket.local_addr().is_ok());
     /// ```
     pub fn into_inner(mut self) -> io::Result<T> {
-        let mut io = self.io.take().expect("the resource is present until into_inner or drop");
+        let mut io = self
+            .io
+            .take()
+            .expect("the resource is present until into_inner or drop");
         self.registration.deregister(&mut io)?;
         Ok(io)
     }
@@ -181,7 +191,11 @@ impl<T: Source> Async<T> {
 
     async fn ready(&self, direction: Direction) -> io::Result<ReadyGuard<'_, T>> {
         let event = poll_fn(|cx| self.registration.poll_ready(cx, direction)).await?;
-        Ok(ReadyGuard { io: self, direction, event })
+        Ok(ReadyGuard {
+            io: self,
+            direction,
+            event,
+        })
     }
 
     /// The `Poll` form of [`readable`](Async::readable) (without a guard).
@@ -201,7 +215,9 @@ impl<T: Source> Async<T> {
     /// # });
     /// ```
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration.poll_ready(cx, Direction::Read).map_ok(|_| ())
+        self.registration
+            .poll_ready(cx, Direction::Read)
+            .map_ok(|_| ())
     }
 
     /// The `Poll` form of [`writable`](Async::writable) (without a guard).
@@ -219,7 +235,9 @@ impl<T: Source> Async<T> {
     /// # });
     /// ```
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration.poll_ready(cx, Direction::Write).map_ok(|_| ())
+        self.registration
+            .poll_ready(cx, Direction::Write)
+            .map_ok(|_| ())
     }
 
     /// Runs the non-blocking read operation `op` until it does not report
@@ -266,10 +284,15 @@ impl<T: Source> Async<T> {
     /// assert_eq!(&buf, b"hi");
     /// # });
     /// ```
-    pub async fn read_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+    pub async fn read_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
         poll_fn(|cx| {
             let Async { registration, io } = &mut *self;
-            let io = io.as_mut().expect("the resource is present until into_inner or drop");
+            let io = io
+                .as_mut()
+                .expect("the resource is present until into_inner or drop");
             registration.poll_io(cx, Direction::Read, || op(io))
         })
         .await
@@ -314,10 +337,15 @@ impl<T: Source> Async<T> {
     /// a.write_with_mut(|io| io.write_all(b"abc")).await.unwrap();
     /// # });
     /// ```
-    pub async fn write_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+    pub async fn write_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
         poll_fn(|cx| {
             let Async { registration, io } = &mut *self;
-            let io = io.as_mut().expect("the resource is present until into_inner or drop");
+            let io = io
+                .as_mut()
+                .expect("the resource is present until into_inner or drop");
             registration.poll_io(cx, Direction::Write, || op(io))
         })
         .await
@@ -341,7 +369,11 @@ impl<T: Source> Async<T> {
     /// assert_eq!(n, 1);
     /// # });
     /// ```
-    pub fn poll_read_with<R>(&self, cx: &mut Context<'_>, mut op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         self.registration.poll_io(cx, Direction::Read, || op(io))
     }
@@ -362,7 +394,11 @@ impl<T: Source> Async<T> {
     /// assert_eq!(n, 1);
     /// # });
     /// ```
-    pub fn poll_write_with<R>(&self, cx: &mut Context<'_>, mut op: impl FnMut(&T) -> io::Result<R>) -> Poll<io::Result<R>> {
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         self.registration.poll_io(cx, Direction::Write, || op(io))
     }
@@ -437,14 +473,22 @@ impl<T: Source> Drop for Async<T> {
 
 impl<T: Source + fmt::Debug> fmt::Debug for Async<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Async").field("io", &self.io).finish_non_exhaustive()
+        f.debug_struct("Async")
+            .field("io", &self.io)
+            .finish_non_exhaustive()
     }
 }
 
 impl<T: Source> fmt::Debug for ReadyGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let direction = if self.is_read() { "readable" } else { "writable" };
-        f.debug_struct("ReadyGuard").field("ready", &direction).finish()
+        let direction = if self.is_read() {
+            "readable"
+        } else {
+            "writable"
+        };
+        f.debug_struct("ReadyGuard")
+            .field("ready", &direction)
+            .finish()
     }
 }
 
@@ -452,11 +496,19 @@ impl<T: Source> AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
 {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read(buf))
     }
 
-    fn poll_read_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read_vectored(bufs))
     }
 }
@@ -465,11 +517,19 @@ impl<T: Source> AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read(buf))
     }
 
-    fn poll_read_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read_vectored(bufs))
     }
 }
@@ -478,11 +538,19 @@ impl<T: Source> AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write(buf))
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
     }
 
@@ -499,11 +567,19 @@ impl<T: Source> AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write(buf))
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
     }
 

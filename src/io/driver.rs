@@ -79,10 +79,20 @@ impl Driver {
         let handle = Arc::new(IoHandle {
             registry,
             waker,
-            resources: Mutex::new(Resources { slab: Slab::new(), next_generation: 0, is_shutdown: false }),
+            resources: Mutex::new(Resources {
+                slab: Slab::new(),
+                next_generation: 0,
+                is_shutdown: false,
+            }),
             timers: Timers::new(),
         });
-        Ok(Driver { poll, events: mio::Events::with_capacity(1024), tick: 0, wake: Vec::new(), handle })
+        Ok(Driver {
+            poll,
+            events: mio::Events::with_capacity(1024),
+            tick: 0,
+            wake: Vec::new(),
+            handle,
+        })
     }
 
     pub(crate) fn handle(&self) -> &Arc<IoHandle> {
@@ -117,7 +127,9 @@ impl Driver {
                 continue;
             }
             let (index, generation) = (token.0 & INDEX_MASK, (token.0 >> INDEX_BITS) as u64);
-            let Some(io) = resources.slab.get(index) else { continue };
+            let Some(io) = resources.slab.get(index) else {
+                continue;
+            };
             if io.generation != generation {
                 // The resource this event was for is gone; its slot is reused.
                 continue;
@@ -161,14 +173,22 @@ impl IoHandle {
             )));
         }
         let token = mio::Token(((generation as usize) << INDEX_BITS) | index);
-        self.registry.register(source, token, mio::Interest::READABLE | mio::Interest::WRITABLE)?;
+        self.registry.register(
+            source,
+            token,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+        )?;
         let shared = Arc::new(ScheduledIo::new(generation));
         entry.insert(shared.clone());
         Ok(Registered { shared, index })
     }
 
     /// Deregisters `source` and frees its slot.
-    pub(crate) fn deregister(&self, source: &mut impl Source, registered: &Registered) -> io::Result<()> {
+    pub(crate) fn deregister(
+        &self,
+        source: &mut impl Source,
+        registered: &Registered,
+    ) -> io::Result<()> {
         let mut resources = lock(&self.resources);
         if resources
             .slab

@@ -24,7 +24,11 @@ impl Registration {
     }
 
     /// Ready in `direction`, or registers `cx` to be woken when it is.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
         self.registered.shared.poll_ready(cx, direction)
     }
 

@@ -79,15 +79,37 @@ struct Waiters {
 
 /// The error of an operation whose runtime has shut down.
 pub(crate) fn shutdown_error() -> io::Error {
-    io::Error::other(
-        "the bobbin runtime this I/O resource was registered with has shut down; \
-         create the resource again inside a running runtime",
-    )
+    io::Error::other(RuntimeShutDown)
 }
+
+/// True if `err` is [`shutdown_error`]'s.
+pub(crate) fn is_shutdown_error(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<RuntimeShutDown>())
+}
+
+/// The inner error of [`shutdown_error`], recognisable by type.
+#[derive(Debug)]
+struct RuntimeShutDown;
+
+impl std::fmt::Display for RuntimeShutDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "the bobbin runtime this I/O resource was registered with has shut down; \
+             create the resource again inside a running runtime",
+        )
+    }
+}
+
+impl std::error::Error for RuntimeShutDown {}
 
 impl ScheduledIo {
     pub(crate) fn new(generation: u64) -> ScheduledIo {
-        ScheduledIo { readiness: AtomicUsize::new(0), generation, waiters: Mutex::new(Waiters::default()) }
+        ScheduledIo {
+            readiness: AtomicUsize::new(0),
+            generation,
+            waiters: Mutex::new(Waiters::default()),
+        }
     }
 
     /// The driver's side: OR in `ready` (stamped with `tick`) and move the
@@ -95,10 +117,14 @@ impl ScheduledIo {
     pub(crate) fn set_readiness(&self, tick: u8, ready: usize, wake: &mut Vec<Waker>) {
         let mut current = self.readiness.load(Acquire);
         loop {
-            let next = (current & (READY_MASK | SHUTDOWN)) | ready | ((tick as usize) << TICK_SHIFT);
+            let next =
+                (current & (READY_MASK | SHUTDOWN)) | ready | ((tick as usize) << TICK_SHIFT);
             // AcqRel: Release publishes the readiness to a task's Acquire
             // load in `poll_ready`; Acquire keeps the loop's view current.
-            match self.readiness.compare_exchange_weak(current, next, AcqRel, Acquire) {
+            match self
+                .readiness
+                .compare_exchange_weak(current, next, AcqRel, Acquire)
+            {
                 Ok(_) => break,
                 Err(actual) => current = actual,
             }
@@ -123,7 +149,11 @@ impl ScheduledIo {
     }
 
     /// Ready in `direction`, or register `cx`'s waker for it.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(ready) = self.ready(direction) {
             return Poll::Ready(ready);
         }
@@ -152,7 +182,10 @@ impl ScheduledIo {
             return Some(Err(shutdown_error()));
         }
         let ready = current & direction.mask();
-        (ready != 0).then(|| Ok(ReadyEvent { tick: (current & TICK_MASK) >> TICK_SHIFT, ready }))
+        (ready != 0).then_some(Ok(ReadyEvent {
+            tick: (current & TICK_MASK) >> TICK_SHIFT,
+            ready,
+        }))
     }
 
     /// The operation that `event` allowed would block: clear what it saw,
@@ -166,7 +199,10 @@ impl ScheduledIo {
                 return;
             }
             // AcqRel: orders the clear against the driver's next set.
-            match self.readiness.compare_exchange_weak(current, current & !clear, AcqRel, Acquire) {
+            match self
+                .readiness
+                .compare_exchange_weak(current, current & !clear, AcqRel, Acquire)
+            {
                 Ok(_) => return,
                 Err(actual) => current = actual,
             }
@@ -195,7 +231,10 @@ mod tests {
         let seen = ready_now(&io, Direction::Read).expect("readable");
         io.set_readiness(2, READABLE, &mut wake);
         io.clear_readiness(seen);
-        assert!(ready_now(&io, Direction::Read).is_some(), "the newer edge survives");
+        assert!(
+            ready_now(&io, Direction::Read).is_some(),
+            "the newer edge survives"
+        );
         let newer = ready_now(&io, Direction::Read).unwrap();
         io.clear_readiness(newer);
         assert!(ready_now(&io, Direction::Read).is_none());
@@ -231,6 +270,9 @@ mod tests {
         wake.clear();
         io.shutdown(&mut wake);
         assert_eq!(wake.len(), 1, "the reader");
-        assert!(matches!(io.poll_ready(&mut cx, Direction::Read), Poll::Ready(Err(_))));
+        assert!(matches!(
+            io.poll_ready(&mut cx, Direction::Read),
+            Poll::Ready(Err(_))
+        ));
     }
 }

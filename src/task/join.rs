@@ -30,7 +30,6 @@ use std::task::{Context, Poll};
 /// assert_eq!(handle.await.unwrap(), 42);
 /// # });
 /// ```
-#[must_use = "dropping a JoinHandle detaches the task; bind it to `_handle` or call `.abort_on_drop()` if that is not what you want"]
 pub struct JoinHandle<T> {
     raw: RawTask,
     _output: PhantomData<T>,

@@ -18,7 +18,11 @@ pub(crate) struct Delay {
 
 impl Delay {
     pub(crate) fn new(io: Arc<IoHandle>, deadline: Instant) -> Delay {
-        Delay { deadline, io, key: None }
+        Delay {
+            deadline,
+            io,
+            key: None,
+        }
     }
 }
 
@@ -29,11 +33,11 @@ impl Future for Delay {
         if Instant::now() >= self.deadline {
             return Poll::Ready(());
         }
-        if let Some(key) = self.key {
-            if self.io.timers.update(key, cx.waker()) {
-                return Poll::Pending;
-            }
-            // Fired, but polled before the deadline by a hair: queue again.
+        // A fired key (polled before the deadline by a hair) is queued again.
+        if let Some(key) = self.key
+            && self.io.timers.update(key, cx.waker())
+        {
+            return Poll::Pending;
         }
         match self.io.timers.register(self.deadline, cx.waker().clone()) {
             Registered::Queued { key, unpark } => {

@@ -73,14 +73,19 @@ impl Timers {
     pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
         let mut state = lock(&self.state);
         let now = Instant::now();
-        let next = state.queue.keys().next().map(|(deadline, _)| deadline.saturating_duration_since(now));
+        let next = state
+            .queue
+            .keys()
+            .next()
+            .map(|(deadline, _)| deadline.saturating_duration_since(now));
         let timeout = match (timeout, next) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         // epoll counts whole milliseconds and would truncate: round up, so
         // the driver never wakes just before a deadline and spins.
-        let timeout = timeout.map(|t| Duration::from_millis(t.as_nanos().div_ceil(1_000_000) as u64));
+        let timeout =
+            timeout.map(|t| Duration::from_millis(t.as_nanos().div_ceil(1_000_000) as u64));
         state.parked_until = Some(timeout.map(|t| now + t));
         timeout
     }
@@ -116,7 +121,10 @@ impl Timers {
             Some(Some(until)) => deadline < until,
             None => false,
         };
-        Registered::Queued { key: Key { deadline, id }, unpark }
+        Registered::Queued {
+            key: Key { deadline, id },
+            unpark,
+        }
     }
 
     /// Replaces the waker of a queued deadline; false if it already fired.

@@ -206,7 +206,8 @@ impl Shared {
         if core.parker.is_none() {
             // The worker is parked in, or polling, the driver: the tasks it
             // wakes go to its ring, and it shares them when it returns.
-            core.run_queue.push_back_or_overflow(task, &self.inject, core.index);
+            core.run_queue
+                .push_back_or_overflow(task, &self.inject, core.index);
             return;
         }
         let displaced = if is_yield {

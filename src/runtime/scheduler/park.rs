@@ -38,8 +38,18 @@ struct Inner {
 }
 
 pub(crate) fn pair(io: Arc<IoHandle>) -> (Parker, Unparker) {
-    let inner = Arc::new(Inner { state: AtomicUsize::new(EMPTY), mutex: Mutex::new(()), condvar: Condvar::new(), io });
-    (Parker { inner: inner.clone() }, Unparker { inner })
+    let inner = Arc::new(Inner {
+        state: AtomicUsize::new(EMPTY),
+        mutex: Mutex::new(()),
+        condvar: Condvar::new(),
+        io,
+    });
+    (
+        Parker {
+            inner: inner.clone(),
+        },
+        Unparker { inner },
+    )
 }
 
 impl Parker {
@@ -50,7 +60,11 @@ impl Parker {
         let inner = &*self.inner;
         // SeqCst on every access of `state`: the word is the hand-off between
         // an unparker's queue push and our sleep; keep one total order.
-        if inner.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+        if inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
             return;
         }
         // Under loom the driver's `poll` would block for real; the models
@@ -67,13 +81,18 @@ impl Parker {
 
     fn park_driver(&mut self, driver: &mut Driver) {
         let inner = &*self.inner;
-        match inner.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst) {
+        match inner
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+        {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 inner.state.store(EMPTY, SeqCst);
                 return;
             }
-            Err(actual) => unreachable!("a parker found state {actual} while parking; only its owner parks"),
+            Err(actual) => {
+                unreachable!("a parker found state {actual} while parking; only its owner parks")
+            }
         }
         driver.park(None);
         match inner.state.swap(EMPTY, SeqCst) {
@@ -87,20 +106,29 @@ impl Parker {
     fn park_condvar(&mut self) {
         let inner = &*self.inner;
         let mut guard = lock(&inner.mutex);
-        match inner.state.compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst) {
+        match inner
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+        {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 inner.state.store(EMPTY, SeqCst);
                 return;
             }
-            Err(actual) => unreachable!("a parker found state {actual} while parking; only its owner parks"),
+            Err(actual) => {
+                unreachable!("a parker found state {actual} while parking; only its owner parks")
+            }
         }
         loop {
             guard = match inner.condvar.wait(guard) {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            if inner.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+            if inner
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return;
             }
             // A spurious wake-up: sleep again.

@@ -297,7 +297,11 @@ impl WorkerContext {
         while !self.shared.is_shutdown() {
             core = self.with_parker(core, |parker| parker.park(&self.shared.driver));
             let has_tasks = core.run_queue.has_tasks();
-            match self.shared.idle.transition_from_parked(core.index, has_tasks) {
+            match self
+                .shared
+                .idle
+                .transition_from_parked(core.index, has_tasks)
+            {
                 // Woken by `worker_to_notify`, which counted us as searching.
                 Some(true) => {
                     core.is_searching = true;
@@ -320,10 +324,17 @@ impl WorkerContext {
     /// context, so the wakes the driver delivers on this thread go to this
     /// worker's ring (`Shared::schedule_local`).
     fn with_parker(&self, mut core: Box<Core>, f: impl FnOnce(&mut Parker)) -> Box<Core> {
-        let mut parker = core.parker.take().expect("a worker's parker is in its core between parks");
+        let mut parker = core
+            .parker
+            .take()
+            .expect("a worker's parker is in its core between parks");
         *self.core.borrow_mut() = Some(core);
         f(&mut parker);
-        let mut core = self.core.borrow_mut().take().expect("a worker's core is back in its context after a park");
+        let mut core = self
+            .core
+            .borrow_mut()
+            .take()
+            .expect("a worker's core is back in its context after a park");
         core.parker = Some(parker);
         core
     }
@@ -332,7 +343,9 @@ impl WorkerContext {
     /// worker does this now and then, so readiness and timers keep flowing
     /// while every worker computes.
     fn poll_driver(&self, core: Box<Core>) -> Box<Core> {
-        let Ok(mut driver) = self.shared.driver.try_lock() else { return core };
+        let Ok(mut driver) = self.shared.driver.try_lock() else {
+            return core;
+        };
         let core = self.with_parker(core, |_| driver.park(Some(Duration::ZERO)));
         drop(driver);
         self.notify_if_many(&core);
