@@ -403,6 +403,31 @@ impl<T: Source> Async<T> {
         self.registration.poll_io(cx, Direction::Write, || op(io))
     }
 
+    /// A read of up to `requested` bytes from a byte stream (see
+    /// `Registration::poll_stream_io`).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        requested: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.registration
+            .poll_stream_io(cx, Direction::Read, requested, || op(io))
+    }
+
+    /// A write of up to `requested` bytes to a byte stream.
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        requested: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.registration
+            .poll_stream_io(cx, Direction::Write, requested, || op(io))
+    }
+
     pub(crate) fn registration(&self) -> &Registration {
         &self.registration
     }

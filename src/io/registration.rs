@@ -52,6 +52,35 @@ impl Registration {
         }
     }
 
+    /// As `poll_io`, for a byte-stream transfer of `requested` bytes: a
+    /// transfer that moved some bytes but fewer than asked drained the
+    /// socket's buffer (or filled it), so the readiness is cleared then and
+    /// there, saving the `WouldBlock` syscall the next attempt would make
+    /// (tokio does the same). Only for stream sockets: a datagram or packet
+    /// source can return a short read with more waiting.
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        requested: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match op() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.registered.shared.clear_readiness(event);
+                }
+                Ok(moved) if moved > 0 && moved < requested => {
+                    // A newer edge (tick check) survives this clear.
+                    self.registered.shared.clear_readiness(event);
+                    return Poll::Ready(Ok(moved));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// The operation that `event` allowed would block: wait for a new edge.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.registered.shared.clear_readiness(event);

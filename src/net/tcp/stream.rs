@@ -382,7 +382,10 @@ impl TcpStream {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        try_now(|cx| self.io.poll_read_with(cx, |mut stream| stream.read(buf)))
+        try_now(|cx| {
+            self.io
+                .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
+        })
     }
 
     /// Writes from `buf` if the socket has room, without waiting. Returns
@@ -404,7 +407,10 @@ impl TcpStream {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        try_now(|cx| self.io.poll_write_with(cx, |mut stream| stream.write(buf)))
+        try_now(|cx| {
+            self.io
+                .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
+        })
     }
 
     /// Splits the stream into a read half and a write half that can be
@@ -528,7 +534,8 @@ impl AsyncRead for &TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |mut stream| stream.read(buf))
+        self.io
+            .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
     }
 
     fn poll_read_vectored(
@@ -537,7 +544,9 @@ impl AsyncRead for &TcpStream {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_read_with(cx, |mut stream| stream.read_vectored(bufs))
+            .poll_read_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
+                stream.read_vectored(bufs)
+            })
     }
 }
 
@@ -547,7 +556,8 @@ impl AsyncWrite for &TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |mut stream| stream.write(buf))
+        self.io
+            .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
     }
 
     fn poll_write_vectored(
@@ -556,7 +566,9 @@ impl AsyncWrite for &TcpStream {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_write_with(cx, |mut stream| stream.write_vectored(bufs))
+            .poll_write_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
+                stream.write_vectored(bufs)
+            })
     }
 
     /// TCP buffers nothing in user space: there is nothing to flush.

@@ -285,7 +285,8 @@ impl AsyncRead for &UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |mut stream| stream.read(buf))
+        self.io
+            .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
     }
 
     fn poll_read_vectored(
@@ -294,7 +295,9 @@ impl AsyncRead for &UnixStream {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_read_with(cx, |mut stream| stream.read_vectored(bufs))
+            .poll_read_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
+                stream.read_vectored(bufs)
+            })
     }
 }
 
@@ -304,7 +307,8 @@ impl AsyncWrite for &UnixStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |mut stream| stream.write(buf))
+        self.io
+            .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
     }
 
     fn poll_write_vectored(
@@ -313,7 +317,9 @@ impl AsyncWrite for &UnixStream {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_write_with(cx, |mut stream| stream.write_vectored(bufs))
+            .poll_write_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
+                stream.write_vectored(bufs)
+            })
     }
 
     /// Nothing is buffered in user space: there is nothing to flush.
