@@ -43,7 +43,7 @@ pub(crate) struct Driver {
     poll: mio::Poll,
     events: mio::Events,
     /// Stamps each batch of events (see `scheduled_io.rs`).
-    tick: u8,
+    tick: u16,
     /// Wakers collected under the resources lock, woken after it.
     wake: Vec<Waker>,
     handle: Arc<IoHandle>,

@@ -72,8 +72,9 @@ impl Registration {
                     self.registered.shared.clear_readiness(event);
                 }
                 Ok(moved) if moved > 0 && moved < requested => {
-                    // A newer edge (tick check) survives this clear.
-                    self.registered.shared.clear_readiness(event);
+                    // A newer edge (tick check) survives this clear, and so
+                    // does end of stream.
+                    self.registered.shared.clear_drained(event);
                     return Poll::Ready(Ok(moved));
                 }
                 result => return Poll::Ready(result),

@@ -19,7 +19,9 @@
 //! ```text
 //!  bits 0..5   READABLE, WRITABLE, READ_CLOSED, WRITE_CLOSED, ERROR
 //!  bit  15     SHUTDOWN (the runtime is gone: every operation fails)
-//!  bits 16..24 the tick of the last event batch that set a bit
+//!  bits 16..32 the tick of the last event batch that set a bit (16 bits:
+//!              a clear is wrong only if exactly a multiple of 65536
+//!              batches passed between its read and its clear)
 //! ```
 
 use crate::loom::{AtomicUsize, Mutex, lock};
@@ -35,7 +37,7 @@ pub(crate) const ERROR: usize = 1 << 4;
 const SHUTDOWN: usize = 1 << 15;
 const READY_MASK: usize = READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | ERROR;
 const TICK_SHIFT: usize = 16;
-const TICK_MASK: usize = 0xff << TICK_SHIFT;
+const TICK_MASK: usize = 0xffff << TICK_SHIFT;
 
 /// Which way a task waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +116,7 @@ impl ScheduledIo {
 
     /// The driver's side: OR in `ready` (stamped with `tick`) and move the
     /// wakers of the directions that became ready into `wake`.
-    pub(crate) fn set_readiness(&self, tick: u8, ready: usize, wake: &mut Vec<Waker>) {
+    pub(crate) fn set_readiness(&self, tick: u16, ready: usize, wake: &mut Vec<Waker>) {
         let mut current = self.readiness.load(Acquire);
         loop {
             let next =
@@ -190,9 +192,27 @@ impl ScheduledIo {
 
     /// The operation that `event` allowed would block: clear what it saw,
     /// unless a newer event arrived since (then keep it: that edge is new).
-    /// Closed and error bits are never cleared.
+    ///
+    /// Everything the event saw is cleared, closed and error bits included:
+    /// an operation that reports `WouldBlock` proves the direction is
+    /// neither closed nor in error any more (a closed read returns 0, a
+    /// closed write `EPIPE`, a pending socket error is returned once). Kept,
+    /// they made every later poll "ready" and the I/O loop spin: a UDP
+    /// socket's `ECONNREFUSED` sets `ERROR` (and mio reports it as
+    /// write-closed), which stayed after `recv` consumed the error.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready & (READABLE | WRITABLE);
+        self.clear(event, event.ready);
+    }
+
+    /// A stream transfer moved fewer bytes than asked: the buffer is drained
+    /// (or full), so clear readable/writable as `clear_readiness` does, but
+    /// keep closed and error bits: end of stream may follow the data just
+    /// read, and its edge has already been delivered.
+    pub(crate) fn clear_drained(&self, event: ReadyEvent) {
+        self.clear(event, event.ready & (READABLE | WRITABLE));
+    }
+
+    fn clear(&self, event: ReadyEvent, clear: usize) {
         let mut current = self.readiness.load(Acquire);
         loop {
             if (current & TICK_MASK) >> TICK_SHIFT != event.tick {
@@ -241,14 +261,34 @@ mod tests {
     }
 
     #[test]
-    fn closed_is_never_cleared_and_directions_are_separate() {
+    fn a_wouldblock_clears_error_and_closed_too_and_directions_are_separate() {
         let io = ScheduledIo::new(1);
         let mut wake = Vec::new();
-        io.set_readiness(1, READ_CLOSED, &mut wake);
-        assert!(ready_now(&io, Direction::Write).is_none());
+        io.set_readiness(1, READ_CLOSED | ERROR, &mut wake);
+        assert!(
+            ready_now(&io, Direction::Write).is_some(),
+            "an error wakes both directions"
+        );
         let seen = ready_now(&io, Direction::Read).unwrap();
         io.clear_readiness(seen);
-        assert!(ready_now(&io, Direction::Read).is_some());
+        assert!(
+            ready_now(&io, Direction::Read).is_none(),
+            "a WouldBlock disproved them"
+        );
+        assert!(ready_now(&io, Direction::Write).is_none());
+    }
+
+    #[test]
+    fn a_drained_read_keeps_end_of_stream() {
+        let io = ScheduledIo::new(1);
+        let mut wake = Vec::new();
+        io.set_readiness(1, READABLE | READ_CLOSED, &mut wake);
+        let seen = ready_now(&io, Direction::Read).unwrap();
+        io.clear_drained(seen);
+        assert!(
+            ready_now(&io, Direction::Read).is_some(),
+            "the next read must see end of stream"
+        );
     }
 
     #[test]
