@@ -242,3 +242,93 @@ pub fn join<T>(handle: bobbin::JoinHandle<T>) -> Result<T, bobbin::task::JoinErr
 pub fn thread_name() -> String {
     thread::current().name().unwrap_or("<unnamed>").to_owned()
 }
+
+/// `len` bytes that depend on their position and on `seed`, so a lost,
+/// duplicated or reordered chunk shows when the bytes are compared.
+pub fn pattern(seed: u32, len: usize) -> Vec<u8> {
+    (0..len).map(|i| pattern_byte(seed, i)).collect()
+}
+
+/// The byte at `position` of [`pattern`]`(seed, ..)`, for checking a long
+/// stream piece by piece without keeping a copy of it.
+pub fn pattern_byte(seed: u32, position: usize) -> u8 {
+    let mixed = (position as u32 ^ seed.rotate_left(7))
+        .wrapping_mul(0x9E37_79B1)
+        .wrapping_add(position as u32 >> 12);
+    (mixed >> 24) as u8
+}
+
+/// The soft limit on open file descriptors of this process, from
+/// `/proc/self/limits` (`None` where that file does not exist, or for
+/// "unlimited").
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Set in a process that [`reexec_with_open_files_limit`] started, so it
+/// does not try again (and loop) if the limit did not take.
+const OPEN_FILES_VAR: &str = "EXECUTOR_TESTS_OPEN_FILES";
+
+/// In a child process of [`run_this_test_as_child`]: replaces the process
+/// with itself (same arguments and environment, same pid and pipes, so the
+/// parent still waits for it) run under `sh -c 'ulimit -n {limit}'`, which
+/// sets the soft and hard limits on open descriptors without a `libc`
+/// dependency. Returns only if the limit is already `limit`; panics if this
+/// process was already re-executed and the limit still differs, or if the
+/// shell cannot be started. A `limit` above the hard limit makes the shell
+/// fail, and so the child, with the shell's message on stderr.
+#[cfg(unix)]
+pub fn reexec_with_open_files_limit(limit: u64) {
+    use std::os::unix::process::CommandExt;
+    assert!(
+        is_child(),
+        "only a child process may replace itself: the test harness runs other tests in this one"
+    );
+    let current = open_files_limit();
+    if current == Some(limit) {
+        return;
+    }
+    assert!(
+        std::env::var_os(OPEN_FILES_VAR).is_none(),
+        "re-executed under `ulimit -n {limit}`, but the limit is {current:?}"
+    );
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let err = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(OPEN_FILES_VAR, limit.to_string())
+        .exec();
+    panic!("cannot re-execute the test binary under `ulimit -n {limit}`: {err}")
+}
+
+/// Panics with the child's output unless it exited successfully and printed
+/// `marker` (which the child prints at the end of its test body, so a child
+/// that ran no test, or the wrong one, does not pass).
+pub fn assert_child_passed(output: &Output, marker: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(marker),
+        "the child failed ({}) or did not print {marker:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A fresh directory for Unix socket files, unique to this process and
+/// `name`; remove it at the end of the test.
+pub fn socket_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bobbin-net-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("cannot create a directory for socket files");
+    dir
+}
