@@ -6,15 +6,27 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
+const RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
 
 fn main() -> std::io::Result<()> {
-    let address = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8081".to_owned());
-    let workers = std::env::var("BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_io().build()?;
+    let address = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8081".to_owned());
+    let workers = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_io()
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(address.as_str()).await?;
-        println!("http_hello_tokio listening on http://{}/", listener.local_addr()?);
+        println!(
+            "http_hello_tokio listening on http://{}/",
+            listener.local_addr()?
+        );
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
@@ -57,5 +69,8 @@ async fn serve(mut stream: tokio::net::TcpStream) {
 }
 
 fn find_end_of_headers(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|window| window == b"\r\n\r\n").map(|at| at + 4)
+    bytes
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4)
 }

@@ -20,11 +20,17 @@ const ROUNDS: usize = 100;
 const MESSAGE: usize = 64;
 
 fn workers() -> usize {
-    std::env::var("BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2)
+    std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
 }
 
 fn bobbin_echo(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
-    let rt = bobbin::Runtime::builder().worker_threads(workers()).build().unwrap();
+    let rt = bobbin::Runtime::builder()
+        .worker_threads(workers())
+        .build()
+        .unwrap();
     let clients = rt.block_on(async {
         let listener = bobbin::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -77,7 +83,11 @@ fn bobbin_echo(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::Wal
 
 fn tokio_echo(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers()).enable_io().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers())
+        .enable_io()
+        .build()
+        .unwrap();
     let clients = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -142,7 +152,9 @@ fn smol_echo(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallT
         })
         .collect();
     let clients = futures_lite::future::block_on(async {
-        let listener = async_io::Async::<std::net::TcpListener>::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let listener =
+            async_io::Async::<std::net::TcpListener>::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .unwrap();
         let addr = listener.get_ref().local_addr().unwrap();
         let server_ex = ex.clone();
         ex.spawn(async move {

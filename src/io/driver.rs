@@ -23,11 +23,12 @@
 use super::scheduled_io::{
     ERROR, READ_CLOSED, READABLE, ScheduledIo, WRITABLE, WRITE_CLOSED, shutdown_error,
 };
-use crate::loom::{Arc, Mutex, lock};
+use crate::loom::{Arc, AtomicUsize, Mutex, lock};
 use crate::time::Timers;
 use mio::event::Source;
 use slab::Slab;
 use std::io;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -54,6 +55,9 @@ pub(crate) struct IoHandle {
     registry: mio::Registry,
     waker: mio::Waker,
     resources: Mutex<Resources>,
+    /// How many resources the slab holds (written under `resources`, read
+    /// without it by `has_work`).
+    registered: AtomicUsize,
     /// The runtime's timers, fired by the driver after each poll.
     pub(crate) timers: Timers,
 }
@@ -84,6 +88,7 @@ impl Driver {
                 next_generation: 0,
                 is_shutdown: false,
             }),
+            registered: AtomicUsize::new(0),
             timers: Timers::new(),
         });
         Ok(Driver {
@@ -102,7 +107,14 @@ impl Driver {
     /// Waits for events (at most `timeout`, and no later than the next
     /// timer deadline), then delivers readiness and fires due timers.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) {
-        let timeout = self.handle.timers.park_timeout(timeout);
+        // A poll that does not block cannot sleep past a deadline: the
+        // timers need not know about it.
+        let blocking = timeout != Some(Duration::ZERO);
+        let timeout = if blocking {
+            self.handle.timers.park_timeout(timeout)
+        } else {
+            timeout
+        };
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -110,8 +122,12 @@ impl Driver {
             // condition to carry on from.
             Err(err) => panic!("bobbin's I/O driver could not poll: {err}"),
         }
-        self.handle.timers.unparked();
-        self.dispatch();
+        if blocking {
+            self.handle.timers.unparked();
+        }
+        if !self.events.is_empty() {
+            self.dispatch();
+        }
         self.handle.timers.fire_due(&mut self.wake);
         for waker in self.wake.drain(..) {
             waker.wake();
@@ -180,6 +196,7 @@ impl IoHandle {
         )?;
         let shared = Arc::new(ScheduledIo::new(generation));
         entry.insert(shared.clone());
+        self.registered.store(resources.slab.len(), Relaxed);
         Ok(Registered { shared, index })
     }
 
@@ -196,6 +213,7 @@ impl IoHandle {
             .is_some_and(|io| Arc::ptr_eq(io, &registered.shared))
         {
             resources.slab.remove(registered.index);
+            self.registered.store(resources.slab.len(), Relaxed);
         }
         if resources.is_shutdown {
             // The poll may be closed already; the fd closes with the source.
@@ -222,6 +240,7 @@ impl IoHandle {
                 io.shutdown(&mut wake);
             }
             resources.slab.clear();
+            self.registered.store(0, Relaxed);
         }
         self.timers.shutdown(&mut wake);
         for waker in wake {
@@ -233,5 +252,15 @@ impl IoHandle {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         lock(&self.resources).slab.len()
+    }
+
+    /// True if a non-blocking poll could deliver anything: some resource is
+    /// registered or some deadline is pending. A busy worker skips its
+    /// periodic poll otherwise, so pure computation pays no syscall.
+    pub(crate) fn has_work(&self) -> bool {
+        // Relaxed: a hint; a resource registered just after this read is
+        // seen on the next periodic poll, and a task waiting on it is woken
+        // by whichever worker parks in the driver.
+        self.registered.load(Relaxed) > 0 || self.timers.has_pending()
     }
 }

@@ -18,14 +18,18 @@ mod delay;
 
 pub(crate) use delay::Delay;
 
-use crate::loom::{Mutex, lock};
+use crate::loom::{AtomicUsize, Mutex, lock};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 /// The runtime's pending deadlines.
 pub(crate) struct Timers {
     state: Mutex<State>,
+    /// How many deadlines are queued (written under `state`, read without
+    /// it), so a driver with none skips the lock and the clock.
+    pending: AtomicUsize,
 }
 
 struct State {
@@ -58,6 +62,7 @@ pub(crate) enum Registered {
 impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
+            pending: AtomicUsize::new(0),
             state: Mutex::new(State {
                 queue: BTreeMap::new(),
                 next_id: 0,
@@ -97,6 +102,9 @@ impl Timers {
 
     /// Moves the wakers of every deadline that has passed into `wake`.
     pub(crate) fn fire_due(&self, wake: &mut Vec<Waker>) {
+        if !self.has_pending() {
+            return;
+        }
         let mut state = lock(&self.state);
         let now = Instant::now();
         while let Some(entry) = state.queue.first_entry() {
@@ -105,6 +113,15 @@ impl Timers {
             }
             wake.push(entry.remove());
         }
+        self.pending.store(state.queue.len(), Relaxed);
+    }
+
+    /// True if some deadline is queued (a hint without the lock).
+    pub(crate) fn has_pending(&self) -> bool {
+        // Relaxed: a hint. A deadline queued just after this read is
+        // seen by the next poll; one that must interrupt a blocking poll
+        // unparks the driver itself (`register`).
+        self.pending.load(Relaxed) > 0
     }
 
     /// Queues `waker` to be woken at `deadline`.
@@ -116,6 +133,7 @@ impl Timers {
         let id = state.next_id;
         state.next_id += 1;
         state.queue.insert((deadline, id), waker);
+        self.pending.store(state.queue.len(), Relaxed);
         let unpark = match state.parked_until {
             Some(None) => true,
             Some(Some(until)) => deadline < until,
@@ -143,7 +161,9 @@ impl Timers {
 
     /// Removes a deadline (its future was dropped).
     pub(crate) fn cancel(&self, key: Key) {
-        lock(&self.state).queue.remove(&(key.deadline, key.id));
+        let mut state = lock(&self.state);
+        state.queue.remove(&(key.deadline, key.id));
+        self.pending.store(state.queue.len(), Relaxed);
     }
 
     /// The runtime is gone: every waiting task is woken (and its deadline
@@ -152,5 +172,6 @@ impl Timers {
         let mut state = lock(&self.state);
         state.is_shutdown = true;
         wake.extend(std::mem::take(&mut state.queue).into_values());
+        self.pending.store(0, Relaxed);
     }
 }

@@ -343,6 +343,9 @@ impl WorkerContext {
     /// worker does this now and then, so readiness and timers keep flowing
     /// while every worker computes.
     fn poll_driver(&self, core: Box<Core>) -> Box<Core> {
+        if !self.shared.io().has_work() {
+            return core;
+        }
         let Ok(mut driver) = self.shared.driver.try_lock() else {
             return core;
         };
