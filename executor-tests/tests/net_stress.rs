@@ -219,8 +219,6 @@ fn io_keeps_flowing_while_one_worker_is_stuck_in_a_long_poll() {
 /// plain std socket) waits for the spinner. The issue asks for I/O to keep
 /// flowing "when one worker is stuck in a long poll".
 #[test]
-#[ignore = "known gap, docs/architecture.md (Reactor): a worker woken by I/O with one task \
-            that spins leaves nobody polling the driver; to be closed by the monitor (issue 6)"]
 fn io_keeps_flowing_while_a_task_woken_by_io_spins_on_the_driving_worker() {
     with_timeout(LIMIT, || {
         let rt = runtime(2, "net-busy-io");

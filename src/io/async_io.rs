@@ -579,10 +579,21 @@ where
         self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
     }
 
+    /// Flushes `T` once, without waiting for writability: a socket or pipe
+    /// buffers nothing in user space, and waiting would hang on a full one
+    /// whose peer does not read. A `WouldBlock` from `T`'s flush is waited
+    /// out like any write.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_write_with(cx, |mut io| io.flush())
+        match self.get_ref().flush() {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.poll_write_with(cx, |mut io| io.flush())
+            }
+            result => Poll::Ready(result),
+        }
     }
 
+    /// Flushes. `Async<T>` knows no generic way to close `T`'s write side;
+    /// the socket types in [`crate::net`] shut it down in their `poll_close`.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_flush(cx)
     }
@@ -608,10 +619,21 @@ where
         self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
     }
 
+    /// Flushes `T` once, without waiting for writability: a socket or pipe
+    /// buffers nothing in user space, and waiting would hang on a full one
+    /// whose peer does not read. A `WouldBlock` from `T`'s flush is waited
+    /// out like any write.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_write_with(cx, |mut io| io.flush())
+        match self.get_ref().flush() {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.poll_write_with(cx, |mut io| io.flush())
+            }
+            result => Poll::Ready(result),
+        }
     }
 
+    /// Flushes. `Async<T>` knows no generic way to close `T`'s write side;
+    /// the socket types in [`crate::net`] shut it down in their `poll_close`.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_flush(cx)
     }

@@ -37,7 +37,9 @@ use std::time::Duration;
 const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
 const INDEX_BITS: u32 = 24;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
-const GENERATION_MASK: u64 = (1 << 39) - 1;
+/// The generation bits that fit in a token above the index, less one bit so
+/// no token equals `WAKE_TOKEN` (8 bits on 32-bit targets, 39 on 64-bit).
+const GENERATION_MASK: u64 = (1 << (usize::BITS - INDEX_BITS - 1)) - 1;
 
 /// The exclusive half: whoever holds it may block in `poll`.
 pub(crate) struct Driver {

@@ -14,7 +14,9 @@ use std::net::{SocketAddr, ToSocketAddrs};
 /// Without [`connect`](UdpSocket::connect), use
 /// [`send_to`](UdpSocket::send_to) and [`recv_from`](UdpSocket::recv_from);
 /// after it, [`send`](UdpSocket::send) and [`recv`](UdpSocket::recv) talk
-/// to the one peer (and datagrams from others are dropped by the system).
+/// to the one peer (and datagrams from others that arrive after the
+/// `connect` are dropped by the system; ones already queued are still
+/// received).
 ///
 /// # Examples
 /// ```
@@ -72,7 +74,8 @@ impl UdpSocket {
     }
 
     /// Sets the peer: [`send`](UdpSocket::send) goes to it, and only its
-    /// datagrams are received.
+    /// datagrams are received from now on (datagrams from others queued
+    /// before the call are still received).
     ///
     /// Each address `addr` resolves to is tried in turn until one is
     /// accepted (for UDP nothing is sent: the system only records it).

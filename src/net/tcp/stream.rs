@@ -543,10 +543,10 @@ impl AsyncRead for &TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        // Not `poll_read_stream`: std caps `readv` at 1024 slices, so a
+        // short vectored read does not prove the socket drained.
         self.io
-            .poll_read_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
-                stream.read_vectored(bufs)
-            })
+            .poll_read_with(cx, |mut stream| stream.read_vectored(bufs))
     }
 }
 
@@ -565,10 +565,10 @@ impl AsyncWrite for &TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // Not `poll_write_stream`: std caps `writev` at 1024 slices, so a
+        // short vectored write does not prove the buffer full.
         self.io
-            .poll_write_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
-                stream.write_vectored(bufs)
-            })
+            .poll_write_with(cx, |mut stream| stream.write_vectored(bufs))
     }
 
     /// TCP buffers nothing in user space: there is nothing to flush.

@@ -104,7 +104,8 @@ impl UnixDatagram {
     }
 
     /// Sets the peer: [`send`](UnixDatagram::send) goes to the socket at
-    /// `path`, and only its datagrams are received.
+    /// `path`, and only its datagrams are received from now on (datagrams
+    /// from others queued before the call are still received).
     ///
     /// # Errors
     /// The operating system's error (`NotFound` if nothing is at `path`,

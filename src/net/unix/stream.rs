@@ -294,10 +294,10 @@ impl AsyncRead for &UnixStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        // Not `poll_read_stream`: std caps `readv` at 1024 slices, so a
+        // short vectored read does not prove the socket drained.
         self.io
-            .poll_read_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
-                stream.read_vectored(bufs)
-            })
+            .poll_read_with(cx, |mut stream| stream.read_vectored(bufs))
     }
 }
 
@@ -316,10 +316,10 @@ impl AsyncWrite for &UnixStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // Not `poll_write_stream`: std caps `writev` at 1024 slices, so a
+        // short vectored write does not prove the buffer full.
         self.io
-            .poll_write_stream(cx, bufs.iter().map(|b| b.len()).sum(), |mut stream| {
-                stream.write_vectored(bufs)
-            })
+            .poll_write_with(cx, |mut stream| stream.write_vectored(bufs))
     }
 
     /// Nothing is buffered in user space: there is nothing to flush.

@@ -44,8 +44,8 @@ mod tests;
 
 pub(crate) use worker::{Launch, is_worker_thread, launch, run};
 
-use crate::io::driver::{Driver, IoHandle};
-use crate::loom::{Arc, AtomicBool, AtomicPtr, Mutex, fence};
+use crate::io::driver::IoHandle;
+use crate::loom::{Arc, AtomicBool, AtomicPtr, fence};
 use crate::task::list::OwnedTasks;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
@@ -69,7 +69,7 @@ pub(crate) struct Shared {
     pub(crate) owned: OwnedTasks,
     is_shutdown: AtomicBool,
     /// The I/O driver, held by whichever worker parks on it (a try-lock).
-    driver: Mutex<Driver>,
+    driver: park::DriverSlot,
     /// The driver's shared half: registration, unparking, timers.
     io: Arc<IoHandle>,
 }

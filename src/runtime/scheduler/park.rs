@@ -11,7 +11,7 @@
 //! the others sleep on their condvars.
 
 use crate::io::driver::{Driver, IoHandle};
-use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, lock};
+use crate::loom::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, fence, lock};
 use std::sync::atomic::Ordering::SeqCst;
 
 const EMPTY: usize = 0;
@@ -55,8 +55,12 @@ pub(crate) fn pair(io: Arc<IoHandle>) -> (Parker, Unparker) {
 impl Parker {
     /// Blocks until `unpark` is called (or returns at once if it was called
     /// since the last park). If the driver is free, blocks in its `poll`
-    /// instead, delivering I/O readiness and timers while it waits.
-    pub(crate) fn park(&mut self, driver: &Mutex<Driver>) {
+    /// instead, delivering I/O readiness and timers while it waits. If
+    /// another thread holds it, marks the driver wanted first (see
+    /// `DriverSlot`), so that thread hands it over when it lets go.
+    /// Returns true if it waited in the driver.
+    pub(crate) fn park(&mut self, slot: &DriverSlot) -> bool {
+        let driver = &slot.driver;
         let inner = &*self.inner;
         // SeqCst on every access of `state`: the word is the hand-off between
         // an unparker's queue push and our sleep; keep one total order.
@@ -65,20 +69,32 @@ impl Parker {
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
             .is_ok()
         {
-            return;
+            return false;
         }
         // Under loom the driver's `poll` would block for real; the models
         // check the condvar path, which has the same protocol.
         #[cfg(not(loom))]
-        if let Ok(mut driver) = driver.try_lock() {
+        if let Some(mut driver) = try_lock_driver(driver) {
             self.park_driver(&mut driver);
-            return;
+            return true;
         }
-        #[cfg(loom)]
-        let _ = driver;
+        #[cfg(not(loom))]
+        {
+            // SeqCst store, fence, then look again: with the fence in
+            // `DriverSlot::release`, either we see the lock free or the
+            // holder sees our flag and wakes a sleeper to take the driver.
+            slot.wanted.store(true, SeqCst);
+            fence(SeqCst);
+            if let Some(mut driver) = try_lock_driver(driver) {
+                self.park_driver(&mut driver);
+                return true;
+            }
+        }
         self.park_condvar();
+        false
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     fn park_driver(&mut self, driver: &mut Driver) {
         let inner = &*self.inner;
         match inner
@@ -133,6 +149,52 @@ impl Parker {
             }
             // A spurious wake-up: sleep again.
         }
+    }
+}
+
+/// The I/O driver and the flag that makes sure someone waits in it.
+///
+/// Why the flag: a worker that finds the driver taken sleeps on its condvar.
+/// If the holder then leaves the driver to run a task that computes for a
+/// long time, nobody would poll for I/O while that worker sleeps. So a
+/// worker that finds the driver taken marks it wanted, and a holder that
+/// lets go to run tasks wakes a sleeper if it is (`release`). The cost is a
+/// wake only when one worker leaves the driver with work while another
+/// sleeps wanting it, never on a busy runtime.
+pub(crate) struct DriverSlot {
+    pub(crate) driver: Mutex<Driver>,
+    wanted: AtomicBool,
+}
+
+impl DriverSlot {
+    pub(crate) fn new(driver: Driver) -> DriverSlot {
+        DriverSlot {
+            driver: Mutex::new(driver),
+            wanted: AtomicBool::new(false),
+        }
+    }
+
+    /// Called by a thread that held the driver and now goes to run tasks:
+    /// true if a parked thread wanted the driver, and the caller must wake
+    /// one so that someone polls.
+    pub(crate) fn release_wanted(&self) -> bool {
+        // SeqCst fence: pairs with the one in `Parker::park` (the lock was
+        // released just before this call).
+        fence(SeqCst);
+        self.wanted.load(SeqCst) && self.wanted.swap(false, SeqCst)
+    }
+}
+
+/// Takes the driver if nobody holds it. A poisoned lock (a panic while a
+/// thread held it) is taken anyway: the driver's state is consistent between
+/// polls, and refusing it would leave the runtime without I/O for good.
+pub(crate) fn try_lock_driver(
+    driver: &Mutex<Driver>,
+) -> Option<crate::loom::MutexGuard<'_, Driver>> {
+    match driver.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
     }
 }
 

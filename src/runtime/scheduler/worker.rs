@@ -14,7 +14,7 @@ use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
 use crate::io::driver::Driver;
-use crate::loom::{Arc, AtomicBool, Mutex};
+use crate::loom::{Arc, AtomicBool};
 use crate::runtime::Handle;
 use crate::runtime::context;
 use crossbeam_utils::CachePadded;
@@ -83,7 +83,7 @@ pub(crate) fn launch(num_workers: usize) -> io::Result<Launch> {
         idle: Idle::new(num_workers),
         owned: crate::task::list::OwnedTasks::new(num_workers),
         is_shutdown: AtomicBool::new(false),
-        driver: Mutex::new(driver),
+        driver: park::DriverSlot::new(driver),
         io,
     });
     Ok(Launch { shared, cores })
@@ -295,7 +295,10 @@ impl WorkerContext {
             self.shared.notify_if_work_pending();
         }
         while !self.shared.is_shutdown() {
-            core = self.with_parker(core, |parker| parker.park(&self.shared.driver));
+            let mut held_driver = false;
+            core = self.with_parker(core, |parker| {
+                held_driver = parker.park(&self.shared.driver)
+            });
             let has_tasks = core.run_queue.has_tasks();
             match self
                 .shared
@@ -305,11 +308,17 @@ impl WorkerContext {
                 // Woken by `worker_to_notify`, which counted us as searching.
                 Some(true) => {
                     core.is_searching = true;
+                    if held_driver {
+                        self.hand_off_driver();
+                    }
                     break;
                 }
                 // The driver put tasks on our ring: we are awake without
                 // anyone's wake; share them if there are several.
                 Some(false) => {
+                    if held_driver {
+                        self.hand_off_driver();
+                    }
                     self.notify_if_many(&core);
                     break;
                 }
@@ -346,13 +355,23 @@ impl WorkerContext {
         if !self.shared.io().has_work() {
             return core;
         }
-        let Ok(mut driver) = self.shared.driver.try_lock() else {
+        let Some(mut driver) = park::try_lock_driver(&self.shared.driver.driver) else {
             return core;
         };
         let core = self.with_parker(core, |_| driver.park(Some(Duration::ZERO)));
         drop(driver);
+        self.hand_off_driver();
         self.notify_if_many(&core);
         core
+    }
+
+    /// About to run tasks after holding the driver: if a parked worker
+    /// wanted it meanwhile, wake one so that someone keeps polling for I/O
+    /// even if a task here computes for long (see `park::DriverSlot`).
+    fn hand_off_driver(&self) {
+        if self.shared.driver.release_wanted() {
+            self.shared.notify_parked();
+        }
     }
 
     /// Wakes an idle worker to share the ring if it holds more than this

@@ -110,9 +110,9 @@ fn assert_each_once(mut seen: Vec<Id>, mut expected: Vec<Id>) {
 fn parker_pair() -> (
     super::park::Parker,
     super::park::Unparker,
-    crate::loom::Mutex<crate::io::driver::Driver>,
+    super::park::DriverSlot,
 ) {
     let driver = crate::io::driver::Driver::new().expect("a driver can be made");
     let (parker, unparker) = super::park::pair(driver.handle().clone());
-    (parker, unparker, crate::loom::Mutex::new(driver))
+    (parker, unparker, super::park::DriverSlot::new(driver))
 }
