@@ -1,6 +1,6 @@
 //! `Async<T>`: any mio source, registered with the runtime's I/O driver.
 
-use super::registration::Registration;
+use super::registration::{Registration, Waiter};
 use super::scheduled_io::Direction;
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::event::Source;
@@ -190,7 +190,8 @@ impl<T: Source> Async<T> {
     }
 
     async fn ready(&self, direction: Direction) -> io::Result<ReadyGuard<'_, T>> {
-        let event = poll_fn(|cx| self.registration.poll_ready(cx, direction)).await?;
+        let mut waiter = Waiter::new(&self.registration, direction);
+        let event = poll_fn(|cx| waiter.poll_ready(cx)).await?;
         Ok(ReadyGuard {
             io: self,
             direction,
@@ -263,13 +264,18 @@ impl<T: Source> Async<T> {
     /// # });
     /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+        let io = self.get_ref();
+        let mut waiter = Waiter::new(&self.registration, Direction::Read);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// As [`read_with`](Async::read_with), with mutable access.
     ///
     /// # Errors
     /// As `read_with`.
+    ///
+    /// # Cancel safety
+    /// As `read_with`: cancel safe if `op` is.
     ///
     /// # Examples
     /// ```
@@ -288,14 +294,12 @@ impl<T: Source> Async<T> {
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| {
-            let Async { registration, io } = &mut *self;
-            let io = io
-                .as_mut()
-                .expect("the resource is present until into_inner or drop");
-            registration.poll_io(cx, Direction::Read, || op(io))
-        })
-        .await
+        let Async { registration, io } = &mut *self;
+        let io = io
+            .as_mut()
+            .expect("the resource is present until into_inner or drop");
+        let mut waiter = Waiter::new(registration, Direction::Read);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// Runs the non-blocking write operation `op` until it does not report
@@ -319,13 +323,18 @@ impl<T: Source> Async<T> {
     /// # });
     /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+        let io = self.get_ref();
+        let mut waiter = Waiter::new(&self.registration, Direction::Write);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// As [`write_with`](Async::write_with), with mutable access.
     ///
     /// # Errors
     /// As `write_with`.
+    ///
+    /// # Cancel safety
+    /// As `write_with`: cancel safe if `op` is.
     ///
     /// # Examples
     /// ```
@@ -341,14 +350,12 @@ impl<T: Source> Async<T> {
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| {
-            let Async { registration, io } = &mut *self;
-            let io = io
-                .as_mut()
-                .expect("the resource is present until into_inner or drop");
-            registration.poll_io(cx, Direction::Write, || op(io))
-        })
-        .await
+        let Async { registration, io } = &mut *self;
+        let io = io
+            .as_mut()
+            .expect("the resource is present until into_inner or drop");
+        let mut waiter = Waiter::new(registration, Direction::Write);
+        poll_fn(|cx| waiter.poll_io(cx, || op(io))).await
     }
 
     /// The `Poll` form of [`read_with`](Async::read_with).
@@ -426,6 +433,20 @@ impl<T: Source> Async<T> {
         let io = self.get_ref();
         self.registration
             .poll_stream_io(cx, Direction::Write, requested, || op(io))
+    }
+
+    /// Runs a read operation once if the resource is readable, without
+    /// waiting or registering a waker (the `try_*` methods of `net`).
+    pub(crate) fn try_read_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.registration
+            .try_io(Direction::Read, || op(self.get_ref()))
+    }
+
+    /// Runs a write operation once if the resource is writable, without
+    /// waiting or registering a waker.
+    pub(crate) fn try_write_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.registration
+            .try_io(Direction::Write, || op(self.get_ref()))
     }
 
     pub(crate) fn registration(&self) -> &Registration {

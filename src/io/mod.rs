@@ -15,9 +15,10 @@
 //! the resource that reused its slot.
 //!
 //! Invariants: readiness is only cleared by an operation that observed it
-//! and then got `WouldBlock`, and only if no newer event arrived (the tick
-//! check), so no edge is lost; waiters are woken only after the slab lock is
-//! released. Tested by the unit tests in `scheduled_io.rs` and the socket
+//! and then got `WouldBlock` (or, on a byte stream, moved fewer bytes than
+//! asked, which keeps end of stream; or by `ReadyGuard::clear_ready`), and
+//! only if no newer event arrived (the tick check), so no edge is lost;
+//! waiters are woken only after the slab lock is released. Tested by the unit tests in `scheduled_io.rs` and the socket
 //! tests in `executor-tests/tests/net_*.rs`.
 
 #![forbid(unsafe_code)]

@@ -29,7 +29,7 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.registered.shared.poll_ready(cx, direction)
+        self.registered.shared.poll_ready(cx, direction, None)
     }
 
     /// Runs `op` when the resource is ready in `direction`, until it does
@@ -82,6 +82,25 @@ impl Registration {
         }
     }
 
+    /// Runs `op` once if the resource is ready in `direction`, without
+    /// waiting and without registering a waker; `WouldBlock` otherwise (or
+    /// if `op` reports it, which clears the readiness it acted on).
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = match self.registered.shared.ready_now(direction) {
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+            Some(event) => event?,
+        };
+        let result = op();
+        if matches!(&result, Err(err) if err.kind() == io::ErrorKind::WouldBlock) {
+            self.registered.shared.clear_readiness(event);
+        }
+        result
+    }
+
     /// The operation that `event` allowed would block: wait for a new edge.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.registered.shared.clear_readiness(event);
@@ -95,5 +114,60 @@ impl Registration {
     /// Deregisters `source`; the registration is useless afterwards.
     pub(crate) fn deregister(&self, source: &mut impl Source) -> io::Result<()> {
         self.io.deregister(source, &self.registered)
+    }
+}
+
+/// A future's place among a resource's waiters: registered on its first
+/// pending poll, removed when dropped, so a future given up on (a lost
+/// `select!`, a timeout) leaves no waker behind.
+pub(crate) struct Waiter<'a> {
+    registration: &'a Registration,
+    direction: Direction,
+    key: Option<usize>,
+}
+
+impl<'a> Waiter<'a> {
+    pub(crate) fn new(registration: &'a Registration, direction: Direction) -> Waiter<'a> {
+        Waiter {
+            registration,
+            direction,
+            key: None,
+        }
+    }
+
+    /// Ready, or registers `cx` in this future's entry.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        self.registration
+            .registered
+            .shared
+            .poll_ready(cx, self.direction, Some(&mut self.key))
+    }
+
+    /// As `Registration::poll_io`, waiting in this future's entry.
+    pub(crate) fn poll_io<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self.poll_ready(cx))?;
+            match op() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(event);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.registration
+                .registered
+                .shared
+                .remove_waiter(self.direction, key);
+        }
     }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 use crate::loom::{AtomicUsize, Mutex, lock};
+use slab::Slab;
 use std::io;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::{Context, Poll, Waker};
@@ -75,8 +76,29 @@ pub(crate) struct ScheduledIo {
 
 #[derive(Default)]
 struct Waiters {
-    read: Vec<Waker>,
-    write: Vec<Waker>,
+    read: Direction2,
+    write: Direction2,
+}
+
+/// The waiters of one direction.
+#[derive(Default)]
+struct Direction2 {
+    /// Tasks waiting through a `poll_*` method (`AsyncRead`, `poll_accept`):
+    /// they hold no handle to deregister with, so an entry stays until the
+    /// next event; `will_wake` keeps a task from adding itself twice.
+    polled: Vec<Waker>,
+    /// Tasks waiting through a future (`read_with`, `readable`, `recv`,
+    /// `accept`, ...): the future holds its key and removes its entry when
+    /// dropped, so a future given up on (a lost `select!`, a timeout) leaves
+    /// nothing behind, however many there are between two events.
+    keyed: Slab<Option<Waker>>,
+}
+
+impl Direction2 {
+    fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.append(&mut self.polled);
+        wake.extend(self.keyed.iter_mut().filter_map(|(_, waker)| waker.take()));
+    }
 }
 
 /// The error of an operation whose runtime has shut down.
@@ -133,10 +155,10 @@ impl ScheduledIo {
         }
         let mut waiters = lock(&self.waiters);
         if ready & Direction::Read.mask() != 0 {
-            wake.append(&mut waiters.read);
+            waiters.read.take_all(wake);
         }
         if ready & Direction::Write.mask() != 0 {
-            wake.append(&mut waiters.write);
+            waiters.write.take_all(wake);
         }
     }
 
@@ -146,27 +168,42 @@ impl ScheduledIo {
         // AcqRel: as in `set_readiness`.
         self.readiness.fetch_or(SHUTDOWN, AcqRel);
         let mut waiters = lock(&self.waiters);
-        wake.append(&mut waiters.read);
-        wake.append(&mut waiters.write);
+        waiters.read.take_all(wake);
+        waiters.write.take_all(wake);
     }
 
-    /// Ready in `direction`, or register `cx`'s waker for it.
+    /// Ready in `direction`, or register `cx`'s waker for it: in the
+    /// `polled` list, or, with `key` (a future's), in the future's own entry.
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        key: Option<&mut Option<usize>>,
     ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(ready) = self.ready(direction) {
             return Poll::Ready(ready);
         }
         {
             let mut waiters = lock(&self.waiters);
-            let list = match direction {
+            let waiters = match direction {
                 Direction::Read => &mut waiters.read,
                 Direction::Write => &mut waiters.write,
             };
-            if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
-                list.push(cx.waker().clone());
+            match key {
+                None => {
+                    if !waiters
+                        .polled
+                        .iter()
+                        .any(|waker| waker.will_wake(cx.waker()))
+                    {
+                        waiters.polled.push(cx.waker().clone());
+                    }
+                }
+                Some(key) => match key.and_then(|k| waiters.keyed.get_mut(k)) {
+                    Some(Some(stored)) if stored.will_wake(cx.waker()) => {}
+                    Some(slot) => *slot = Some(cx.waker().clone()),
+                    None => *key = Some(waiters.keyed.insert(Some(cx.waker().clone()))),
+                },
             }
         }
         // Look again: an event that arrived between the first look and the
@@ -175,6 +212,21 @@ impl ScheduledIo {
             Some(ready) => Poll::Ready(ready),
             None => Poll::Pending,
         }
+    }
+
+    /// A future that waited with `key` is gone: free its entry.
+    pub(crate) fn remove_waiter(&self, direction: Direction, key: usize) {
+        let mut waiters = lock(&self.waiters);
+        let waiters = match direction {
+            Direction::Read => &mut waiters.read,
+            Direction::Write => &mut waiters.write,
+        };
+        waiters.keyed.try_remove(key);
+    }
+
+    /// Ready in `direction` now, without registering a waker.
+    pub(crate) fn ready_now(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+        self.ready(direction)
     }
 
     fn ready(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
@@ -236,7 +288,7 @@ mod tests {
 
     fn ready_now(io: &ScheduledIo, direction: Direction) -> Option<ReadyEvent> {
         let mut cx = Context::from_waker(Waker::noop());
-        match io.poll_ready(&mut cx, direction) {
+        match io.poll_ready(&mut cx, direction, None) {
             Poll::Ready(Ok(event)) => Some(event),
             Poll::Ready(Err(err)) => panic!("unexpected error {err}"),
             Poll::Pending => None,
@@ -279,6 +331,28 @@ mod tests {
     }
 
     #[test]
+    fn a_future_removes_its_own_waiter() {
+        let io = ScheduledIo::new(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut keys = Vec::new();
+        for _ in 0..1000 {
+            let mut key = None;
+            assert!(
+                io.poll_ready(&mut cx, Direction::Read, Some(&mut key))
+                    .is_pending()
+            );
+            keys.push(key.expect("a pending future got a key"));
+        }
+        for key in keys {
+            io.remove_waiter(Direction::Read, key);
+        }
+        assert!(
+            lock(&io.waiters).read.keyed.is_empty(),
+            "dropped futures leave nothing"
+        );
+    }
+
+    #[test]
     fn a_drained_read_keeps_end_of_stream() {
         let io = ScheduledIo::new(1);
         let mut wake = Vec::new();
@@ -301,9 +375,9 @@ mod tests {
         // A real waker: `Waker::noop()`'s clones need not compare equal.
         let waker = Waker::from(std::sync::Arc::new(Nothing));
         let mut cx = Context::from_waker(&waker);
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
-        assert!(io.poll_ready(&mut cx, Direction::Write).is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Write, None).is_pending());
         let mut wake = Vec::new();
         io.set_readiness(1, WRITABLE, &mut wake);
         assert_eq!(wake.len(), 1, "only the writer, registered once");
@@ -311,7 +385,7 @@ mod tests {
         io.shutdown(&mut wake);
         assert_eq!(wake.len(), 1, "the reader");
         assert!(matches!(
-            io.poll_ready(&mut cx, Direction::Read),
+            io.poll_ready(&mut cx, Direction::Read, None),
             Poll::Ready(Err(_))
         ));
     }

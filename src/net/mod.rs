@@ -5,8 +5,7 @@
 //! stream's owned halves and the listener's `Incoming` stream),
 //! [`UdpSocket`] (`udp.rs`), and on Unix [`UnixListener`], [`UnixStream`]
 //! and [`UnixDatagram`] (in [`unix`]). Private helpers: `addr.rs` (resolve
-//! an address, try each), `backoff.rs` (the accept loop's back-off),
-//! `try_now.rs` (the `try_*` operations).
+//! an address, try each), `backoff.rs` (the accept loop's back-off).
 //!
 //! Why it is built this way: every type is a thin wrapper around a mio
 //! socket in [`crate::io::Async`], which registers it with the I/O driver
@@ -27,9 +26,10 @@
 //! - Every socket is non-blocking and registered exactly once, for its
 //!   whole life: constructors and `from_std` set non-blocking before
 //!   registering, `into_std` deregisters before handing the socket back.
-//! - Readiness is only consumed through `Async`'s `poll_*_with` (the
-//!   `try_*` methods included, see `try_now.rs`), so an operation that
-//!   would block always clears the readiness it saw and no edge is lost.
+//! - Readiness is only consumed through `Async`'s `poll_*_with` and its
+//!   `try_*_with` (the `try_*` methods, which check readiness without
+//!   registering a waker), so an operation that would block always clears
+//!   the readiness it saw and no edge is lost.
 //! - The owned halves of a stream share one `Arc` of it; the socket closes
 //!   when the last half is dropped, and the write half shuts down the write
 //!   side when dropped unless forgotten or reunited.
@@ -63,7 +63,6 @@
 mod addr;
 mod backoff;
 pub mod tcp;
-mod try_now;
 mod udp;
 #[cfg(unix)]
 pub mod unix;

@@ -6,7 +6,6 @@ use crate::net::addr::each_addr;
 use crate::net::backoff::AcceptBackoff;
 use futures_core::Stream;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -112,7 +111,10 @@ impl TcpListener {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        // Through `read_with`, not `poll_accept`: several tasks may accept on
+        // one listener, each waiting in an entry of its own.
+        let (stream, peer) = self.io.read_with(|listener| listener.accept()).await?;
+        Ok((TcpStream::from_mio(stream)?, peer))
     }
 
     /// The `Poll` form of [`accept`](TcpListener::accept): ready with the

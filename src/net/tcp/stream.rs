@@ -3,7 +3,6 @@
 use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
 use crate::io::Async;
 use crate::net::addr::{no_addresses, resolve};
-use crate::net::try_now::try_now;
 use futures_io::{AsyncRead, AsyncWrite};
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
@@ -382,10 +381,7 @@ impl TcpStream {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        try_now(|cx| {
-            self.io
-                .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
-        })
+        self.io.try_read_with(|mut stream| stream.read(buf))
     }
 
     /// Writes from `buf` if the socket has room, without waiting. Returns
@@ -407,10 +403,7 @@ impl TcpStream {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        try_now(|cx| {
-            self.io
-                .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
-        })
+        self.io.try_write_with(|mut stream| stream.write(buf))
     }
 
     /// Splits the stream into a read half and a write half that can be

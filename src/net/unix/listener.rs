@@ -5,7 +5,6 @@ use crate::io::Async;
 use crate::net::backoff::AcceptBackoff;
 use futures_core::Stream;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -114,7 +113,10 @@ impl UnixListener {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        // Through `read_with`, not `poll_accept`: several tasks may accept on
+        // one listener, each waiting in an entry of its own.
+        let (stream, peer) = self.io.read_with(|listener| listener.accept()).await?;
+        Ok((UnixStream::from_mio(stream)?, peer))
     }
 
     /// The `Poll` form of [`accept`](UnixListener::accept).
