@@ -62,6 +62,7 @@
 
 mod addr;
 mod backoff;
+mod stream_io;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]
