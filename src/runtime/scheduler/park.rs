@@ -11,7 +11,7 @@
 //! the others sleep on their condvars.
 
 use crate::io::driver::{Driver, IoHandle};
-use crate::loom::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, fence, lock};
+use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, fence, lock};
 use std::sync::atomic::Ordering::SeqCst;
 
 const EMPTY: usize = 0;
@@ -56,11 +56,10 @@ impl Parker {
     /// Blocks until `unpark` is called (or returns at once if it was called
     /// since the last park). If the driver is free, blocks in its `poll`
     /// instead, delivering I/O readiness and timers while it waits. If
-    /// another thread holds it, marks the driver wanted first (see
+    /// another thread holds it, counts itself as wanting the driver (see
     /// `DriverSlot`), so that thread hands it over when it lets go.
     /// Returns true if it waited in the driver.
     pub(crate) fn park(&mut self, slot: &DriverSlot) -> bool {
-        let driver = &slot.driver;
         let inner = &*self.inner;
         // SeqCst on every access of `state`: the word is the hand-off between
         // an unparker's queue push and our sleep; keep one total order.
@@ -74,24 +73,32 @@ impl Parker {
         // Under loom the driver's `poll` would block for real; the models
         // check the condvar path, which has the same protocol.
         #[cfg(not(loom))]
-        if let Some(mut driver) = try_lock_driver(driver) {
+        if let Some(mut driver) = try_lock_driver(&slot.driver) {
             self.park_driver(&mut driver);
             return true;
         }
         #[cfg(not(loom))]
         {
-            // SeqCst store, fence, then look again: with the fence in
-            // `DriverSlot::release`, either we see the lock free or the
-            // holder sees our flag and wakes a sleeper to take the driver.
-            slot.wanted.store(true, SeqCst);
+            // Count ourselves as wanting the driver, fence, then look again:
+            // with the fence in `DriverSlot::is_wanted`, either we see the
+            // lock free or the holder sees the count and wakes a sleeper.
+            slot.wanting.fetch_add(1, SeqCst);
             fence(SeqCst);
-            if let Some(mut driver) = try_lock_driver(driver) {
+            if let Some(mut driver) = try_lock_driver(&slot.driver) {
+                slot.wanting.fetch_sub(1, SeqCst);
                 self.park_driver(&mut driver);
                 return true;
             }
+            self.park_condvar();
+            slot.wanting.fetch_sub(1, SeqCst);
+            return false;
         }
-        self.park_condvar();
-        false
+        #[cfg(loom)]
+        {
+            let _ = slot;
+            self.park_condvar();
+            false
+        }
     }
 
     #[cfg_attr(loom, allow(dead_code))]
@@ -152,36 +159,43 @@ impl Parker {
     }
 }
 
-/// The I/O driver and the flag that makes sure someone waits in it.
+/// The I/O driver, and how many parked threads wait on their condvar
+/// because they found it taken.
 ///
-/// Why the flag: a worker that finds the driver taken sleeps on its condvar.
-/// If the holder then leaves the driver to run a task that computes for a
-/// long time, nobody would poll for I/O while that worker sleeps. So a
-/// worker that finds the driver taken marks it wanted, and a holder that
-/// lets go to run tasks wakes a sleeper if it is (`release`). The cost is a
-/// wake only when one worker leaves the driver with work while another
-/// sleeps wanting it, never on a busy runtime.
+/// Why the count: a worker that finds the driver taken sleeps on its
+/// condvar. If the holder then leaves the driver to run a task that
+/// computes for a long time, nobody would poll for I/O while that worker
+/// sleeps. So a worker that finds the driver taken counts itself as
+/// wanting it until it wakes, and a holder that lets go to run tasks wakes
+/// a sleeper while the count is not zero (`is_wanted`). A count, not a
+/// flag: a flag consumed by a hand-off that found nobody to wake (a
+/// searcher was about, and took the driver) left the sleeper unwanted, and
+/// the next hand-off woke nobody (seen under load by
+/// `executor-tests/tests/net_stress.rs`). The cost is a wake only when one
+/// worker leaves the driver with work while another sleeps wanting it,
+/// never on a busy runtime.
 pub(crate) struct DriverSlot {
     pub(crate) driver: Mutex<Driver>,
-    wanted: AtomicBool,
+    #[cfg_attr(loom, allow(dead_code))]
+    wanting: AtomicUsize,
 }
 
 impl DriverSlot {
     pub(crate) fn new(driver: Driver) -> DriverSlot {
         DriverSlot {
             driver: Mutex::new(driver),
-            wanted: AtomicBool::new(false),
+            wanting: AtomicUsize::new(0),
         }
     }
 
     /// Called by a thread that held the driver and now goes to run tasks:
-    /// true if a parked thread wanted the driver, and the caller must wake
+    /// true if a parked thread wants the driver, and the caller must wake
     /// one so that someone polls.
-    pub(crate) fn release_wanted(&self) -> bool {
+    pub(crate) fn is_wanted(&self) -> bool {
         // SeqCst fence: pairs with the one in `Parker::park` (the lock was
         // released just before this call).
         fence(SeqCst);
-        self.wanted.load(SeqCst) && self.wanted.swap(false, SeqCst)
+        self.wanting.load(SeqCst) > 0
     }
 }
 

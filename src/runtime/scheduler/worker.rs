@@ -369,7 +369,7 @@ impl WorkerContext {
     /// wanted it meanwhile, wake one so that someone keeps polling for I/O
     /// even if a task here computes for long (see `park::DriverSlot`).
     fn hand_off_driver(&self) {
-        if self.shared.driver.release_wanted() {
+        if self.shared.driver.is_wanted() {
             self.shared.notify_parked();
         }
     }
