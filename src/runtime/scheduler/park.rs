@@ -91,7 +91,7 @@ impl Parker {
             }
             self.park_condvar();
             slot.wanting.fetch_sub(1, SeqCst);
-            return false;
+            false
         }
         #[cfg(loom)]
         {
