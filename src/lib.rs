@@ -6,7 +6,8 @@
 //!
 //! How it fits together: [`runtime`] owns the workers and the global
 //! runtime; [`task`] is the unit they run and the handles to it; [`io`] and
-//! [`net`] park tasks until their sockets are ready.
+//! [`net`] park tasks until their sockets are ready; [`time`] wakes them at
+//! deadlines.
 //!
 //! # Examples
 //! ```
@@ -29,7 +30,7 @@ mod loom;
 pub mod net;
 pub mod runtime;
 pub mod task;
-mod time;
+pub mod time;
 
 pub use runtime::{Runtime, block_on, spawn};
 pub use task::JoinHandle;

@@ -1,4 +1,5 @@
-//! `Delay`: a future that completes at a deadline, woken by the driver.
+//! `Delay`: an internal future that completes at a deadline, woken by the
+//! driver (the accept back-off uses it).
 
 use super::{Key, Registered};
 use crate::io::driver::IoHandle;
@@ -47,7 +48,7 @@ impl Future for Delay {
                 }
                 Poll::Pending
             }
-            Registered::Shutdown => Poll::Ready(()),
+            Registered::Due | Registered::Shutdown => Poll::Ready(()),
         }
     }
 }

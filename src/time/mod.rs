@@ -1,28 +1,48 @@
-//! Time: the deadlines the I/O driver wakes tasks at.
+//! Time: sleep, timeouts and intervals, on a hierarchical timing wheel
+//! driven with the I/O reactor.
 //!
-//! For now this is the runtime-internal part only: a deadline queue fired
-//! by the I/O driver after each `poll`, whose earliest deadline is the
-//! `poll` timeout, and a `Delay` future on it (used by the accept loop's
-//! back-off). The public `sleep`, `timeout` and `interval` and the
-//! hierarchical timing wheel they stand on come with issue 4; the driver
-//! already calls `Timers` through the three methods a wheel will keep
-//! (`park_timeout`, `fire_due`, `shutdown`).
+//! What lives here: the public [`sleep`], [`sleep_until`], [`timeout`],
+//! [`timeout_at`], [`interval`] and [`interval_at`] (`sleep.rs`,
+//! `timeout.rs`, `interval.rs`); the runtime's `Timers` (below): the wheel
+//! (`wheel/`) behind a mutex, in millisecond ticks since the runtime
+//! started; and `Delay`, the internal future of the accept back-off.
 //!
-//! Why a `BTreeMap` for now: deadlines are rare here (one per accept loop
-//! in back-off), and an ordered map gives the earliest deadline and removal
-//! by key in O(log n) with no code of our own to get wrong.
+//! How it is driven: the I/O driver asks `Timers` for the next deadline
+//! before it blocks (`park_timeout`: that deadline is the `epoll_wait`
+//! timeout, so an idle runtime with a pending timer sleeps in the kernel
+//! until it is due and uses no CPU), and fires what is due after every
+//! `poll` (`fire_due`). Busy workers poll the driver every 61 ticks, so
+//! timers fire while every worker computes; when one worker is stuck in a
+//! long poll, another holds the driver (see the scheduler's driver
+//! hand-off). A deadline registered while the driver sleeps past it pulls
+//! the driver out of `poll` (`register` tells the caller to unpark it).
+//!
+//! Never early: a deadline is rounded up to the next whole tick, and a
+//! `Sleep` woken before its `Instant` (a deadline clamped to the wheel's
+//! 2.2-year span, or the rounding of "now") registers again.
+//!
+//! Tested by the unit tests in `wheel/` and `executor-tests/tests/time_*.rs`.
 
 #![forbid(unsafe_code)]
 
 mod delay;
+mod error;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
 
 pub(crate) use delay::Delay;
+pub use error::Elapsed;
+pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{Timeout, timeout, timeout_at};
 
 use crate::loom::{AtomicUsize, Mutex, lock};
-use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::Waker;
 use std::time::{Duration, Instant};
+use wheel::{EntryKey, Wheel};
 
 /// The runtime's pending deadlines.
 pub(crate) struct Timers {
@@ -30,23 +50,20 @@ pub(crate) struct Timers {
     /// How many deadlines are queued (written under `state`, read without
     /// it), so a driver with none skips the lock and the clock.
     pending: AtomicUsize,
+    /// Tick 0 of the wheel.
+    origin: Instant,
 }
 
 struct State {
-    queue: BTreeMap<(Instant, u64), Waker>,
-    next_id: u64,
+    wheel: Wheel,
     /// When the driver's holder will return from `poll` by itself: `None`
     /// if nobody is in `poll`, `Some(None)` if it waits without a deadline.
-    parked_until: Option<Option<Instant>>,
+    parked_until: Option<Option<u64>>,
     is_shutdown: bool,
 }
 
-/// A deadline's place in the queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Key {
-    deadline: Instant,
-    id: u64,
-}
+/// A deadline's place in the wheel.
+pub(crate) type Key = EntryKey;
 
 /// What `Timers::register` tells its caller.
 #[must_use]
@@ -55,6 +72,8 @@ pub(crate) enum Registered {
     /// Queued; `unpark` says whether the driver must be pulled out of a
     /// `poll` that would sleep past the new deadline.
     Queued { key: Key, unpark: bool },
+    /// The deadline's tick has already been processed: it is due now.
+    Due,
     /// The runtime is gone: the deadline will never fire.
     Shutdown,
 }
@@ -63,13 +82,25 @@ impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
             pending: AtomicUsize::new(0),
+            origin: Instant::now(),
             state: Mutex::new(State {
-                queue: BTreeMap::new(),
-                next_id: 0,
+                wheel: Wheel::new(),
                 parked_until: None,
                 is_shutdown: false,
             }),
         }
+    }
+
+    /// The tick of `deadline`, rounded up (never early); saturating.
+    fn tick_ceil(&self, deadline: Instant) -> u64 {
+        let since = deadline.saturating_duration_since(self.origin);
+        u64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    }
+
+    /// The tick `now` is in, rounded down.
+    fn tick_floor(&self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.origin);
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The driver is about to `poll` for at most `timeout`: shortens it to
@@ -78,20 +109,22 @@ impl Timers {
     pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
         let mut state = lock(&self.state);
         let now = Instant::now();
-        let next = state
-            .queue
-            .keys()
-            .next()
-            .map(|(deadline, _)| deadline.saturating_duration_since(now));
-        let timeout = match (timeout, next) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let timeout = match state.wheel.next_deadline() {
+            None => timeout,
+            Some(tick) => {
+                let due = self.origin + Duration::from_millis(tick);
+                // epoll counts whole milliseconds and truncates: round up,
+                // so the driver never wakes just before a deadline and spins.
+                let wait = due
+                    .saturating_duration_since(now)
+                    .as_nanos()
+                    .div_ceil(1_000_000);
+                let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX));
+                Some(timeout.map_or(wait, |t| t.min(wait)))
+            }
         };
-        // epoll counts whole milliseconds and would truncate: round up, so
-        // the driver never wakes just before a deadline and spins.
-        let timeout =
-            timeout.map(|t| Duration::from_millis(t.as_nanos().div_ceil(1_000_000) as u64));
-        state.parked_until = Some(timeout.map(|t| now + t));
+        state.parked_until =
+            Some(timeout.map(|t| self.tick_ceil(now.checked_add(t).unwrap_or(now))));
         timeout
     }
 
@@ -105,15 +138,10 @@ impl Timers {
         if !self.has_pending() {
             return;
         }
+        let now = self.tick_floor(Instant::now());
         let mut state = lock(&self.state);
-        let now = Instant::now();
-        while let Some(entry) = state.queue.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            wake.push(entry.remove());
-        }
-        self.pending.store(state.queue.len(), Relaxed);
+        state.wheel.advance(now, wake);
+        self.pending.store(state.wheel.len(), Relaxed);
     }
 
     /// True if some deadline is queued (a hint without the lock).
@@ -124,54 +152,44 @@ impl Timers {
         self.pending.load(Relaxed) > 0
     }
 
-    /// Queues `waker` to be woken at `deadline`.
+    /// Queues `waker` to be woken at `deadline`. O(1).
     pub(crate) fn register(&self, deadline: Instant, waker: Waker) -> Registered {
+        let tick = self.tick_ceil(deadline);
         let mut state = lock(&self.state);
         if state.is_shutdown {
             return Registered::Shutdown;
         }
-        let id = state.next_id;
-        state.next_id += 1;
-        state.queue.insert((deadline, id), waker);
-        self.pending.store(state.queue.len(), Relaxed);
+        let key = match state.wheel.insert(tick, waker) {
+            Ok(key) => key,
+            Err(_) => return Registered::Due,
+        };
+        self.pending.store(state.wheel.len(), Relaxed);
         let unpark = match state.parked_until {
             Some(None) => true,
-            Some(Some(until)) => deadline < until,
+            Some(Some(until)) => tick < until,
             None => false,
         };
-        Registered::Queued {
-            key: Key { deadline, id },
-            unpark,
-        }
+        Registered::Queued { key, unpark }
     }
 
     /// Replaces the waker of a queued deadline; false if it already fired.
     pub(crate) fn update(&self, key: Key, waker: &Waker) -> bool {
-        let mut state = lock(&self.state);
-        match state.queue.get_mut(&(key.deadline, key.id)) {
-            Some(stored) => {
-                if !stored.will_wake(waker) {
-                    *stored = waker.clone();
-                }
-                true
-            }
-            None => false,
-        }
+        lock(&self.state).wheel.update_waker(key, waker)
     }
 
-    /// Removes a deadline (its future was dropped).
+    /// Removes a deadline (its future was dropped or reset). O(1).
     pub(crate) fn cancel(&self, key: Key) {
         let mut state = lock(&self.state);
-        state.queue.remove(&(key.deadline, key.id));
-        self.pending.store(state.queue.len(), Relaxed);
+        state.wheel.remove(key);
+        self.pending.store(state.wheel.len(), Relaxed);
     }
 
-    /// The runtime is gone: every waiting task is woken (and its deadline
-    /// reported as unreachable).
+    /// The runtime is gone: every waiting task is woken (and a deadline
+    /// registered from now on is reported as unreachable).
     pub(crate) fn shutdown(&self, wake: &mut Vec<Waker>) {
         let mut state = lock(&self.state);
         state.is_shutdown = true;
-        wake.extend(std::mem::take(&mut state.queue).into_values());
+        state.wheel.drain(wake);
         self.pending.store(0, Relaxed);
     }
 }

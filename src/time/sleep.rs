@@ -1,0 +1,204 @@
+//! `Sleep`: a future that completes at a deadline.
+
+use super::{Key, Registered};
+use crate::io::driver::IoHandle;
+use crate::loom::Arc;
+use crate::runtime::Handle;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Waits until `duration` has passed.
+///
+/// Never completes early. A zero duration completes at the first poll;
+/// `Duration::MAX` (or any deadline past `Instant`'s range) means "about 30
+/// years from now" and does not overflow.
+///
+/// # Examples
+/// ```
+/// use std::time::{Duration, Instant};
+/// # bobbin::block_on(async {
+/// let start = Instant::now();
+/// bobbin::time::sleep(Duration::from_millis(20)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(20));
+/// # });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(duration))
+}
+
+/// Waits until `deadline`.
+///
+/// # Examples
+/// ```
+/// use std::time::{Duration, Instant};
+/// # bobbin::block_on(async {
+/// let deadline = Instant::now() + Duration::from_millis(10);
+/// bobbin::time::sleep_until(deadline).await;
+/// assert!(Instant::now() >= deadline);
+/// # });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        timer: None,
+    }
+}
+
+/// `Instant::now() + duration`, or about 30 years from now if that does not
+/// fit in an `Instant`.
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration).unwrap_or_else(|| far_future(now))
+}
+
+fn far_future(now: Instant) -> Instant {
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(now)
+}
+
+/// A future that completes at its deadline. Made by [`sleep`] and
+/// [`sleep_until`].
+///
+/// The timer is registered with the runtime the `Sleep` is first polled in
+/// (the current runtime, or the global one); until then a `Sleep` costs
+/// nothing, so a `timeout` whose future is ready at once never touches the
+/// timer wheel. Creating, resetting and dropping a registered `Sleep` are
+/// O(1), from any thread.
+///
+/// # Cancel safety
+/// Dropping a `Sleep` cancels its timer; nothing else is lost.
+///
+/// # Caveats
+/// If its runtime shuts down, a pending `Sleep` completes at its next poll
+/// (early): there is no runtime left to measure the time with.
+///
+/// # Examples
+/// ```
+/// use std::time::{Duration, Instant};
+/// # bobbin::block_on(async {
+/// let sleep = bobbin::time::sleep(Duration::from_millis(5));
+/// let deadline = sleep.deadline();
+/// sleep.await;
+/// assert!(Instant::now() >= deadline);
+/// # });
+/// ```
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The runtime's timers and this sleep's entry, once it registered.
+    timer: Option<(Arc<IoHandle>, Option<Key>)>,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(bobbin::time::sleep_until(deadline).deadline(), deadline);
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has passed.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// assert!(bobbin::time::sleep(Duration::ZERO).is_elapsed());
+    /// assert!(!bobbin::time::sleep(Duration::from_secs(60)).is_elapsed());
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline (earlier or later); the sleep can be awaited again
+    /// even if it completed.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// # bobbin::block_on(async {
+    /// let mut sleep = std::pin::pin!(bobbin::time::sleep(Duration::from_secs(60)));
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// sleep.as_mut().reset(soon);
+    /// sleep.await;
+    /// assert!(Instant::now() >= soon);
+    /// # });
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.cancel();
+        this.deadline = deadline;
+    }
+
+    fn cancel(&mut self) {
+        if let Some((io, key)) = &mut self.timer
+            && let Some(key) = key.take()
+        {
+            io.timers.cancel(key);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if Instant::now() >= this.deadline {
+            // Drop an entry that has not fired yet (the deadline fell
+            // between two driver turns).
+            this.cancel();
+            return Poll::Ready(());
+        }
+        let (io, key) = this.timer.get_or_insert_with(|| {
+            (
+                Handle::with_current(|handle| handle.shared.io().clone()),
+                None,
+            )
+        });
+        // Still queued: just keep the waker current. Gone (fired early, at
+        // a clamp or by rounding): queue again.
+        if let Some(queued) = *key
+            && io.timers.update(queued, cx.waker())
+        {
+            return Poll::Pending;
+        }
+        match io.timers.register(this.deadline, cx.waker().clone()) {
+            Registered::Queued {
+                key: queued,
+                unpark,
+            } => {
+                *key = Some(queued);
+                if unpark {
+                    io.unpark();
+                }
+                Poll::Pending
+            }
+            Registered::Due | Registered::Shutdown => {
+                *key = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}

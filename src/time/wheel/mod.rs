@@ -1,0 +1,418 @@
+//! The hierarchical timing wheel: 6 levels of 64 slots, 1 ms per tick.
+//!
+//! Level `l` has slots of 64^l ticks: level 0 holds the deadlines of the
+//! current 64 ms, level 1 those of the current 4.096 s (in 64 ms slots),
+//! and so on up to level 5, whose 64 slots of about 12.4 days each span
+//! about 2.2 years. A deadline goes to the lowest level whose current span
+//! contains it, in the slot its tick falls in. When time reaches a slot of
+//! a higher level, its entries move down (each at most once per level), and
+//! a slot of level 0 fires its entries.
+//!
+//! Why this shape (Varghese and Lauck's hierarchical wheel, as tokio and
+//! the Linux kernel use): inserting, cancelling and firing are O(1) (a list
+//! push, an unlink, a list drain), and the next deadline (the I/O driver's
+//! `poll` timeout) is found in O(1) per level with a 64-bit occupancy
+//! bitmap and one count of trailing zeros. A binary heap was the rejected
+//! alternative: O(log n) inserts, and cancellation needs a search or a
+//! position index kept up to date on every sift.
+//!
+//! Entries live in a slab (so the lists link by index, with no unsafe
+//! code), each with a unique id: a key `(index, id)` held by a `Sleep`
+//! finds its entry, or learns that it fired or was cancelled (the index
+//! then is free or someone else's).
+//!
+//! Invariants:
+//! 1. Every entry is in exactly one slot list: level `level_for(elapsed,
+//!    when)`, slot `slot_for(when, level)`, as computed when it was
+//!    (re)inserted, and `when > elapsed` held then.
+//! 2. A level's bitmap bit is set iff its slot's list is not empty.
+//! 3. `advance` processes slots in deadline order, so when `elapsed` passes
+//!    the start of a slot of level `l > 0`, that slot has been emptied into
+//!    lower levels.
+//!
+//! Tested by the unit tests below (level boundaries, cascades, ordering,
+//! cancellation, the far future) and by `executor-tests/tests/time_*.rs`.
+
+mod level;
+
+use level::{Level, SLOTS};
+use slab::Slab;
+use std::task::Waker;
+
+const LEVELS: usize = 6;
+const SLOT_BITS: u32 = 6;
+const SLOT_MASK: u64 = (SLOTS as u64) - 1;
+
+/// The furthest a deadline may be from `elapsed`, in ticks (about 2.2
+/// years); a later one is queued at this distance, fires early, and is
+/// queued again by its `Sleep`, which checks the real deadline.
+pub(crate) const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
+
+/// The timing wheel.
+pub(crate) struct Wheel {
+    /// Ticks (ms since the wheel's origin) processed so far.
+    elapsed: u64,
+    levels: [Level; LEVELS],
+    entries: Slab<Entry>,
+    next_id: u64,
+}
+
+struct Entry {
+    id: u64,
+    when: u64,
+    waker: Waker,
+    prev: Option<usize>,
+    next: Option<usize>,
+    level: u8,
+    slot: u8,
+}
+
+/// Where an entry is, for its owner to update or cancel it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntryKey {
+    index: usize,
+    id: u64,
+}
+
+/// A slot's turn: its level, its index, and the tick it comes due at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Expiration {
+    level: usize,
+    slot: usize,
+    deadline: u64,
+}
+
+/// The lowest level whose current span (at `elapsed`) contains `when`.
+fn level_for(elapsed: u64, when: u64) -> usize {
+    let masked = (elapsed ^ when) | SLOT_MASK;
+    let significant = 63 - masked.leading_zeros();
+    ((significant / SLOT_BITS) as usize).min(LEVELS - 1)
+}
+
+fn slot_for(when: u64, level: usize) -> usize {
+    ((when >> (level as u32 * SLOT_BITS)) & SLOT_MASK) as usize
+}
+
+fn slot_range(level: usize) -> u64 {
+    1 << (level as u32 * SLOT_BITS)
+}
+
+impl Wheel {
+    pub(crate) fn new() -> Wheel {
+        Wheel {
+            elapsed: 0,
+            levels: std::array::from_fn(|_| Level::new()),
+            entries: Slab::new(),
+            next_id: 0,
+        }
+    }
+
+    /// How many entries are queued.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The ticks processed so far.
+    #[cfg(test)]
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Queues `waker` for tick `when`; gives the waker back if `when` has
+    /// already passed. O(1).
+    pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Result<EntryKey, Waker> {
+        if when <= self.elapsed {
+            return Err(waker);
+        }
+        let when = when.min(self.elapsed + MAX_TICKS);
+        let id = self.next_id;
+        self.next_id += 1;
+        let index = self.entries.insert(Entry {
+            id,
+            when,
+            waker,
+            prev: None,
+            next: None,
+            level: 0,
+            slot: 0,
+        });
+        self.link(index);
+        Ok(EntryKey { index, id })
+    }
+
+    /// Replaces an entry's waker if it differs; false if the entry fired or
+    /// was cancelled.
+    pub(crate) fn update_waker(&mut self, key: EntryKey, waker: &Waker) -> bool {
+        match self.entries.get_mut(key.index) {
+            Some(entry) if entry.id == key.id => {
+                if !entry.waker.will_wake(waker) {
+                    entry.waker = waker.clone();
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Cancels an entry (a no-op if it fired already). O(1).
+    pub(crate) fn remove(&mut self, key: EntryKey) {
+        if self
+            .entries
+            .get(key.index)
+            .is_some_and(|entry| entry.id == key.id)
+        {
+            self.unlink(key.index);
+            self.entries.remove(key.index);
+        }
+    }
+
+    /// The tick at which the next slot comes due, if any entry is queued.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.next_expiration().map(|expiration| expiration.deadline)
+    }
+
+    /// Processes every slot due at or before tick `now`: fires the entries
+    /// whose tick has come (their wakers go into `wake`) and moves the
+    /// others down a level. Then `elapsed` is `now`.
+    pub(crate) fn advance(&mut self, now: u64, wake: &mut Vec<Waker>) {
+        while let Some(expiration) = self.next_expiration() {
+            if expiration.deadline > now {
+                break;
+            }
+            self.process(expiration, wake);
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+
+    /// Removes every entry, moving its waker into `wake` (shutdown).
+    pub(crate) fn drain(&mut self, wake: &mut Vec<Waker>) {
+        wake.extend(self.entries.drain().map(|entry| entry.waker));
+        for level in self.levels.iter_mut() {
+            *level = Level::new();
+        }
+    }
+
+    fn next_expiration(&self) -> Option<Expiration> {
+        // The lowest non-empty level has the earliest deadline: its entries
+        // all fall in spans that a higher level's occupied slots follow
+        // (invariants 1 and 3).
+        (0..LEVELS).find_map(|level| {
+            let slot_range = slot_range(level);
+            let level_range = slot_range * SLOTS as u64;
+            let now_slot = ((self.elapsed / slot_range) & SLOT_MASK) as usize;
+            let skip = self.levels[level].next_occupied(now_slot)?;
+            let slot = (now_slot + skip) % SLOTS;
+            let level_start = self.elapsed & !(level_range - 1);
+            let mut deadline = level_start + slot as u64 * slot_range;
+            if deadline <= self.elapsed && level > 0 {
+                // The slot lies in the level's next turn: only the top level
+                // can hold one (a clamped far deadline).
+                deadline += level_range;
+            }
+            Some(Expiration {
+                level,
+                slot,
+                deadline,
+            })
+        })
+    }
+
+    fn process(&mut self, expiration: Expiration, wake: &mut Vec<Waker>) {
+        let mut cursor = self.levels[expiration.level].head(expiration.slot);
+        self.levels[expiration.level].set_head(expiration.slot, None);
+        self.elapsed = self.elapsed.max(expiration.deadline);
+        while let Some(index) = cursor {
+            let entry = &mut self.entries[index];
+            cursor = entry.next;
+            entry.prev = None;
+            entry.next = None;
+            if entry.when <= self.elapsed {
+                wake.push(self.entries.remove(index).waker);
+            } else {
+                // Due later within this slot's span: a lower level now.
+                self.link(index);
+            }
+        }
+    }
+
+    /// Puts entry `index` at the head of the slot its tick belongs to.
+    fn link(&mut self, index: usize) {
+        let when = self.entries[index].when;
+        let level = level_for(self.elapsed, when);
+        let slot = slot_for(when, level);
+        let old_head = self.levels[level].head(slot);
+        {
+            let entry = &mut self.entries[index];
+            entry.level = level as u8;
+            entry.slot = slot as u8;
+            entry.prev = None;
+            entry.next = old_head;
+        }
+        if let Some(old_head) = old_head {
+            self.entries[old_head].prev = Some(index);
+        }
+        self.levels[level].set_head(slot, Some(index));
+    }
+
+    /// Takes entry `index` out of its slot's list.
+    fn unlink(&mut self, index: usize) {
+        let (prev, next, level, slot) = {
+            let entry = &self.entries[index];
+            (
+                entry.prev,
+                entry.next,
+                entry.level as usize,
+                entry.slot as usize,
+            )
+        };
+        match prev {
+            Some(prev) => self.entries[prev].next = next,
+            None => self.levels[level].set_head(slot, next),
+        }
+        if let Some(next) = next {
+            self.entries[next].prev = prev;
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::Mutex;
+    use std::task::Wake;
+
+    /// A waker that records its label when woken.
+    struct Label(u64, Arc<Mutex<Vec<u64>>>);
+
+    impl Wake for Label {
+        fn wake(self: Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    fn waker(label: u64, fired: &Arc<Mutex<Vec<u64>>>) -> Waker {
+        Waker::from(Arc::new(Label(label, fired.clone())))
+    }
+
+    /// Advances tick by tick to `until`, recording the tick each label fired at.
+    fn run(wheel: &mut Wheel, until: u64, fired: &Arc<Mutex<Vec<u64>>>) -> Vec<(u64, u64)> {
+        let mut at = Vec::new();
+        let mut wake = Vec::new();
+        for now in wheel.elapsed() + 1..=until {
+            wheel.advance(now, &mut wake);
+            for waker in wake.drain(..) {
+                waker.wake();
+            }
+            for label in fired.lock().unwrap().drain(..) {
+                at.push((label, now));
+            }
+        }
+        at
+    }
+
+    #[test]
+    fn level_boundaries_fire_exactly_on_their_tick() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let ticks = [1, 63, 64, 65, 4095, 4096, 4097, 262_143, 262_144];
+        for &tick in &ticks {
+            wheel.insert(tick, waker(tick, &fired)).unwrap();
+        }
+        let at = run(&mut wheel, 262_144, &fired);
+        assert_eq!(at, ticks.iter().map(|&t| (t, t)).collect::<Vec<_>>());
+        assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn next_deadline_is_the_earliest_slot_and_jumps_are_safe() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        wheel.insert(5000, waker(2, &fired)).unwrap();
+        wheel.insert(70, waker(1, &fired)).unwrap();
+        // 70 is in level 1 (slot of 64..128): due when that slot starts.
+        assert_eq!(wheel.next_deadline(), Some(64));
+        let mut wake = Vec::new();
+        // Jump straight past both: each fires, none is lost.
+        wheel.advance(10_000, &mut wake);
+        assert_eq!(wake.len(), 2);
+        assert_eq!(wheel.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_big_jump_never_fires_early() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        wheel.insert(1_000, waker(1, &fired)).unwrap();
+        let mut wake = Vec::new();
+        wheel.advance(999, &mut wake);
+        assert!(wake.is_empty(), "due at 1000, not at 999");
+        wheel.advance(1_000, &mut wake);
+        assert_eq!(wake.len(), 1);
+    }
+
+    #[test]
+    fn cancel_unlinks_from_the_middle_of_a_slot() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let keys: Vec<_> = (0..5)
+            .map(|i| wheel.insert(10, waker(i, &fired)).unwrap())
+            .collect();
+        wheel.remove(keys[2]);
+        wheel.remove(keys[2]);
+        wheel.remove(keys[0]);
+        let at = run(&mut wheel, 10, &fired);
+        let mut labels: Vec<_> = at.iter().map(|&(label, _)| label).collect();
+        labels.sort();
+        assert_eq!(labels, [1, 3, 4]);
+        assert!(
+            !wheel.update_waker(keys[1], &waker(9, &fired)),
+            "a fired entry is gone"
+        );
+    }
+
+    #[test]
+    fn far_deadlines_are_clamped_and_past_ones_refused() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let key = wheel.insert(u64::MAX, waker(1, &fired)).unwrap();
+        assert_eq!(wheel.next_deadline().map(|d| d <= MAX_TICKS), Some(true));
+        let mut wake = Vec::new();
+        wheel.advance(MAX_TICKS, &mut wake);
+        assert_eq!(
+            wake.len(),
+            1,
+            "fires (early) at the clamp; the Sleep queues again"
+        );
+        assert!(!wheel.update_waker(key, &waker(1, &fired)));
+        assert!(
+            wheel.insert(MAX_TICKS, waker(2, &fired)).is_err(),
+            "already due"
+        );
+    }
+
+    #[test]
+    fn many_entries_in_order() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        // A cheap pseudo-random spread over 0..20_000 ms.
+        let mut x = 12345u64;
+        let mut ticks = Vec::new();
+        for label in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let tick = 1 + x % 20_000;
+            ticks.push((label, tick));
+            wheel.insert(tick, waker(label, &fired)).unwrap();
+        }
+        let at = run(&mut wheel, 20_000, &fired);
+        assert_eq!(at.len(), 2_000);
+        for (label, now) in at {
+            assert_eq!(
+                now, ticks[label as usize].1,
+                "entry {label} fired on its tick"
+            );
+        }
+    }
+}
