@@ -8,6 +8,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
+/// `at + period`, or about 30 years from `at` if that overflows `Instant`
+/// (a period of `Duration::MAX`).
+fn add(at: Instant, period: Duration) -> Instant {
+    at.checked_add(period)
+        .unwrap_or_else(|| super::sleep::far_future(at))
+}
+
 /// How late a tick may be before it counts as missed.
 const MISSED_AFTER: Duration = Duration::from_millis(5);
 
@@ -87,11 +94,11 @@ impl MissedTickBehavior {
     /// The next deadline after a tick due at `due` was taken late, at `now`.
     fn next(self, due: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => due + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => add(due, period),
+            MissedTickBehavior::Delay => add(now, period),
             MissedTickBehavior::Skip => {
                 let late = now.duration_since(due).as_nanos() % period.as_nanos();
-                now + period - Duration::from_nanos(late as u64)
+                add(now, period - Duration::from_nanos(late as u64))
             }
         }
     }
@@ -151,7 +158,7 @@ impl Interval {
         let next = if now.saturating_duration_since(due) > MISSED_AFTER {
             self.missed_tick_behavior.next(due, now, self.period)
         } else {
-            due + self.period
+            add(due, self.period)
         };
         Pin::new(&mut self.delay).reset(next);
         Poll::Ready(due)
@@ -172,7 +179,7 @@ impl Interval {
     /// # });
     /// ```
     pub fn reset(&mut self) {
-        self.reset_at(Instant::now() + self.period);
+        self.reset_at(add(Instant::now(), self.period));
     }
 
     /// Makes the next tick due at once.

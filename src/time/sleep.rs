@@ -54,7 +54,7 @@ pub(crate) fn deadline_after(duration: Duration) -> Instant {
     now.checked_add(duration).unwrap_or_else(|| far_future(now))
 }
 
-fn far_future(now: Instant) -> Instant {
+pub(crate) fn far_future(now: Instant) -> Instant {
     now.checked_add(Duration::from_secs(86_400 * 365 * 30))
         .unwrap_or(now)
 }

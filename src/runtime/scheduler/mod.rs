@@ -204,10 +204,16 @@ impl Shared {
 
     fn schedule_local(&self, core: &mut worker::Core, task: Notified, is_yield: bool) {
         if core.parker.is_none() {
-            // The worker is parked in, or polling, the driver: the tasks it
-            // wakes go to its ring, and it shares them when it returns.
-            core.run_queue
-                .push_back_or_overflow(task, &self.inject, core.index);
+            // The worker is parked in, or polling, the driver. Idle, it woke
+            // from a blocking park with an empty ring: the tasks go there,
+            // and it shares them when it returns. Busy (a poll between
+            // tasks): they are collected for the injector (`poll_driver`).
+            if core.polling_busy {
+                core.deferred.push(task);
+            } else {
+                core.run_queue
+                    .push_back_or_overflow(task, &self.inject, core.index);
+            }
             return;
         }
         let displaced = if is_yield {

