@@ -7,11 +7,13 @@
 //! public API only.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic;
+use std::pin::Pin;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -157,6 +159,137 @@ pub struct DropGuard {
 impl Drop for DropGuard {
     fn drop(&mut self) {
         self.dropped.fetch_add(1, SeqCst);
+    }
+}
+
+/// A waker that wakes nothing and counts how often it is woken: poll a
+/// future with it by hand (`Context::from_waker`) to see whether, and how
+/// often, the future's event source wakes it.
+pub fn counting_waker() -> (Waker, Arc<AtomicUsize>) {
+    struct Count(Arc<AtomicUsize>);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let count = Arc::new(AtomicUsize::new(0));
+    (Waker::from(Arc::new(Count(count.clone()))), count)
+}
+
+/// Records, in order, the wakes of the futures wrapped with
+/// [`WakeLog::wrap`]: which one was woken, and when. The order is the order
+/// in which the event source called `wake` (for timers, the order in which
+/// the driver fired them), whatever order the tasks then ran in.
+#[derive(Clone, Debug, Default)]
+pub struct WakeLog {
+    wakes: Arc<Mutex<Vec<(usize, Instant)>>>,
+}
+
+impl WakeLog {
+    /// An empty log.
+    pub fn new() -> WakeLog {
+        WakeLog::default()
+    }
+
+    /// `future`, polled with a waker that records `id` here before it wakes
+    /// the task.
+    pub fn wrap<F: Future>(&self, id: usize, future: F) -> Logged<F> {
+        Logged {
+            future: Box::pin(future),
+            id,
+            log: self.clone(),
+            wakers: None,
+        }
+    }
+
+    /// The wakes so far: `(id, when)`, in the order they happened.
+    pub fn wakes(&self) -> Vec<(usize, Instant)> {
+        self.wakes.lock().unwrap().clone()
+    }
+}
+
+/// A future whose wakes are recorded in a [`WakeLog`].
+pub struct Logged<F> {
+    future: Pin<Box<F>>,
+    id: usize,
+    log: WakeLog,
+    /// The task's waker, and the logging waker made around it.
+    wakers: Option<(Waker, Waker)>,
+}
+
+struct LoggingWaker {
+    id: usize,
+    log: WakeLog,
+    task: Waker,
+}
+
+impl Wake for LoggingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.log
+            .wakes
+            .lock()
+            .unwrap()
+            .push((self.id, Instant::now()));
+        self.task.wake_by_ref();
+    }
+}
+
+impl<F: Future> Future for Logged<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        if !matches!(&this.wakers, Some((task, _)) if task.will_wake(cx.waker())) {
+            let logging = Waker::from(Arc::new(LoggingWaker {
+                id: this.id,
+                log: this.log.clone(),
+                task: cx.waker().clone(),
+            }));
+            this.wakers = Some((cx.waker().clone(), logging));
+        }
+        let (_, logging) = this.wakers.as_ref().expect("set just above");
+        this.future.as_mut().poll(&mut Context::from_waker(logging))
+    }
+}
+
+/// Checks a [`WakeLog`] of sleeps against their deadlines (`deadline(id)`):
+/// each id woken at most once, never before its deadline, and in deadline
+/// order, except that deadlines less than a millisecond apart (the timer's
+/// resolution: the same tick) may come in either order.
+pub fn assert_woken_in_deadline_order(
+    wakes: &[(usize, Instant)],
+    deadline: impl Fn(usize) -> Instant,
+) {
+    let resolution = Duration::from_millis(1);
+    let mut seen = std::collections::HashSet::new();
+    // The latest deadline woken so far, and whose it was.
+    let mut latest: Option<(usize, Instant)> = None;
+    for (position, &(id, at)) in wakes.iter().enumerate() {
+        assert!(seen.insert(id), "sleep {id} was woken twice");
+        let due = deadline(id);
+        assert!(
+            at >= due,
+            "sleep {id} was woken {:?} before its deadline",
+            due - at
+        );
+        if let Some((before, latest_due)) = latest {
+            assert!(
+                due + resolution > latest_due,
+                "wake {position}: sleep {id} was woken after sleep {before}, whose deadline is \
+                 {:?} later than its own (more than the timer's resolution)",
+                latest_due - due
+            );
+        }
+        if latest.is_none_or(|(_, latest_due)| due > latest_due) {
+            latest = Some((id, due));
+        }
     }
 }
 
@@ -331,4 +464,30 @@ pub fn socket_dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("cannot create a directory for socket files");
     dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_order_allows_ties_within_a_millisecond_only() {
+        let base = Instant::now();
+        let deadline = |id: usize| base + Duration::from_micros(id as u64 * 400);
+        let late = base + Duration::from_secs(1);
+        // 0.4 ms apart: either order.
+        assert_woken_in_deadline_order(&[(0, late), (2, late), (1, late), (3, late)], deadline);
+        // 1.2 ms apart: out of order.
+        let message =
+            panic_message_of(|| assert_woken_in_deadline_order(&[(3, late), (0, late)], deadline));
+        assert!(
+            message.contains("sleep 0 was woken after sleep 3"),
+            "{message}"
+        );
+        let message = panic_message_of(|| assert_woken_in_deadline_order(&[(3, base)], deadline));
+        assert!(message.contains("before its deadline"), "{message}");
+        let message =
+            panic_message_of(|| assert_woken_in_deadline_order(&[(1, late), (1, late)], deadline));
+        assert!(message.contains("woken twice"), "{message}");
+    }
 }

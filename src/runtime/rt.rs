@@ -244,6 +244,7 @@ impl Runtime {
         let shared = &self.handle.shared;
         shared.begin_shutdown();
         if self.workers.is_empty() {
+            // Shut down already (`shutdown_timeout`, then drop).
             return;
         }
         // Dropped inside one of its own tasks: that worker cannot be joined
@@ -271,6 +272,7 @@ impl Runtime {
                 "shutdown left a task running that nobody cancels"
             );
         }
+        shared.finish_shutdown();
     }
 }
 

@@ -181,12 +181,30 @@ impl Future for Sleep {
                 }
                 Poll::Pending
             }
-            Registered::Due | Registered::Shutdown => {
+            Registered::Due => {
+                *key = None;
+                Poll::Ready(())
+            }
+            Registered::Shutdown if polled_by_a_task_of(io) => {
+                // A task of the dead runtime still running (its worker was
+                // not joined: a timeout, or the drop happened in a task):
+                // it is cancelled once this poll returns. Completing would
+                // let a loop of sleeps spin inside this poll forever.
+                *key = None;
+                Poll::Pending
+            }
+            Registered::Shutdown => {
                 *key = None;
                 Poll::Ready(())
             }
         }
     }
+}
+
+/// True if this thread is polling a task of the runtime that owns `io`.
+fn polled_by_a_task_of(io: &Arc<IoHandle>) -> bool {
+    crate::task::try_id().is_some()
+        && Handle::try_current().is_ok_and(|handle| Arc::ptr_eq(handle.shared.io(), io))
 }
 
 impl Drop for Sleep {

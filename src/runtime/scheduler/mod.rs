@@ -278,8 +278,15 @@ impl Shared {
         for remote in self.remotes.iter() {
             remote.unparker.unpark();
         }
-        // Sockets and timers of this runtime fail from now on, and the tasks
-        // waiting on them are woken (they are being cancelled anyway).
+    }
+
+    /// After the workers cancelled every task: sockets and timers of this
+    /// runtime fail from now on, and whoever still waits on one (outside
+    /// the runtime) is woken to see it. Not earlier: a task still running
+    /// during shutdown would see its sleeps complete at once and its I/O
+    /// fail, and a loop over either would spin inside one poll and never
+    /// let its worker exit.
+    pub(crate) fn finish_shutdown(&self) {
         self.io.shutdown();
     }
 
