@@ -72,8 +72,10 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 /// Dropping a `Sleep` cancels its timer; nothing else is lost.
 ///
 /// # Caveats
-/// If its runtime shuts down, a pending `Sleep` completes at its next poll
-/// (early): there is no runtime left to measure the time with.
+/// If its runtime shuts down, a pending `Sleep` awaited outside that runtime
+/// completes at its next poll (early): there is no runtime left to measure
+/// the time with. Inside a task of that runtime it stays pending: the task
+/// is being cancelled.
 ///
 /// # Examples
 /// ```
