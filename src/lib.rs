@@ -7,7 +7,7 @@
 //! How it fits together: [`runtime`] owns the workers and the global
 //! runtime; [`task`] is the unit they run and the handles to it; [`io`] and
 //! [`net`] park tasks until their sockets are ready; [`time`] wakes them at
-//! deadlines.
+//! deadlines; [`channel`] and [`select!`] let tasks share by communicating.
 //!
 //! # Examples
 //! ```
@@ -25,12 +25,17 @@
 #![warn(unsafe_op_in_unsafe_fn, missing_debug_implementations, unreachable_pub)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod channel;
 pub mod io;
 mod loom;
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
 pub use runtime::{Runtime, block_on, spawn};
 pub use task::JoinHandle;
+
+#[doc(hidden)]
+pub use channel::select::__private;

@@ -56,6 +56,29 @@ thread_local! {
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _block_on = context::enter_block_on();
     let _enter = context::enter(handle.clone());
+    poll_parked(future)
+}
+
+/// Runs `future` on this thread without entering any runtime: the blocking
+/// forms of channel and sync operations (`send_blocking`, `recv_blocking`),
+/// for plain threads that exchange values with tasks.
+///
+/// Panics on a worker thread, where blocking would stall the tasks queued
+/// there; `operation` names the call in the message.
+#[track_caller]
+pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
+    if super::scheduler::is_worker_thread() {
+        panic!(
+            "{operation} was called on a runtime worker thread, which would stall every task \
+             queued there; use the async form with `.await` inside tasks, or call it from a \
+             thread of your own (std::thread::spawn)"
+        );
+    }
+    poll_parked(future)
+}
+
+/// Polls `future` until it is ready, parking the thread between polls.
+fn poll_parked<F: Future>(future: F) -> F::Output {
     let parker = THREAD_WAKER.with(Arc::clone);
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);

@@ -25,6 +25,7 @@ pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use rt::Runtime;
 
+pub(crate) use block_on::park_on;
 pub(crate) use handle::spawn_current;
 
 use crate::task::JoinHandle;

@@ -1,0 +1,376 @@
+//! The state one channel's handles share, and the operations on it.
+//!
+//! Two flavors. A buffered channel (bounded with a capacity, or unbounded)
+//! keeps values in a lock-free `ConcurrentQueue`, whose close mark lives in
+//! the same word as its tail: once `close` returns, no push can succeed, so
+//! "every value a send accepted is received or dropped with the channel,
+//! never lost between a send and a close" holds without a lock. Tasks that
+//! must wait (a receiver on an empty queue, a sender on a full one) wait in
+//! [`Waiters`]. A rendezvous channel (capacity 0) matches senders with
+//! receivers under one lock: see `rendezvous.rs`.
+//!
+//! The no-lost-wake-up argument for the buffered flavor is Dekker's: a
+//! waiter registers (a SeqCst increment of `waiting`), runs a SeqCst fence
+//! and tries again; the other side makes its change (push or pop), runs a
+//! SeqCst fence and reads `waiting`. Of the two fences one comes first in
+//! the single order of SeqCst fences, so either the retry sees the change or
+//! the other side sees the waiter and wakes it.
+
+use super::error::{RecvError, SendError, TryRecvError, TrySendError};
+use super::rendezvous::{ParkKey, Rendezvous};
+use super::waiters::{WaitKey, Waiters};
+use crate::loom::{AtomicUsize, fence};
+use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+use std::sync::atomic::Ordering::{AcqRel, Relaxed, SeqCst};
+use std::task::{Context, Poll};
+
+/// One channel: its values, its waiting tasks and its handle counts.
+pub(crate) struct Chan<T> {
+    flavor: Flavor<T>,
+    /// Live `Sender`s; the last one to go closes the channel.
+    senders: AtomicUsize,
+    /// Live `Receiver`s; the last one to go closes the channel.
+    receivers: AtomicUsize,
+}
+
+// One per channel, inside its `Arc`: boxing the larger variant would add a
+// pointer chase to every operation to save a few hundred bytes per channel.
+#[allow(clippy::large_enum_variant)]
+enum Flavor<T> {
+    Buffered(Buffered<T>),
+    Rendezvous(Rendezvous<T>),
+}
+
+struct Buffered<T> {
+    queue: ConcurrentQueue<T>,
+    /// Receivers waiting for a value.
+    receivers: Waiters,
+    /// Senders waiting for room (never used by an unbounded channel).
+    senders: Waiters,
+}
+
+/// Where one send stands: the value not yet sent, and its place in line.
+pub(crate) struct SendOp<T> {
+    value: Option<T>,
+    wait: Option<WaitKey>,
+    parked: Option<ParkKey>,
+}
+
+/// Where one receive stands: its place in line.
+#[derive(Default)]
+pub(crate) struct RecvOp {
+    wait: Option<WaitKey>,
+    parked: Option<ParkKey>,
+}
+
+impl<T> SendOp<T> {
+    pub(crate) fn new(value: T) -> SendOp<T> {
+        SendOp {
+            value: Some(value),
+            wait: None,
+            parked: None,
+        }
+    }
+}
+
+impl<T> Chan<T> {
+    /// A channel holding up to `capacity` values (`Some(0)`: a rendezvous;
+    /// `None`: unbounded), with one sender and one receiver.
+    pub(crate) fn new(capacity: Option<usize>) -> Chan<T> {
+        let buffered = |queue| {
+            Flavor::Buffered(Buffered {
+                queue,
+                receivers: Waiters::new(),
+                senders: Waiters::new(),
+            })
+        };
+        let flavor = match capacity {
+            Some(0) => Flavor::Rendezvous(Rendezvous::new()),
+            Some(capacity) => buffered(ConcurrentQueue::bounded(capacity)),
+            None => buffered(ConcurrentQueue::unbounded()),
+        };
+        Chan {
+            flavor,
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.try_send(value),
+            Flavor::Rendezvous(rendezvous) => rendezvous.try_send(value),
+        }
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.try_recv(),
+            Flavor::Rendezvous(rendezvous) => rendezvous.try_recv(),
+        }
+    }
+
+    /// Drives one send; `op` keeps its state between polls.
+    pub(crate) fn poll_send(
+        &self,
+        op: &mut SendOp<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.poll_send(op, cx),
+            Flavor::Rendezvous(rendezvous) => {
+                rendezvous.poll_send(&mut op.value, &mut op.parked, cx)
+            }
+        }
+    }
+
+    /// Drives one receive; `op` keeps its state between polls.
+    pub(crate) fn poll_recv(
+        &self,
+        op: &mut RecvOp,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.poll_recv(op, cx),
+            Flavor::Rendezvous(rendezvous) => rendezvous.poll_recv(&mut op.parked, cx),
+        }
+    }
+
+    /// A send given up on: it leaves no trace, and a wake-up it was given
+    /// goes on to the next sender in line. Its value, if any, is dropped
+    /// unsent (a rendezvous send takes its value back from the channel).
+    pub(crate) fn cancel_send(&self, op: &mut SendOp<T>) {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => {
+                if let Some(key) = op.wait.take() {
+                    buffered.senders.remove(key, true);
+                }
+            }
+            Flavor::Rendezvous(rendezvous) => {
+                if let Some(key) = op.parked.take() {
+                    op.value = rendezvous.cancel_send(key);
+                }
+            }
+        }
+    }
+
+    /// A receive given up on: it takes no value. A wake-up it was given goes
+    /// on to the next receiver; a value a rendezvous sender handed it goes
+    /// back to the channel for the next receiver.
+    pub(crate) fn cancel_recv(&self, op: &mut RecvOp) {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => {
+                if let Some(key) = op.wait.take() {
+                    buffered.receivers.remove(key, true);
+                }
+            }
+            Flavor::Rendezvous(rendezvous) => {
+                if let Some(key) = op.parked.take() {
+                    rendezvous.cancel_recv(key);
+                }
+            }
+        }
+    }
+
+    /// Closes the channel; true if this call closed it. Every waiting task
+    /// is woken: senders fail, receivers drain what is buffered and then
+    /// fail.
+    pub(crate) fn close(&self) -> bool {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => {
+                if !buffered.queue.close() {
+                    return false;
+                }
+                buffered.receivers.notify_all();
+                buffered.senders.notify_all();
+                true
+            }
+            Flavor::Rendezvous(rendezvous) => rendezvous.close(),
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.queue.is_closed(),
+            Flavor::Rendezvous(rendezvous) => rendezvous.is_closed(),
+        }
+    }
+
+    /// Values buffered now (a rendezvous buffers only values that a
+    /// cancelled receiver handed back).
+    pub(crate) fn len(&self) -> usize {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.queue.len(),
+            Flavor::Rendezvous(rendezvous) => rendezvous.len(),
+        }
+    }
+
+    /// `Some(n)` for a bounded channel (0 for a rendezvous), `None` for an
+    /// unbounded one.
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.queue.capacity(),
+            Flavor::Rendezvous(_) => Some(0),
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => buffered.queue.is_full(),
+            Flavor::Rendezvous(_) => true,
+        }
+    }
+
+    pub(crate) fn sender_count(&self) -> usize {
+        self.senders.load(Relaxed)
+    }
+
+    pub(crate) fn receiver_count(&self) -> usize {
+        self.receivers.load(Relaxed)
+    }
+
+    pub(crate) fn add_sender(&self) {
+        // Relaxed: a new handle is made from an existing one, which keeps
+        // the count above zero meanwhile (as `Arc::clone`).
+        self.senders.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn add_receiver(&self) {
+        // Relaxed: see `add_sender`.
+        self.receivers.fetch_add(1, Relaxed);
+    }
+
+    /// A sender handle is gone; the last one closes the channel.
+    pub(crate) fn drop_sender(&self) {
+        // AcqRel: the last handle's close comes after every other handle's
+        // sends (as `Arc`'s drop).
+        if self.senders.fetch_sub(1, AcqRel) == 1 {
+            self.close();
+        }
+    }
+
+    /// A receiver handle is gone; the last one closes the channel.
+    pub(crate) fn drop_receiver(&self) {
+        // AcqRel: see `drop_sender`.
+        if self.receivers.fetch_sub(1, AcqRel) == 1 {
+            self.close();
+        }
+    }
+}
+
+impl<T> Buffered<T> {
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.queue.push(value) {
+            Ok(()) => {
+                // SeqCst: the second half of the module's Dekker argument.
+                fence(SeqCst);
+                if self.receivers.is_waiting() {
+                    self.receivers.notify_one();
+                }
+                Ok(())
+            }
+            Err(PushError::Full(value)) => Err(TrySendError::Full(value)),
+            Err(PushError::Closed(value)) => Err(TrySendError::Closed(value)),
+        }
+    }
+
+    fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.queue.pop() {
+            Ok(value) => {
+                if self.queue.capacity().is_some() {
+                    // SeqCst: see `try_send`.
+                    fence(SeqCst);
+                    if self.senders.is_waiting() {
+                        self.senders.notify_one();
+                    }
+                }
+                Ok(value)
+            }
+            Err(PopError::Empty) => Err(TryRecvError::Empty),
+            Err(PopError::Closed) => Err(TryRecvError::Closed),
+        }
+    }
+
+    fn poll_send(
+        &self,
+        op: &mut SendOp<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let mut value = op
+            .value
+            .take()
+            .expect("a channel send was polled after it completed");
+        // A newcomer queues behind senders already in line rather than
+        // taking the room their wake-ups are for; it still tries once it is
+        // in line, which is what keeps the line moving.
+        let mut in_line = false;
+        if op.wait.is_none() && self.senders.has_entries() {
+            op.wait = Some(self.senders.register(None, cx.waker()));
+            // SeqCst: the waiter's fence of the module's Dekker argument.
+            fence(SeqCst);
+            in_line = true;
+        }
+        loop {
+            match self.try_send(value) {
+                Ok(()) => {
+                    if let Some(key) = op.wait.take() {
+                        // Room left: a wake-up this send was given but did
+                        // not need goes on.
+                        self.senders.remove(key, !self.queue.is_full());
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Closed(value)) => {
+                    if let Some(key) = op.wait.take() {
+                        self.senders.remove(key, false);
+                    }
+                    return Poll::Ready(Err(SendError(value)));
+                }
+                Err(TrySendError::Full(back)) => value = back,
+            }
+            if in_line {
+                op.value = Some(value);
+                return Poll::Pending;
+            }
+            op.wait = Some(self.senders.register(op.wait, cx.waker()));
+            // SeqCst: the waiter's fence of the module's Dekker argument.
+            fence(SeqCst);
+            in_line = true;
+        }
+    }
+
+    fn poll_recv(&self, op: &mut RecvOp, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        // As in `poll_send`: a newcomer queues behind receivers in line.
+        let mut in_line = false;
+        if op.wait.is_none() && self.receivers.has_entries() {
+            op.wait = Some(self.receivers.register(None, cx.waker()));
+            // SeqCst: the waiter's fence of the module's Dekker argument.
+            fence(SeqCst);
+            in_line = true;
+        }
+        loop {
+            match self.try_recv() {
+                Ok(value) => {
+                    if let Some(key) = op.wait.take() {
+                        self.receivers.remove(key, !self.queue.is_empty());
+                    }
+                    return Poll::Ready(Ok(value));
+                }
+                Err(TryRecvError::Closed) => {
+                    if let Some(key) = op.wait.take() {
+                        self.receivers.remove(key, false);
+                    }
+                    return Poll::Ready(Err(RecvError));
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+            if in_line {
+                return Poll::Pending;
+            }
+            op.wait = Some(self.receivers.register(op.wait, cx.waker()));
+            // SeqCst: the waiter's fence of the module's Dekker argument.
+            fence(SeqCst);
+            in_line = true;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Channels: tasks that share by communicating, with Go's semantics.
+//!
+//! - [`bounded(n)`](bounded) buffers up to `n` values; a send waits while
+//!   it is full. `bounded(0)` is a rendezvous, as Go's unbuffered channel:
+//!   a send completes when a receiver takes the value.
+//! - [`unbounded()`](unbounded) never makes a send wait.
+//! - [`oneshot()`](fn@oneshot) carries one value, for replies.
+//!
+//! [`Sender`] and [`Receiver`] are both `Clone`: any number of producers and
+//! consumers, each value delivered to exactly one receiver. Dropping every
+//! sender, or calling `close` on any handle, closes the channel: receivers
+//! drain what is buffered and then get [`RecvError`], and every waiting
+//! receiver is woken. Sending on a closed channel hands the value back in
+//! the error (where Go panics). Dropping every receiver closes it too, so
+//! sends fail rather than fill a buffer nobody reads.
+//!
+//! Tasks waiting to send, and tasks waiting to receive, are served in the
+//! order they started waiting. `send` and `recv` are cancel-safe: a future
+//! dropped before it completes sends or takes nothing, so both can be
+//! [`select!`](crate::select!) branches in a loop. The blocking forms
+//! ([`Sender::send_blocking`], [`Receiver::recv_blocking`]) connect plain
+//! threads with tasks. `Receiver` is a [`Stream`](futures_core::Stream) and
+//! `Sender` a [`Sink`](futures_sink::Sink), for the futures ecosystem.
+//!
+//! One caveat on rendezvous channels (capacity 0), where whoever comes
+//! second completes the exchange: a send waiting as a `select!` branch, whose
+//! value a receiver takes while the `select!` picks another ready branch,
+//! has been sent though its branch does not run. Go closes this window with
+//! locks across every channel of a `select`; futures cannot. Buffered
+//! channels have no such window.
+//!
+//! # Examples
+//! ```
+//! use bobbin::channel;
+//! # bobbin::block_on(async {
+//! // A pipeline: generate → square → sum.
+//! let (numbers_tx, numbers_rx) = channel::bounded(16);
+//! let (squares_tx, squares_rx) = channel::bounded(16);
+//! bobbin::spawn(async move {
+//!     for n in 1..=10u64 {
+//!         numbers_tx.send(n).await.unwrap();
+//!     }
+//! });
+//! bobbin::spawn(async move {
+//!     while let Ok(n) = numbers_rx.recv().await {
+//!         squares_tx.send(n * n).await.unwrap();
+//!     }
+//! });
+//! let mut sum = 0;
+//! while let Ok(square) = squares_rx.recv().await {
+//!     sum += square;
+//! }
+//! assert_eq!(sum, 385);
+//! # });
+//! ```
+#![forbid(unsafe_code)]
+
+mod chan;
+mod error;
+pub mod oneshot;
+mod receiver;
+mod rendezvous;
+pub(crate) mod select;
+mod sender;
+mod waiters;
+
+pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use receiver::{Receiver, RecvFuture};
+pub use sender::{SendFuture, Sender};
+
+use crate::loom::Arc;
+use chan::Chan;
+
+/// A channel that buffers up to `capacity` values; a send waits while it is
+/// full. `bounded(0)` is a rendezvous: a send waits until a receiver takes
+/// the value (Go's unbuffered channel).
+///
+/// # Examples
+/// ```
+/// # bobbin::block_on(async {
+/// let (tx, rx) = bobbin::channel::bounded(2);
+/// tx.send(1).await.unwrap();
+/// tx.send(2).await.unwrap();
+/// assert!(tx.try_send(3).is_err(), "full");
+/// assert_eq!(rx.recv().await, Ok(1));
+/// # });
+/// ```
+pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    pair(Chan::new(Some(capacity)))
+}
+
+/// A channel without a bound: a send never waits (and memory grows with
+/// what is buffered).
+///
+/// # Examples
+/// ```
+/// let (tx, rx) = bobbin::channel::unbounded();
+/// for i in 0..1000 {
+///     tx.try_send(i).unwrap();
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    pair(Chan::new(None))
+}
+
+/// A channel for one value: the [`oneshot::Sender`] is consumed by its
+/// send, the [`oneshot::Receiver`] is a future of the value.
+///
+/// # Examples
+/// ```
+/// # bobbin::block_on(async {
+/// let (reply, answer) = bobbin::channel::oneshot();
+/// bobbin::spawn(async move { reply.send("pong").unwrap() });
+/// assert_eq!(answer.await, Ok("pong"));
+/// # });
+/// ```
+pub fn oneshot<T>() -> (oneshot::Sender<T>, oneshot::Receiver<T>) {
+    oneshot::channel()
+}
+
+fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(chan);
+    (Sender::new(chan.clone()), Receiver::new(chan))
+}

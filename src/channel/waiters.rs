@@ -1,0 +1,275 @@
+//! A FIFO of tasks waiting on one side of a channel, with entries that the
+//! waiting future removes when dropped.
+//!
+//! Why keyed entries in a slab plus an order queue: a future given up on (a
+//! lost `select!`) must leave nothing behind, and one that was woken but is
+//! dropped before it took its value must pass the wake-up on, or the next
+//! waiter would sleep through a value. The order queue gives FIFO
+//! fairness: the oldest waiter is woken first, and a woken waiter that
+//! finds the value taken by a newcomer (values are not handed off, so the
+//! fast path stays lock-free) waits again at the front, keeping its turn.
+//!
+//! Invariants: `waiting` counts the entries not yet woken and `entries` all
+//! entries (both written under the lock, read without it by the fast
+//! path); every entry not yet woken has its `(key, id)` in `order`; an
+//! `order` element whose entry is gone, has another id or was woken is
+//! stale and skipped. Stale elements are compacted away once they outnumber
+//! the live ones, so a loop that waits and gives up (a `select!` with a
+//! `default`) leaves nothing growing behind.
+
+use crate::loom::{AtomicUsize, Mutex, lock};
+use slab::Slab;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::task::Waker;
+
+/// One side's waiting tasks.
+pub(crate) struct Waiters {
+    state: Mutex<State>,
+    /// How many entries wait (not yet woken): the other side's check.
+    waiting: AtomicUsize,
+    /// How many entries exist, woken or not: a newcomer that sees any
+    /// queues behind them instead of barging in.
+    entries: AtomicUsize,
+}
+
+struct State {
+    entries: Slab<Entry>,
+    order: VecDeque<(usize, u64)>,
+    next_id: u64,
+}
+
+struct Entry {
+    id: u64,
+    waker: Option<Waker>,
+}
+
+/// A future's place among the waiters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WaitKey {
+    key: usize,
+    id: u64,
+}
+
+impl Waiters {
+    pub(crate) fn new() -> Waiters {
+        Waiters {
+            state: Mutex::new(State {
+                entries: Slab::new(),
+                order: VecDeque::new(),
+                next_id: 0,
+            }),
+            waiting: AtomicUsize::new(0),
+            entries: AtomicUsize::new(0),
+        }
+    }
+
+    /// True if some future holds an entry (waiting or woken and not yet
+    /// done): a hint for fairness, read without the lock.
+    pub(crate) fn has_entries(&self) -> bool {
+        self.entries.load(Relaxed) > 0
+    }
+
+    /// True if some task waits (a hint without the lock; the caller has
+    /// made its change visible and run a SeqCst fence first).
+    pub(crate) fn is_waiting(&self) -> bool {
+        // SeqCst: the second half of "change, fence, look" against a
+        // waiter's "register (SeqCst), fence, look again".
+        self.waiting.load(SeqCst) > 0
+    }
+
+    /// Registers (or refreshes) the caller's wait with `waker`. A new entry
+    /// goes to the back; one that was woken and is waiting again goes to
+    /// the front, keeping its turn. Returns the key to keep.
+    pub(crate) fn register(&self, key: Option<WaitKey>, waker: &Waker) -> WaitKey {
+        let mut state = lock(&self.state);
+        if let Some(key) = key
+            && let Some(entry) = state.entries.get_mut(key.key)
+            && entry.id == key.id
+        {
+            match &mut entry.waker {
+                Some(stored) => {
+                    if !stored.will_wake(waker) {
+                        *stored = waker.clone();
+                    }
+                }
+                None => {
+                    // Woken, but the value was gone: wait again, first.
+                    entry.waker = Some(waker.clone());
+                    state.order.push_front((key.key, key.id));
+                    self.waiting.fetch_add(1, SeqCst);
+                }
+            }
+            return key;
+        }
+        let id = state.next_id;
+        state.next_id += 1;
+        let key = state.entries.insert(Entry {
+            id,
+            waker: Some(waker.clone()),
+        });
+        self.entries.store(state.entries.len(), Relaxed);
+        state.order.push_back((key, id));
+        // SeqCst: see `is_waiting`.
+        self.waiting.fetch_add(1, SeqCst);
+        WaitKey { key, id }
+    }
+
+    /// Wakes the oldest waiting task; false if none waits.
+    pub(crate) fn notify_one(&self) -> bool {
+        let waker = {
+            let mut state = lock(&self.state);
+            loop {
+                let Some((key, id)) = state.order.pop_front() else {
+                    break None;
+                };
+                let Some(entry) = state.entries.get_mut(key) else {
+                    continue;
+                };
+                if entry.id != id {
+                    continue;
+                }
+                if let Some(waker) = entry.waker.take() {
+                    self.waiting.fetch_sub(1, SeqCst);
+                    break Some(waker);
+                }
+            }
+        };
+        match waker {
+            Some(waker) => {
+                waker.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every waiting task (close).
+    pub(crate) fn notify_all(&self) {
+        let wakers: Vec<Waker> = {
+            let mut state = lock(&self.state);
+            state.order.clear();
+            let wakers = state
+                .entries
+                .iter_mut()
+                .filter_map(|(_, entry)| entry.waker.take())
+                .collect();
+            self.waiting.store(0, SeqCst);
+            wakers
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// The future holding `key` is done (it got what it waited for) or
+    /// dropped. If it had been woken and `pass_on` is set, the wake-up goes
+    /// to the next waiter: whatever the woken task was meant to take is
+    /// still there for someone.
+    pub(crate) fn remove(&self, key: WaitKey, pass_on: bool) {
+        let was_woken = {
+            let mut state = lock(&self.state);
+            match state.entries.get(key.key) {
+                Some(entry) if entry.id == key.id => {
+                    let was_woken = entry.waker.is_none();
+                    if !was_woken {
+                        self.waiting.fetch_sub(1, SeqCst);
+                    }
+                    state.entries.remove(key.key);
+                    self.entries.store(state.entries.len(), Relaxed);
+                    state.compact();
+                    was_woken
+                }
+                _ => false,
+            }
+        };
+        if was_woken && pass_on {
+            self.notify_one();
+        }
+    }
+}
+
+impl State {
+    /// Drops stale `order` elements once they outnumber the live ones
+    /// (amortized O(1) per removal).
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.entries.len() + 32 {
+            let entries = &self.entries;
+            self.order.retain(|&(key, id)| {
+                entries
+                    .get(key)
+                    .is_some_and(|entry| entry.id == id && entry.waker.is_some())
+            });
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::task::Wake;
+
+    struct Count(StdAtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn counter() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(StdAtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    #[test]
+    fn oldest_first_and_a_requeued_waiter_keeps_its_turn() {
+        let waiters = Waiters::new();
+        let (first, first_waker) = counter();
+        let (second, second_waker) = counter();
+        let a = waiters.register(None, &first_waker);
+        let _b = waiters.register(None, &second_waker);
+        assert!(waiters.notify_one());
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (1, 0));
+        // `a` found nothing and waits again: before `b`.
+        let a = waiters.register(Some(a), &first_waker);
+        assert!(waiters.notify_one());
+        assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (2, 0));
+        waiters.remove(a, false);
+        assert!(waiters.notify_one());
+        assert_eq!(second.0.load(SeqCst), 1);
+        assert!(!waiters.notify_one());
+    }
+
+    #[test]
+    fn a_woken_waiter_dropped_passes_the_wake_on() {
+        let waiters = Waiters::new();
+        let (_first, first_waker) = counter();
+        let (second, second_waker) = counter();
+        let a = waiters.register(None, &first_waker);
+        let _b = waiters.register(None, &second_waker);
+        waiters.notify_one();
+        waiters.remove(a, true);
+        assert_eq!(
+            second.0.load(SeqCst),
+            1,
+            "the wake-up went on to the next waiter"
+        );
+        assert!(!waiters.is_waiting());
+    }
+
+    #[test]
+    fn waiting_and_giving_up_in_a_loop_leaves_nothing_growing() {
+        let waiters = Waiters::new();
+        let (_count, waker) = counter();
+        let _stays = waiters.register(None, &waker);
+        for _ in 0..10_000 {
+            let key = waiters.register(None, &waker);
+            waiters.remove(key, true);
+        }
+        assert!(lock(&waiters.state).order.len() <= 2 + 32);
+        assert!(waiters.has_entries());
+    }
+}
