@@ -1,8 +1,9 @@
 //! Timers and shutdown: dropping a runtime (or shutting it down with a
 //! timeout, or in the background) drops the tasks that sleep, wait on a
-//! timeout or on an interval; a `Sleep` whose runtime is gone completes at
-//! its next poll instead of hanging, and one being awaited elsewhere when
-//! its runtime goes is woken to see it; so do `Timeout` (as `Elapsed`) and
+//! timeout or on an interval; a `Sleep` whose runtime is gone moves to the
+//! current (or global) runtime at its next poll and completes at its
+//! deadline, never early and never hanging, and one being awaited
+//! elsewhere when its runtime goes is woken to do so; so do `Timeout` and
 //! `Interval`.
 
 use bobbin::time::{interval, sleep, timeout};
@@ -11,7 +12,7 @@ use std::future::{Future, pending, poll_fn};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -107,19 +108,22 @@ fn shutdown_timeout_and_background_drop_sleeping_tasks() {
 }
 
 /// A sleep registered with a runtime that is then dropped: its waker is
-/// woken by the shutdown, and its next poll completes (early: nothing is
-/// left to measure the hour with). A reset one completes too, and so do a
-/// timeout (as `Elapsed`) and an interval's tick in the same state.
+/// woken by the shutdown, and at its next poll it moves to the current
+/// runtime (here none: the global one) instead of completing early. So do a
+/// reset sleep, a timeout and an interval's tick in the same state; each
+/// then completes at its deadline, not before.
 #[test]
-fn a_sleep_polled_after_its_runtime_is_gone_completes() {
+fn a_sleep_polled_after_its_runtime_is_gone_moves_to_the_global_runtime() {
     with_timeout(LIMIT, || {
         let rt = runtime(2, "time-shutdown-poll");
         let (waker, wakes) = counting_waker();
         let mut cx = Context::from_waker(&waker);
-        let mut sleep_ = Box::pin(sleep(HOUR));
+        let start = Instant::now();
+        let short = Duration::from_millis(30);
+        let mut sleep_ = Box::pin(sleep(short));
         let mut reset = Box::pin(sleep(HOUR));
-        let mut timed = Box::pin(timeout(HOUR, pending::<()>()));
-        let mut ticks = interval(HOUR);
+        let mut timed = Box::pin(timeout(short, pending::<()>()));
+        let mut ticks = interval(short);
         {
             let _enter = rt.enter();
             assert!(sleep_.as_mut().poll(&mut cx).is_pending());
@@ -134,26 +138,36 @@ fn a_sleep_polled_after_its_runtime_is_gone_completes() {
             4,
             "the shutdown woke every pending timer once"
         );
-        assert_eq!(sleep_.as_mut().poll(&mut cx), Poll::Ready(()));
-        reset.as_mut().reset(std::time::Instant::now() + HOUR * 2);
-        assert_eq!(reset.as_mut().poll(&mut cx), Poll::Ready(()));
-        assert!(matches!(timed.as_mut().poll(&mut cx), Poll::Ready(Err(_))));
-        assert!(ticks.poll_tick(&mut cx).is_ready());
+        if start.elapsed() < short {
+            assert!(sleep_.as_mut().poll(&mut cx).is_pending(), "not early");
+        }
+        reset.as_mut().reset(Instant::now() + short);
+        futures::executor::block_on(async {
+            sleep_.await;
+            assert!(start.elapsed() >= short, "the sleep completed early");
+            reset.await;
+            assert!(timed.await.is_err());
+            ticks.tick().await;
+            assert!(start.elapsed() >= short, "the second tick came early");
+        });
     });
 }
 
-/// A plain thread blocks (in a futures executor) on an hour-long sleep it
-/// registered with a runtime; dropping the runtime from another thread
-/// wakes it, and the sleep completes instead of hanging.
+/// A plain thread blocks (in a futures executor) on a sleep it registered
+/// with a runtime; dropping the runtime from another thread wakes it, the
+/// sleep moves to the global runtime and completes at its deadline: never
+/// early, never hanging.
 #[test]
-fn a_sleep_awaited_elsewhere_completes_when_its_runtime_is_dropped() {
+fn a_sleep_awaited_elsewhere_completes_on_time_when_its_runtime_is_dropped() {
     with_timeout(LIMIT, || {
         let rt = runtime(2, "time-shutdown-elsewhere");
         let handle = rt.handle();
         let (registered_tx, registered_rx) = mpsc::channel();
+        let period = Duration::from_millis(200);
         let waiter = thread::spawn(move || {
             let _enter = handle.enter();
-            let mut sleep_ = Box::pin(sleep(HOUR));
+            let start = Instant::now();
+            let mut sleep_ = Box::pin(sleep(period));
             let mut registered = Some(registered_tx);
             futures::executor::block_on(poll_fn(|cx| {
                 let poll = Pin::new(&mut sleep_).poll(cx);
@@ -163,10 +177,52 @@ fn a_sleep_awaited_elsewhere_completes_when_its_runtime_is_dropped() {
                 }
                 poll
             }));
+            start.elapsed()
         });
         registered_rx.recv_timeout(LIMIT).unwrap();
         drop(rt);
-        waiter.join().expect("the waiting thread panicked");
+        let slept = waiter.join().expect("the waiting thread panicked");
+        assert!(slept >= period, "completed early, after {slept:?}");
+    });
+}
+
+/// The same inside a task of another runtime that enters the dead
+/// runtime's handle around each poll (as compatibility wrappers do): the
+/// sleep moves on and completes on time; it does not stay pending forever
+/// (the rule that keeps a dead runtime's own tasks pending asks which
+/// runtime's worker is polling, not which runtime is entered).
+#[test]
+fn a_sleep_of_a_dead_runtime_in_a_task_of_another_completes_on_time() {
+    with_timeout(LIMIT, || {
+        let dead = runtime(1, "time-shutdown-dead");
+        let dead_handle = dead.handle().clone();
+        let live = runtime(2, "time-shutdown-live");
+        let period = Duration::from_millis(100);
+        let (registered_tx, registered_rx) = mpsc::channel::<()>();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let task = live.spawn(async move {
+            let start = Instant::now();
+            let mut sleep_ = Box::pin(sleep(period));
+            let mut registered = Some(registered_tx);
+            let go_rx = go_rx;
+            poll_fn(move |cx| {
+                let _enter = dead_handle.enter();
+                let poll = Pin::new(&mut sleep_).poll(cx);
+                if let Some(registered) = registered.take() {
+                    registered.send(()).unwrap();
+                    // Wait (blocking, briefly) until the runtime is gone.
+                    go_rx.recv_timeout(LIMIT).unwrap();
+                }
+                poll
+            })
+            .await;
+            start.elapsed()
+        });
+        registered_rx.recv_timeout(LIMIT).unwrap();
+        drop(dead);
+        go_tx.send(()).unwrap();
+        let slept = join(task).unwrap();
+        assert!(slept >= period, "completed early, after {slept:?}");
     });
 }
 

@@ -540,3 +540,62 @@ fn a_sleep_reset_or_dropped_on_another_thread() {
         }
     });
 }
+
+/// A waker that owns a pending `Sleep`: when the timers drop this waker
+/// (replaced by a newer one, or cancelled with its own sleep), the owned
+/// sleep is dropped and cancels its entry. A waker is dropped after the
+/// timers' lock is released, so that cancel does not deadlock (as it would
+/// if a foreign executor's last reference to a task went away under it).
+#[test]
+fn dropping_a_waker_that_owns_a_sleep_does_not_deadlock() {
+    struct OwningWaker {
+        _sleep: std::sync::Mutex<Pin<Box<Sleep>>>,
+    }
+    impl std::task::Wake for OwningWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "time-sleep-owning-waker");
+        let _enter = rt.enter();
+        let (plain, _) = counting_waker();
+        let owning_waker = |cx_waker: &std::task::Waker| {
+            let mut owned = Box::pin(sleep(Duration::from_secs(3_600)));
+            assert!(
+                owned
+                    .as_mut()
+                    .poll(&mut Context::from_waker(cx_waker))
+                    .is_pending()
+            );
+            std::task::Waker::from(Arc::new(OwningWaker {
+                _sleep: std::sync::Mutex::new(owned),
+            }))
+        };
+        // Replaced: the sleep's entry swaps the owning waker for `plain`.
+        let mut replaced = Box::pin(sleep(Duration::from_secs(3_600)));
+        let waker = owning_waker(&plain);
+        assert!(
+            replaced
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        drop(waker);
+        assert!(
+            replaced
+                .as_mut()
+                .poll(&mut Context::from_waker(&plain))
+                .is_pending()
+        );
+        // Cancelled: dropping the sleep drops the owning waker.
+        let mut cancelled = Box::pin(sleep(Duration::from_secs(3_600)));
+        let waker = owning_waker(&plain);
+        assert!(
+            cancelled
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        drop(waker);
+        drop(cancelled);
+    });
+}

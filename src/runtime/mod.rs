@@ -26,7 +26,9 @@ pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use rt::Runtime;
 
 pub(crate) use block_on::park_on;
+pub(crate) use global::handle as global_handle;
 pub(crate) use handle::spawn_current;
+pub(crate) use scheduler::is_worker_of;
 
 use crate::task::JoinHandle;
 use std::future::Future;

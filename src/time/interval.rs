@@ -57,7 +57,8 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
         "bobbin::time::interval was given a zero period, which would tick in a busy loop; \
-         give it a period of at least one millisecond (the timer's resolution)"
+         give it a positive period (one under a millisecond works, but its ticks come in \
+         bursts: the timer counts whole milliseconds)"
     );
     Interval {
         delay: sleep_until(start),
@@ -127,6 +128,11 @@ impl Interval {
     ///
     /// # Cancel safety
     /// Cancel safe: a tick is consumed only when this returns it.
+    ///
+    /// # Panics
+    /// The first tick awaited outside any runtime starts the global
+    /// runtime, which panics if `BOBBIN_WORKER_THREADS` is malformed or its
+    /// threads cannot be started.
     ///
     /// # Examples
     /// ```

@@ -17,9 +17,10 @@
 //! hand-off). A deadline registered while the driver sleeps past it pulls
 //! the driver out of `poll` (`register` tells the caller to unpark it).
 //!
-//! Never early: a deadline is rounded up to the next whole tick, and a
-//! `Sleep` woken before its `Instant` (a deadline clamped to the wheel's
-//! 2.2-year span, or the rounding of "now") registers again.
+//! Never early: a deadline is rounded up to the next whole tick and "now"
+//! down, so the wheel never fires an entry before its tick; a `Sleep` woken
+//! before its `Instant` (a deadline clamped to the wheel's 2.2-year span)
+//! registers again.
 //!
 //! Tested by the unit tests in `wheel/` and `executor-tests/tests/time_*.rs`.
 
@@ -123,8 +124,15 @@ impl Timers {
                 Some(timeout.map_or(wait, |t| t.min(wait)))
             }
         };
-        state.parked_until =
-            Some(timeout.map(|t| self.tick_ceil(now.checked_add(t).unwrap_or(now))));
+        // The tick `poll` returns in, rounded down: a deadline registered
+        // for that tick is served by the return itself (under 1 ms late at
+        // worst) and needs no unpark. A wait past `Instant`'s range counts
+        // as no deadline.
+        state.parked_until = Some(
+            timeout
+                .and_then(|t| now.checked_add(t))
+                .map(|at| self.tick_floor(at)),
+        );
         timeout
     }
 
@@ -157,11 +165,18 @@ impl Timers {
         let tick = self.tick_ceil(deadline);
         let mut state = lock(&self.state);
         if state.is_shutdown {
+            drop(state);
+            drop(waker);
             return Registered::Shutdown;
         }
         let key = match state.wheel.insert(tick, waker) {
             Ok(key) => key,
-            Err(_) => return Registered::Due,
+            Err(waker) => {
+                // Dropped after the lock (see `Wheel::update_waker`).
+                drop(state);
+                drop(waker);
+                return Registered::Due;
+            }
         };
         self.pending.store(state.wheel.len(), Relaxed);
         let unpark = match state.parked_until {
@@ -174,14 +189,22 @@ impl Timers {
 
     /// Replaces the waker of a queued deadline; false if it already fired.
     pub(crate) fn update(&self, key: Key, waker: &Waker) -> bool {
-        lock(&self.state).wheel.update_waker(key, waker)
+        let result = lock(&self.state).wheel.update_waker(key, waker);
+        // The replaced waker is dropped here, after the lock (see
+        // `Wheel::update_waker`).
+        result.is_ok()
     }
 
     /// Removes a deadline (its future was dropped or reset). O(1).
     pub(crate) fn cancel(&self, key: Key) {
-        let mut state = lock(&self.state);
-        state.wheel.remove(key);
-        self.pending.store(state.wheel.len(), Relaxed);
+        let waker = {
+            let mut state = lock(&self.state);
+            let waker = state.wheel.remove(key);
+            self.pending.store(state.wheel.len(), Relaxed);
+            waker
+        };
+        // Dropped after the lock (see `Wheel::update_waker`).
+        drop(waker);
     }
 
     /// The runtime is gone: every waiting task is woken (and a deadline

@@ -3,7 +3,7 @@
 use super::{Key, Registered};
 use crate::io::driver::IoHandle;
 use crate::loom::Arc;
-use crate::runtime::Handle;
+use crate::runtime::{self, Handle};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -55,8 +55,16 @@ pub(crate) fn deadline_after(duration: Duration) -> Instant {
 }
 
 pub(crate) fn far_future(now: Instant) -> Instant {
-    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
-        .unwrap_or(now)
+    // 30 years, or the longest span that fits (halving): never `now`,
+    // which would make "forever" complete at once.
+    let mut span = Duration::from_secs(86_400 * 365 * 30);
+    while span > Duration::from_millis(1) {
+        if let Some(deadline) = now.checked_add(span) {
+            return deadline;
+        }
+        span /= 2;
+    }
+    now.checked_add(Duration::from_millis(1)).unwrap_or(now)
 }
 
 /// A future that completes at its deadline. Made by [`sleep`] and
@@ -71,11 +79,17 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 /// # Cancel safety
 /// Dropping a `Sleep` cancels its timer; nothing else is lost.
 ///
-/// # Caveats
-/// If its runtime shuts down, a pending `Sleep` awaited outside that runtime
-/// completes at its next poll (early): there is no runtime left to measure
-/// the time with. Inside a task of that runtime it stays pending: the task
-/// is being cancelled.
+/// # Runtime shutdown
+/// If its runtime shuts down while the `Sleep` is pending, it is woken; a
+/// task of that runtime is being cancelled, and there it stays pending.
+/// Anywhere else (a plain thread, a task of another runtime) it moves to
+/// the current runtime, or the global one, and still completes at its
+/// deadline: never early, never hanging.
+///
+/// # Panics
+/// The first poll outside any runtime starts the global runtime, which
+/// panics if `BOBBIN_WORKER_THREADS` is malformed or its threads cannot be
+/// started.
 ///
 /// # Examples
 /// ```
@@ -172,41 +186,48 @@ impl Future for Sleep {
         {
             return Poll::Pending;
         }
-        match io.timers.register(this.deadline, cx.waker().clone()) {
-            Registered::Queued {
-                key: queued,
-                unpark,
-            } => {
-                *key = Some(queued);
-                if unpark {
-                    io.unpark();
+        // A runtime that shut down has no clock left: the sleep moves to
+        // the current runtime, then to the global one (which never shuts
+        // down), so it still completes at its deadline and never early.
+        let mut moves = 0;
+        loop {
+            match io.timers.register(this.deadline, cx.waker().clone()) {
+                Registered::Queued {
+                    key: queued,
+                    unpark,
+                } => {
+                    *key = Some(queued);
+                    if unpark {
+                        io.unpark();
+                    }
+                    return Poll::Pending;
                 }
-                Poll::Pending
-            }
-            Registered::Due => {
-                *key = None;
-                Poll::Ready(())
-            }
-            Registered::Shutdown if polled_by_a_task_of(io) => {
-                // A task of the dead runtime still running (its worker was
-                // not joined: a timeout, or the drop happened in a task):
-                // it is cancelled once this poll returns. Completing would
-                // let a loop of sleeps spin inside this poll forever.
-                *key = None;
-                Poll::Pending
-            }
-            Registered::Shutdown => {
-                *key = None;
-                Poll::Ready(())
+                Registered::Due => {
+                    *key = None;
+                    return Poll::Ready(());
+                }
+                Registered::Shutdown if runtime::is_worker_of(io) => {
+                    // A task of the dead runtime, still running on one of
+                    // its workers (not joined: a timeout, or the runtime was
+                    // dropped inside a task): it is cancelled once this poll
+                    // returns. Completing would let a loop of sleeps spin
+                    // inside this poll.
+                    *key = None;
+                    return Poll::Pending;
+                }
+                Registered::Shutdown => {
+                    *key = None;
+                    *io = match moves {
+                        0 => Handle::with_current(|handle| handle.shared.io().clone()),
+                        1 => runtime::global_handle().shared.io().clone(),
+                        // The global runtime is never shut down.
+                        _ => unreachable!("the global runtime's timers are shut down"),
+                    };
+                    moves += 1;
+                }
             }
         }
     }
-}
-
-/// True if this thread is polling a task of the runtime that owns `io`.
-fn polled_by_a_task_of(io: &Arc<IoHandle>) -> bool {
-    crate::task::try_id().is_some()
-        && Handle::try_current().is_ok_and(|handle| Arc::ptr_eq(handle.shared.io(), io))
 }
 
 impl Drop for Sleep {

@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 /// # Cancel safety
 /// Dropping the `Timeout` drops the future; whatever that loses is lost.
 ///
+/// # Panics
+/// Its timer is a [`Sleep`], with the same runtime rules: polled outside
+/// any runtime, it starts the global runtime, which panics if
+/// `BOBBIN_WORKER_THREADS` is malformed.
+///
 /// # Examples
 /// ```
 /// use std::time::Duration;

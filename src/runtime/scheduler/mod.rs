@@ -42,7 +42,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub(crate) use worker::{Launch, is_worker_thread, launch, run};
+pub(crate) use worker::{Launch, is_worker_of, is_worker_thread, launch, run};
 
 use crate::io::driver::IoHandle;
 use crate::loom::{Arc, AtomicBool, AtomicPtr, fence};
@@ -280,12 +280,13 @@ impl Shared {
         }
     }
 
-    /// After the workers cancelled every task: sockets and timers of this
-    /// runtime fail from now on, and whoever still waits on one (outside
-    /// the runtime) is woken to see it. Not earlier: a task still running
-    /// during shutdown would see its sleeps complete at once and its I/O
-    /// fail, and a loop over either would spin inside one poll and never
-    /// let its worker exit.
+    /// Sockets and timers of this runtime fail from now on, and whoever
+    /// still waits on one is woken to see it. `drop` calls this after the
+    /// workers cancelled every task and exited; `shutdown_timeout` and
+    /// `shutdown_background` at their end, when a worker may still be in a
+    /// long poll: a `Sleep` polled on a worker of this runtime then stays
+    /// pending (its task is cancelled after that poll), so a loop of sleeps
+    /// cannot spin inside it.
     pub(crate) fn finish_shutdown(&self) {
         self.io.shutdown();
     }

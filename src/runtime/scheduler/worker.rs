@@ -13,7 +13,7 @@
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
-use crate::io::driver::Driver;
+use crate::io::driver::{Driver, IoHandle};
 use crate::loom::{Arc, AtomicBool};
 use crate::runtime::Handle;
 use crate::runtime::context;
@@ -112,6 +112,18 @@ thread_local! {
 pub(crate) fn is_worker_thread() -> bool {
     WORKER
         .try_with(|worker| worker.get().is_some())
+        .unwrap_or(false)
+}
+
+/// True on a worker thread of the runtime whose I/O and timers are `io`:
+/// only those threads poll that runtime's tasks.
+pub(crate) fn is_worker_of(io: &Arc<IoHandle>) -> bool {
+    WORKER
+        .try_with(|worker| {
+            worker
+                .get()
+                .is_some_and(|cx| Arc::ptr_eq(cx.shared.io(), io))
+        })
         .unwrap_or(false)
 }
 

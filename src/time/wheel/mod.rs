@@ -140,29 +140,40 @@ impl Wheel {
         Ok(EntryKey { index, id })
     }
 
-    /// Replaces an entry's waker if it differs; false if the entry fired or
-    /// was cancelled.
-    pub(crate) fn update_waker(&mut self, key: EntryKey, waker: &Waker) -> bool {
+    /// Replaces an entry's waker if it differs; `Err(())` if the entry
+    /// fired or was cancelled. The replaced waker comes back for the caller
+    /// to drop outside its lock: dropping a waker can drop a task whose
+    /// future owns a timer, which cancels it under the same lock.
+    pub(crate) fn update_waker(
+        &mut self,
+        key: EntryKey,
+        waker: &Waker,
+    ) -> Result<Option<Waker>, ()> {
         match self.entries.get_mut(key.index) {
             Some(entry) if entry.id == key.id => {
-                if !entry.waker.will_wake(waker) {
-                    entry.waker = waker.clone();
+                if entry.waker.will_wake(waker) {
+                    Ok(None)
+                } else {
+                    Ok(Some(std::mem::replace(&mut entry.waker, waker.clone())))
                 }
-                true
             }
-            _ => false,
+            _ => Err(()),
         }
     }
 
-    /// Cancels an entry (a no-op if it fired already). O(1).
-    pub(crate) fn remove(&mut self, key: EntryKey) {
+    /// Cancels an entry (a no-op if it fired already). O(1). Its waker
+    /// comes back to be dropped outside the caller's lock (see
+    /// `update_waker`).
+    pub(crate) fn remove(&mut self, key: EntryKey) -> Option<Waker> {
         if self
             .entries
             .get(key.index)
             .is_some_and(|entry| entry.id == key.id)
         {
             self.unlink(key.index);
-            self.entries.remove(key.index);
+            Some(self.entries.remove(key.index).waker)
+        } else {
+            None
         }
     }
 
@@ -200,8 +211,14 @@ impl Wheel {
             let slot_range = slot_range(level);
             let level_range = slot_range * SLOTS as u64;
             let now_slot = ((self.elapsed / slot_range) & SLOT_MASK) as usize;
-            let skip = self.levels[level].next_occupied(now_slot)?;
-            let slot = (now_slot + skip) % SLOTS;
+            // A level's current slot never holds this turn's entries (they
+            // belong to a lower level); at the top level it may hold the
+            // next turn's (clamped far deadlines), which come after every
+            // other slot. So the search starts at the slot after it: the
+            // rest of this turn, then the next turn, the current slot last.
+            let from = (now_slot + 1) % SLOTS;
+            let skip = self.levels[level].next_occupied(from)?;
+            let slot = (from + skip) % SLOTS;
             let level_start = self.elapsed & !(level_range - 1);
             let mut deadline = level_start + slot as u64 * slot_range;
             if deadline <= self.elapsed && level > 0 {
@@ -358,15 +375,15 @@ mod tests {
         let keys: Vec<_> = (0..5)
             .map(|i| wheel.insert(10, waker(i, &fired)).unwrap())
             .collect();
-        wheel.remove(keys[2]);
-        wheel.remove(keys[2]);
-        wheel.remove(keys[0]);
+        assert!(wheel.remove(keys[2]).is_some());
+        assert!(wheel.remove(keys[2]).is_none(), "removed already");
+        assert!(wheel.remove(keys[0]).is_some());
         let at = run(&mut wheel, 10, &fired);
         let mut labels: Vec<_> = at.iter().map(|&(label, _)| label).collect();
         labels.sort();
         assert_eq!(labels, [1, 3, 4]);
         assert!(
-            !wheel.update_waker(keys[1], &waker(9, &fired)),
+            wheel.update_waker(keys[1], &waker(9, &fired)).is_err(),
             "a fired entry is gone"
         );
     }
@@ -384,7 +401,7 @@ mod tests {
             1,
             "fires (early) at the clamp; the Sleep queues again"
         );
-        assert!(!wheel.update_waker(key, &waker(1, &fired)));
+        assert!(wheel.update_waker(key, &waker(1, &fired)).is_err());
         assert!(
             wheel.insert(MAX_TICKS, waker(2, &fired)).is_err(),
             "already due"
@@ -413,6 +430,97 @@ mod tests {
                 now, ticks[label as usize].1,
                 "entry {label} fired on its tick"
             );
+        }
+    }
+
+    /// A clamped far deadline sits in the top level's current slot (the
+    /// next turn); it must not hide an entry in a later slot of this turn.
+    #[test]
+    fn a_clamped_far_deadline_does_not_hide_a_nearer_top_level_one() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let mut wake = Vec::new();
+        wheel.advance(1_000, &mut wake);
+        wheel.insert(u64::MAX, waker(1, &fired)).unwrap();
+        let day = 86_400_000;
+        let thirteen_days = 1_000 + 13 * day;
+        wheel.insert(thirteen_days, waker(2, &fired)).unwrap();
+        assert!(
+            wheel
+                .next_deadline()
+                .is_some_and(|tick| tick <= thirteen_days)
+        );
+        wheel.advance(thirteen_days - 1, &mut wake);
+        assert!(wake.is_empty(), "not due yet");
+        wheel.advance(thirteen_days, &mut wake);
+        wake.drain(..).for_each(Waker::wake);
+        assert_eq!(
+            *fired.lock().unwrap(),
+            [2],
+            "the 13-day entry fires on time"
+        );
+    }
+
+    /// The wheel against a model (a list of deadlines): random inserts from
+    /// 1 tick to past the clamp, cancels, and jumps of time up to 2^36
+    /// ticks. Nothing fires early or twice, everything due has fired, and
+    /// `next_deadline` is never later than the earliest pending entry.
+    #[test]
+    fn agrees_with_a_model_under_random_operations() {
+        for seed in 1..=200u64 {
+            let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+            let mut next = move |bound: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % bound
+            };
+            let fired = Arc::new(Mutex::new(Vec::new()));
+            let mut wheel = Wheel::new();
+            // label -> (key, the tick it is due at after clamping)
+            let mut model = std::collections::BTreeMap::new();
+            let mut wake = Vec::new();
+            for label in 0..400u64 {
+                let elapsed = wheel.elapsed();
+                match next(10) {
+                    0..=4 => {
+                        let span = [64, 5_000, 1 << 20, 1 << 32, 1 << 37][next(5) as usize];
+                        let when = if next(6) == 0 {
+                            u64::MAX
+                        } else {
+                            elapsed + 1 + next(span)
+                        };
+                        let key = wheel.insert(when, waker(label, &fired)).unwrap();
+                        model.insert(label, (key, when.min(elapsed + MAX_TICKS)));
+                    }
+                    5 => {
+                        if let Some((_, (key, _))) = model.pop_first() {
+                            assert!(wheel.remove(key).is_some(), "seed {seed}: a pending entry");
+                        }
+                    }
+                    _ => {
+                        if let Some(earliest) = model.values().map(|&(_, when)| when).min() {
+                            let deadline = wheel.next_deadline();
+                            assert!(
+                                deadline.is_some_and(|tick| tick <= earliest),
+                                "seed {seed}: next deadline {deadline:?}, earliest entry {earliest}"
+                            );
+                        }
+                        let span = [64, 100_000, 1 << 31, 1 << 36][next(4) as usize];
+                        let now = elapsed + 1 + next(span);
+                        wheel.advance(now, &mut wake);
+                        wake.drain(..).for_each(Waker::wake);
+                        for label in fired.lock().unwrap().drain(..) {
+                            let (_, when) = model.remove(&label).expect("fired once");
+                            assert!(when <= now, "seed {seed}: due at {when}, fired at {now}");
+                        }
+                        assert!(
+                            model.values().all(|&(_, when)| when > now),
+                            "seed {seed}: an entry due by {now} did not fire"
+                        );
+                    }
+                }
+            }
         }
     }
 }
