@@ -72,3 +72,56 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         Err(poisoned) => poisoned.into_inner(),
     }
 }
+
+/// What loom models share (`cfg(all(test, loom))` only).
+#[cfg(all(test, loom))]
+pub(crate) mod model {
+    use super::{Condvar, Mutex, lock};
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    /// Runs `future` to completion on this loom thread, sleeping on a loom
+    /// condition variable between polls; a wake-up that never comes leaves
+    /// every thread asleep, which loom reports as a deadlock. (loom's own
+    /// `future::block_on` needs a loom feature the crate does not enable.)
+    pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+        let unpark = std::sync::Arc::new(Unpark {
+            woken: Mutex::new(false),
+            condvar: Condvar::new(),
+        });
+        let waker = Waker::from(unpark.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            let mut woken = lock(&unpark.woken);
+            while !*woken {
+                woken = match unpark.condvar.wait(woken) {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+            }
+            *woken = false;
+        }
+    }
+
+    /// A waker that sets a flag and signals the condition variable.
+    struct Unpark {
+        woken: Mutex<bool>,
+        condvar: Condvar,
+    }
+
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            *lock(&self.woken) = true;
+            self.condvar.notify_one();
+        }
+    }
+}

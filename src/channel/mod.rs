@@ -64,6 +64,9 @@ pub(crate) mod select;
 mod sender;
 mod waiters;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, RecvFuture};
 pub use sender::{SendFuture, Sender};

@@ -1,0 +1,128 @@
+//! Loom models of the channel (`cfg(loom)` only), run through the real
+//! code: `Chan`, `Waiters`, the rendezvous and the queue (concurrent-queue
+//! is built with loom's atomics too).
+//!
+//! What is checked, each against another thread:
+//! - a receiver waiting on an empty channel is woken by a send, and a
+//!   sender waiting on a full one by a receive: no lost wake-up (loom
+//!   reports one as a deadlock), values in order (`send_waits_for_room`);
+//! - close racing a waiting receiver wakes it with `RecvError`
+//!   (`close_wakes_a_waiting_receiver`);
+//! - two receivers, one value, then the last sender dropped: exactly one
+//!   gets the value and the other `RecvError` (`one_value_two_receivers`);
+//! - a receive given up on after it was woken passes the wake-up on, so the
+//!   other waiting receiver still gets the value (`cancelled_receiver_passes_the_wake_on`);
+//! - a send racing close either fails with its value back or its value is
+//!   received: nothing is lost (`send_racing_close_loses_nothing`);
+//! - a rendezvous exchange completes on both sides (`rendezvous_exchange`).
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bobbin --release --lib loom`
+
+use super::{RecvError, TryRecvError, bounded, unbounded};
+use crate::loom::model::block_on;
+use loom::thread;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+#[test]
+fn loom_send_waits_for_room() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let producer = thread::spawn(move || {
+            block_on(async {
+                tx.send(1).await.unwrap();
+                tx.send(2).await.unwrap();
+            });
+        });
+        assert_eq!(block_on(rx.recv()), Ok(1));
+        assert_eq!(block_on(rx.recv()), Ok(2));
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_close_wakes_a_waiting_receiver() {
+    loom::model(|| {
+        let (tx, rx) = unbounded::<u32>();
+        let closer = thread::spawn(move || {
+            tx.close();
+        });
+        assert_eq!(block_on(rx.recv()), Err(RecvError));
+        closer.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_one_value_two_receivers() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let other = rx.clone();
+        let receiver = thread::spawn(move || block_on(other.recv()));
+        let sender = thread::spawn(move || {
+            tx.try_send(7).unwrap();
+        });
+        let mine = block_on(rx.recv());
+        let theirs = receiver.join().unwrap();
+        sender.join().unwrap();
+        assert!(
+            matches!((mine, theirs), (Ok(7), Err(RecvError)) | (Err(RecvError), Ok(7))),
+            "{mine:?} and {theirs:?}"
+        );
+    });
+}
+
+#[test]
+fn loom_cancelled_receiver_passes_the_wake_on() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let other = rx.clone();
+        // The first receiver waits, is (maybe) woken by the send, and gives
+        // up without looking: the value must reach the other one.
+        {
+            let mut first = pin!(rx.recv());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert_eq!(first.as_mut().poll(&mut cx), Poll::Pending);
+            let second = thread::spawn(move || block_on(other.recv()));
+            let sender = thread::spawn(move || tx.try_send(9).unwrap());
+            sender.join().unwrap();
+            drop(first);
+            assert_eq!(second.join().unwrap(), Ok(9));
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
+}
+
+#[test]
+fn loom_send_racing_close_loses_nothing() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let closer_rx = rx.clone();
+        let closer = thread::spawn(move || {
+            closer_rx.close();
+        });
+        let sent = tx.try_send(3);
+        closer.join().unwrap();
+        match sent {
+            Ok(()) => {
+                assert_eq!(rx.try_recv(), Ok(3), "an accepted value is received");
+                assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+            }
+            Err(err) => {
+                assert!(err.is_closed());
+                assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+            }
+        }
+    });
+}
+
+#[test]
+fn loom_rendezvous_exchange() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(0);
+        let sender = thread::spawn(move || block_on(tx.send(5)).is_ok());
+        assert_eq!(block_on(rx.recv()), Ok(5));
+        assert!(sender.join().unwrap());
+    });
+}
