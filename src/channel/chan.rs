@@ -300,77 +300,93 @@ impl<T> Buffered<T> {
             .value
             .take()
             .expect("a channel send was polled after it completed");
-        // A newcomer queues behind senders already in line rather than
-        // taking the room their wake-ups are for; it still tries once it is
-        // in line, which is what keeps the line moving.
-        let mut in_line = false;
-        if op.wait.is_none() && self.senders.has_entries() {
-            op.wait = Some(self.senders.register(None, cx.waker()));
-            // SeqCst: the waiter's fence of the module's Dekker argument.
-            fence(SeqCst);
-            in_line = true;
-        }
+        let mut turn = has_turn(&self.senders, &mut op.wait, cx);
+        let mut registered = false;
         loop {
-            match self.try_send(value) {
-                Ok(()) => {
-                    if let Some(key) = op.wait.take() {
-                        // Room left: a wake-up this send was given but did
-                        // not need goes on.
-                        self.senders.remove(key, !self.queue.is_full());
+            // Without a turn, a send takes only a slot beyond those the
+            // woken senders are owed (see `waiters.rs`).
+            let capacity = self.queue.capacity().unwrap_or(usize::MAX);
+            let free = capacity - self.queue.len().min(capacity);
+            if turn || free > self.senders.woken() || self.queue.is_closed() {
+                match self.try_send(value) {
+                    Ok(()) => {
+                        if let Some(key) = op.wait.take() {
+                            // Its turn is used (each freed slot hands out
+                            // its own, so nothing is passed on).
+                            self.senders.remove(key, false);
+                        }
+                        return Poll::Ready(Ok(()));
                     }
-                    return Poll::Ready(Ok(()));
-                }
-                Err(TrySendError::Closed(value)) => {
-                    if let Some(key) = op.wait.take() {
-                        self.senders.remove(key, false);
+                    Err(TrySendError::Closed(value)) => {
+                        if let Some(key) = op.wait.take() {
+                            self.senders.remove(key, false);
+                        }
+                        return Poll::Ready(Err(SendError(value)));
                     }
-                    return Poll::Ready(Err(SendError(value)));
+                    Err(TrySendError::Full(back)) => value = back,
                 }
-                Err(TrySendError::Full(back)) => value = back,
             }
-            if in_line {
+            if registered {
                 op.value = Some(value);
                 return Poll::Pending;
             }
             op.wait = Some(self.senders.register(op.wait, cx.waker()));
             // SeqCst: the waiter's fence of the module's Dekker argument.
             fence(SeqCst);
-            in_line = true;
+            registered = true;
+            turn = false;
         }
     }
 
     fn poll_recv(&self, op: &mut RecvOp, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        // As in `poll_send`: a newcomer queues behind receivers in line.
-        let mut in_line = false;
-        if op.wait.is_none() && self.receivers.has_entries() {
-            op.wait = Some(self.receivers.register(None, cx.waker()));
-            // SeqCst: the waiter's fence of the module's Dekker argument.
-            fence(SeqCst);
-            in_line = true;
-        }
+        let mut turn = has_turn(&self.receivers, &mut op.wait, cx);
+        let mut registered = false;
         loop {
-            match self.try_recv() {
-                Ok(value) => {
-                    if let Some(key) = op.wait.take() {
-                        self.receivers.remove(key, !self.queue.is_empty());
+            // Without a turn, a receive takes only values beyond those the
+            // woken receivers are owed (see `waiters.rs`).
+            if turn || self.queue.len() > self.receivers.woken() || self.queue.is_closed() {
+                match self.try_recv() {
+                    Ok(value) => {
+                        if let Some(key) = op.wait.take() {
+                            // Its turn is used (each value hands out its
+                            // own, so nothing is passed on).
+                            self.receivers.remove(key, false);
+                        }
+                        return Poll::Ready(Ok(value));
                     }
-                    return Poll::Ready(Ok(value));
-                }
-                Err(TryRecvError::Closed) => {
-                    if let Some(key) = op.wait.take() {
-                        self.receivers.remove(key, false);
+                    Err(TryRecvError::Closed) => {
+                        if let Some(key) = op.wait.take() {
+                            self.receivers.remove(key, false);
+                        }
+                        return Poll::Ready(Err(RecvError));
                     }
-                    return Poll::Ready(Err(RecvError));
+                    Err(TryRecvError::Empty) => {}
                 }
-                Err(TryRecvError::Empty) => {}
             }
-            if in_line {
+            if registered {
                 return Poll::Pending;
             }
             op.wait = Some(self.receivers.register(op.wait, cx.waker()));
             // SeqCst: the waiter's fence of the module's Dekker argument.
             fence(SeqCst);
-            in_line = true;
+            registered = true;
+            turn = false;
         }
+    }
+}
+
+/// Whether an operation may go ahead now: it was woken (it holds a turn),
+/// or it is new and nobody waits on its side. A waiting one's waker is
+/// refreshed.
+fn has_turn(side: &Waiters, wait: &mut Option<WaitKey>, cx: &Context<'_>) -> bool {
+    match *wait {
+        None => !side.has_entries(),
+        Some(key) => match side.poll_wait(key, cx.waker()) {
+            Some(woken) => woken,
+            None => {
+                *wait = None;
+                !side.has_entries()
+            }
+        },
     }
 }

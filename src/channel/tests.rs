@@ -14,7 +14,9 @@
 //!   other waiting receiver still gets the value (`cancelled_receiver_passes_the_wake_on`);
 //! - a send racing close either fails with its value back or its value is
 //!   received: nothing is lost (`send_racing_close_loses_nothing`);
-//! - a rendezvous exchange completes on both sides (`rendezvous_exchange`).
+//! - a rendezvous exchange completes on both sides (`rendezvous_exchange`);
+//! - a newcomer that leaves a value to a woken receiver (turns) strands
+//!   nothing: both receivers get a value (`turns_leave_no_value_behind`).
 //!
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bobbin --release --lib loom`
@@ -67,7 +69,10 @@ fn loom_one_value_two_receivers() {
         let theirs = receiver.join().unwrap();
         sender.join().unwrap();
         assert!(
-            matches!((mine, theirs), (Ok(7), Err(RecvError)) | (Err(RecvError), Ok(7))),
+            matches!(
+                (mine, theirs),
+                (Ok(7), Err(RecvError)) | (Err(RecvError), Ok(7))
+            ),
             "{mine:?} and {theirs:?}"
         );
     });
@@ -124,5 +129,28 @@ fn loom_rendezvous_exchange() {
         let sender = thread::spawn(move || block_on(tx.send(5)).is_ok());
         assert_eq!(block_on(rx.recv()), Ok(5));
         assert!(sender.join().unwrap());
+    });
+}
+
+#[test]
+fn loom_turns_leave_no_value_behind() {
+    // A waiting receiver and a newcomer racing two sends: whoever takes
+    // which value, both get one (a newcomer that leaves a value to a woken
+    // receiver must not strand it).
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let newcomer = rx.clone();
+        let waiting = thread::spawn(move || block_on(rx.recv()));
+        let sender = thread::spawn(move || {
+            tx.try_send(1).unwrap();
+            tx.try_send(2).unwrap();
+        });
+        let mine = block_on(newcomer.recv());
+        let theirs = waiting.join().unwrap();
+        sender.join().unwrap();
+        assert!(
+            matches!((mine, theirs), (Ok(1), Ok(2)) | (Ok(2), Ok(1))),
+            "{mine:?} and {theirs:?}"
+        );
     });
 }

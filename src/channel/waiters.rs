@@ -3,19 +3,26 @@
 //!
 //! Why keyed entries in a slab plus an order queue: a future given up on (a
 //! lost `select!`) must leave nothing behind, and one that was woken but is
-//! dropped before it took its value must pass the wake-up on, or the next
-//! waiter would sleep through a value. The order queue gives FIFO
-//! fairness: the oldest waiter is woken first, and a woken waiter that
-//! finds the value taken by a newcomer (values are not handed off, so the
-//! fast path stays lock-free) waits again at the front, keeping its turn.
+//! dropped before it used its wake-up must pass it on, or the next waiter
+//! would sleep through a value. The order queue gives FIFO order: the
+//! oldest waiter is woken first.
 //!
-//! Invariants: `waiting` counts the entries not yet woken and `entries` all
-//! entries (both written under the lock, read without it by the fast
-//! path); every entry not yet woken has its `(key, id)` in `order`; an
-//! `order` element whose entry is gone, has another id or was woken is
-//! stale and skipped. Stale elements are compacted away once they outnumber
-//! the live ones, so a loop that waits and gives up (a `select!` with a
-//! `default`) leaves nothing growing behind.
+//! Turns. Values are not handed to a woken waiter (the fast path stays a
+//! lock-free queue operation), so a wake-up is a *turn*: the woken waiter
+//! may take a value (or a free slot), and `woken` counts the turns handed
+//! out and not yet used. A future without a turn (a newcomer, while others
+//! wait) takes only what exceeds the turns outstanding; so waiters are
+//! served in the order they came, and a woken waiter that still finds
+//! nothing (a racing newcomer read a stale count) waits again at the front,
+//! keeping its place.
+//!
+//! Invariants (all written under the lock; the counts are read without it
+//! by the fast paths): `waiting` counts the entries not yet woken, `woken`
+//! the woken ones not yet done, `entries` both; every entry not yet woken
+//! has its `(key, id)` in `order`; an `order` element whose entry is gone,
+//! has another id or was woken is stale and skipped. Stale elements are
+//! compacted away once they outnumber the live ones, so a loop that waits
+//! and gives up (a `select!` with a `default`) leaves nothing growing.
 
 use crate::loom::{AtomicUsize, Mutex, lock};
 use slab::Slab;
@@ -28,6 +35,8 @@ pub(crate) struct Waiters {
     state: Mutex<State>,
     /// How many entries wait (not yet woken): the other side's check.
     waiting: AtomicUsize,
+    /// How many entries were woken and are not done: turns outstanding.
+    woken: AtomicUsize,
     /// How many entries exist, woken or not: a newcomer that sees any
     /// queues behind them instead of barging in.
     entries: AtomicUsize,
@@ -60,14 +69,43 @@ impl Waiters {
                 next_id: 0,
             }),
             waiting: AtomicUsize::new(0),
+            woken: AtomicUsize::new(0),
             entries: AtomicUsize::new(0),
         }
     }
 
     /// True if some future holds an entry (waiting or woken and not yet
-    /// done): a hint for fairness, read without the lock.
+    /// done): a newcomer that sees none may go ahead. Read without the
+    /// lock.
     pub(crate) fn has_entries(&self) -> bool {
         self.entries.load(Relaxed) > 0
+    }
+
+    /// Turns handed out and not yet used: what a future without a turn
+    /// must leave for the woken ones. Read without the lock, after the
+    /// caller's fence.
+    pub(crate) fn woken(&self) -> usize {
+        self.woken.load(SeqCst)
+    }
+
+    /// At a poll of a future that holds `key`: true if it was woken (it
+    /// holds a turn); false if it still waits (its waker is refreshed);
+    /// `None` if the entry is gone.
+    pub(crate) fn poll_wait(&self, key: WaitKey, waker: &Waker) -> Option<bool> {
+        let mut state = lock(&self.state);
+        let entry = state
+            .entries
+            .get_mut(key.key)
+            .filter(|entry| entry.id == key.id)?;
+        match &mut entry.waker {
+            None => Some(true),
+            Some(stored) => {
+                if !stored.will_wake(waker) {
+                    *stored = waker.clone();
+                }
+                Some(false)
+            }
+        }
     }
 
     /// True if some task waits (a hint without the lock; the caller has
@@ -97,6 +135,7 @@ impl Waiters {
                     // Woken, but the value was gone: wait again, first.
                     entry.waker = Some(waker.clone());
                     state.order.push_front((key.key, key.id));
+                    self.woken.fetch_sub(1, SeqCst);
                     self.waiting.fetch_add(1, SeqCst);
                 }
             }
@@ -130,6 +169,7 @@ impl Waiters {
                     continue;
                 }
                 if let Some(waker) = entry.waker.take() {
+                    self.woken.fetch_add(1, SeqCst);
                     self.waiting.fetch_sub(1, SeqCst);
                     break Some(waker);
                 }
@@ -172,7 +212,9 @@ impl Waiters {
             match state.entries.get(key.key) {
                 Some(entry) if entry.id == key.id => {
                     let was_woken = entry.waker.is_none();
-                    if !was_woken {
+                    if was_woken {
+                        self.woken.fetch_sub(1, SeqCst);
+                    } else {
                         self.waiting.fetch_sub(1, SeqCst);
                     }
                     state.entries.remove(key.key);
