@@ -30,6 +30,7 @@ pub mod io;
 mod loom;
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 

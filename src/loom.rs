@@ -36,6 +36,11 @@ mod std_impl {
             UnsafeCell(std::cell::UnsafeCell::new(value))
         }
 
+        /// The value, consuming the cell.
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+
         /// Gives `f` a shared pointer to the value; the caller's unsafe code
         /// must ensure no write overlaps.
         #[inline(always)]

@@ -1,0 +1,253 @@
+//! `WaitList`: a FIFO queue of waiters in a slab, linked by index; and
+//! `WakeList`, the wakers collected under a lock to wake after it.
+//!
+//! Why a slab and not an intrusive list (tokio's choice): the waiter's
+//! future holds its entry's key, not a pointer into its own pinned memory,
+//! so the whole module stays free of `unsafe`. An entry can leave the queue
+//! (it was granted, notified or closed out) and still stay in the slab
+//! until its future has seen why; only the future frees it, so a key is
+//! never reused under the future that holds it.
+//!
+//! Costs: push, unlink and remove are O(1); the slab keeps its largest size
+//! until it empties (then a large one is given back), so memory follows the
+//! peak number of waiters, as a `Vec` does.
+
+use slab::Slab;
+use std::task::Waker;
+
+/// Above this many slots, an emptied slab gives its memory back.
+const KEEP_CAPACITY: usize = 64;
+
+/// Waiters in arrival order, each with a stable key.
+///
+/// # Invariants
+/// 1. The linked entries form one chain from `head` to `tail` through
+///    `prev`/`next`; `linked` counts them.
+/// 2. An unlinked entry (`links` is `None`) is in no chain and is only
+///    reached through its key.
+pub(crate) struct WaitList<T> {
+    entries: Slab<Node<T>>,
+    head: Option<usize>,
+    tail: Option<usize>,
+    linked: usize,
+}
+
+struct Node<T> {
+    value: T,
+    /// `Some` while the entry is in the queue.
+    links: Option<Links>,
+}
+
+#[derive(Clone, Copy)]
+struct Links {
+    prev: Option<usize>,
+    next: Option<usize>,
+}
+
+impl<T> WaitList<T> {
+    pub(crate) const fn new() -> WaitList<T> {
+        WaitList {
+            entries: Slab::new(),
+            head: None,
+            tail: None,
+            linked: 0,
+        }
+    }
+
+    /// True if no entry is queued (unlinked entries may remain).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.linked == 0
+    }
+
+    /// How many entries are queued.
+    pub(crate) fn len(&self) -> usize {
+        self.linked
+    }
+
+    /// Queues `value` last and returns its key.
+    pub(crate) fn push_back(&mut self, value: T) -> usize {
+        let key = self.entries.insert(Node {
+            value,
+            links: Some(Links {
+                prev: self.tail,
+                next: None,
+            }),
+        });
+        match self.tail {
+            Some(tail) => self.links_mut(tail).next = Some(key),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        self.linked += 1;
+        key
+    }
+
+    /// The key of the first queued entry.
+    pub(crate) fn front(&self) -> Option<usize> {
+        self.head
+    }
+
+    /// Takes the first entry out of the queue (it stays in the slab) and
+    /// returns its key.
+    pub(crate) fn pop_front(&mut self) -> Option<usize> {
+        let key = self.head?;
+        self.unlink(key);
+        Some(key)
+    }
+
+    /// Takes the entry out of the queue, if it is in it; it stays in the
+    /// slab. Returns whether it was queued.
+    pub(crate) fn unlink(&mut self, key: usize) -> bool {
+        let Some(links) = self.entries[key].links.take() else {
+            return false;
+        };
+        match links.prev {
+            Some(prev) => self.links_mut(prev).next = links.next,
+            None => self.head = links.next,
+        }
+        match links.next {
+            Some(next) => self.links_mut(next).prev = links.prev,
+            None => self.tail = links.prev,
+        }
+        self.linked -= 1;
+        true
+    }
+
+    /// Unlinks every queued entry, first to last, handing each to `f`.
+    pub(crate) fn drain(&mut self, mut f: impl FnMut(&mut T)) {
+        while let Some(key) = self.pop_front() {
+            f(&mut self.entries[key].value);
+        }
+    }
+
+    /// Frees the entry (unlinking it first if it is queued) and returns its
+    /// value.
+    pub(crate) fn remove(&mut self, key: usize) -> T {
+        self.unlink(key);
+        let value = self.entries.remove(key).value;
+        if self.entries.is_empty() && self.entries.capacity() > KEEP_CAPACITY {
+            self.entries = Slab::new();
+        }
+        value
+    }
+
+    /// True if the entry is queued.
+    pub(crate) fn is_linked(&self, key: usize) -> bool {
+        self.entries[key].links.is_some()
+    }
+
+    /// The entry's value.
+    ///
+    /// # Panics
+    /// If `key` is not an entry: keys are freed only by [`remove`], which
+    /// only the key's holder calls.
+    ///
+    /// [`remove`]: WaitList::remove
+    pub(crate) fn get_mut(&mut self, key: usize) -> &mut T {
+        &mut self.entries[key].value
+    }
+
+    fn links_mut(&mut self, key: usize) -> &mut Links {
+        self.entries[key]
+            .links
+            .as_mut()
+            .expect("a neighbour in the chain is linked (WaitList invariant 1)")
+    }
+}
+
+/// Wakers taken out under a lock, woken once it is released (a woken task
+/// may run at once on another thread and take the same lock).
+///
+/// The first waker is kept inline: the common case, one wake, allocates
+/// nothing.
+#[derive(Default)]
+pub(crate) struct WakeList {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl WakeList {
+    pub(crate) fn new() -> WakeList {
+        WakeList::default()
+    }
+
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        let Some(waker) = waker else { return };
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
+    }
+
+    /// Wakes them all, in the order they were pushed.
+    pub(crate) fn wake_all(self) {
+        if let Some(first) = self.first {
+            first.wake();
+        }
+        for waker in self.rest {
+            waker.wake();
+        }
+    }
+}
+
+/// Updates a stored waker unless it already wakes the same task.
+pub(crate) fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(stored) if stored.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn queued(list: &mut WaitList<u32>) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut next = list.front();
+        while let Some(key) = next {
+            out.push(*list.get_mut(key));
+            next = list.entries[key].links.and_then(|links| links.next);
+        }
+        out
+    }
+
+    #[test]
+    fn entries_come_out_in_arrival_order_around_removals() {
+        let mut list = WaitList::new();
+        let keys: Vec<usize> = (0..5).map(|i| list.push_back(i)).collect();
+        assert_eq!(list.remove(keys[2]), 2, "the middle");
+        assert_eq!(list.remove(keys[0]), 0, "the head");
+        assert_eq!(list.remove(keys[4]), 4, "the tail");
+        assert_eq!(queued(&mut list), vec![1, 3]);
+        assert_eq!(list.len(), 2);
+        let key = list.push_back(5);
+        assert_eq!(queued(&mut list), vec![1, 3, 5]);
+        assert_eq!(list.pop_front(), Some(keys[1]));
+        assert!(!list.is_linked(keys[1]), "popped but still in the slab");
+        assert_eq!(*list.get_mut(keys[1]), 1);
+        assert!(list.is_linked(key));
+        let mut drained = Vec::new();
+        list.drain(|value| drained.push(*value));
+        assert_eq!(drained, vec![3, 5]);
+        assert!(list.is_empty());
+        assert_eq!(list.front(), None);
+        assert!(!list.unlink(key), "unlinking twice is a no-op");
+        for key in [keys[1], keys[3], key] {
+            list.remove(key);
+        }
+        assert!(list.entries.is_empty());
+    }
+
+    #[test]
+    fn an_emptied_large_slab_gives_its_memory_back() {
+        let mut list = WaitList::new();
+        let keys: Vec<usize> = (0..1000).map(|i| list.push_back(i)).collect();
+        for key in keys {
+            list.remove(key);
+        }
+        assert!(list.entries.capacity() <= KEEP_CAPACITY);
+        assert!(list.head.is_none() && list.tail.is_none());
+    }
+}
