@@ -13,6 +13,7 @@
 //! pairs without any task measures what the channel itself costs, so the
 //! table shows both the whole growth per task and the runtime's share.
 
+use bobbin_benches::workers;
 use futures::channel::oneshot;
 use std::process::Command;
 use std::sync::Arc;
@@ -30,13 +31,6 @@ fn main() {
         Some(kind) => child(&kind),
         None => parent(),
     }
-}
-
-fn workers() -> usize {
-    std::env::var("BENCH_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2)
 }
 
 fn parent() {

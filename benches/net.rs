@@ -9,6 +9,7 @@
 //! `ROUNDS` times; criterion reports round trips per second
 //! (`100 * ROUNDS` per iteration). `TCP_NODELAY` is set on every socket.
 
+use bobbin_benches::workers;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use std::net::SocketAddr;
@@ -18,13 +19,6 @@ use std::time::Duration;
 const CONNECTIONS: usize = 100;
 const ROUNDS: usize = 100;
 const MESSAGE: usize = 64;
-
-fn workers() -> usize {
-    std::env::var("BENCH_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2)
-}
 
 fn bobbin_echo(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     let rt = bobbin::Runtime::builder()

@@ -18,6 +18,7 @@
 //! - `ping_pong/1000_pairs`: 1000 such pairs at once, 100 round trips each.
 //! - `block_on`: `block_on` of a ready future.
 
+use bobbin_benches::{SmolRt, workers};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::future::Future;
 use std::sync::Arc;
@@ -30,13 +31,6 @@ const YIELDS: u64 = 1_000;
 const ONE_PAIR_ROUNDS: u64 = 10_000;
 const PAIRS: u64 = 1_000;
 const PAIR_ROUNDS: u64 = 100;
-
-fn workers() -> usize {
-    std::env::var("BENCH_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2)
-}
 
 /// The three runtimes behind one face: block on a future whose body may
 /// spawn through `Spawner`.
@@ -91,12 +85,6 @@ impl Spawner {
 
 struct BobbinRt(bobbin::Runtime);
 struct TokioRt(tokio::runtime::Runtime);
-struct SmolRt {
-    ex: Arc<async_executor::Executor<'static>>,
-    stop: Option<async_channel::Sender<()>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
 impl Bench for BobbinRt {
     fn name(&self) -> &'static str {
         "bobbin"
@@ -126,36 +114,6 @@ impl Bench for SmolRt {
     fn block_on<F: Future<Output = ()> + Send + 'static>(&self, f: impl FnOnce(Spawner) -> F) {
         let body = f(Spawner::Smol(self.ex.clone()));
         futures_lite::future::block_on(self.ex.spawn(body));
-    }
-}
-
-impl SmolRt {
-    fn new(workers: usize) -> SmolRt {
-        let ex = Arc::new(async_executor::Executor::new());
-        let (stop, signal) = async_channel::bounded::<()>(1);
-        let threads = (0..workers)
-            .map(|_| {
-                let ex = ex.clone();
-                let signal = signal.clone();
-                std::thread::spawn(move || {
-                    futures_lite::future::block_on(ex.run(signal.recv())).unwrap_or(())
-                })
-            })
-            .collect();
-        SmolRt {
-            ex,
-            stop: Some(stop),
-            threads,
-        }
-    }
-}
-
-impl Drop for SmolRt {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for thread in self.threads.drain(..) {
-            thread.join().unwrap();
-        }
     }
 }
 

@@ -38,6 +38,7 @@
 //!   deadline is read from the clock as the others' are; the value is
 //!   polled first, the timer only if the value is pending).
 
+use bobbin_benches::workers;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
@@ -62,13 +63,6 @@ const KINDS: [Kind; 3] = [Kind::Bobbin, Kind::Tokio, Kind::Smol];
 
 /// smol's executor; its worker threads run it inside `async_io::block_on`.
 static SMOL: async_executor::Executor<'static> = async_executor::Executor::new();
-
-fn workers() -> usize {
-    std::env::var("BENCH_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2)
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
