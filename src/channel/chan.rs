@@ -21,6 +21,7 @@ use super::rendezvous::{ParkKey, Rendezvous};
 use super::waiters::{WaitKey, Waiters};
 use crate::loom::{AtomicUsize, fence};
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed, SeqCst};
 use std::task::{Context, Poll};
 
@@ -41,12 +42,15 @@ enum Flavor<T> {
     Rendezvous(Rendezvous<T>),
 }
 
+/// Each side's waiters on their own cache lines: receivers register while
+/// senders read `receivers.waiting` after every push, and the other way
+/// round; sharing a line would make the two sides' traffic collide.
 struct Buffered<T> {
     queue: ConcurrentQueue<T>,
     /// Receivers waiting for a value.
-    receivers: Waiters,
+    receivers: CachePadded<Waiters>,
     /// Senders waiting for room (never used by an unbounded channel).
-    senders: Waiters,
+    senders: CachePadded<Waiters>,
 }
 
 /// Where one send stands: the value not yet sent, and its place in line.
@@ -80,8 +84,8 @@ impl<T> Chan<T> {
         let buffered = |queue| {
             Flavor::Buffered(Buffered {
                 queue,
-                receivers: Waiters::new(),
-                senders: Waiters::new(),
+                receivers: CachePadded::new(Waiters::new()),
+                senders: CachePadded::new(Waiters::new()),
             })
         };
         let flavor = match capacity {
@@ -304,10 +308,10 @@ impl<T> Buffered<T> {
         let mut registered = false;
         loop {
             // Without a turn, a send takes only a slot beyond those the
-            // woken senders are owed (see `waiters.rs`).
-            let capacity = self.queue.capacity().unwrap_or(usize::MAX);
-            let free = capacity - self.queue.len().min(capacity);
-            if turn || free > self.senders.woken() || self.queue.is_closed() {
+            // woken senders are owed (see `waiters.rs`). The length is
+            // read only if some are owed: it touches both ends of the
+            // queue.
+            if turn || self.owed_slots_left() || self.queue.is_closed() {
                 match self.try_send(value) {
                     Ok(()) => {
                         if let Some(key) = op.wait.take() {
@@ -335,6 +339,16 @@ impl<T> Buffered<T> {
             fence(SeqCst);
             registered = true;
             turn = false;
+        }
+    }
+
+    /// Whether the queue has room beyond the slots the woken senders are
+    /// owed (always, when unbounded or when no sender is owed one).
+    fn owed_slots_left(&self) -> bool {
+        let owed = self.senders.woken();
+        match self.queue.capacity() {
+            Some(capacity) if owed > 0 => capacity - self.queue.len().min(capacity) > owed,
+            _ => true,
         }
     }
 
