@@ -1,6 +1,7 @@
 //! A short tour of bobbin: spawn a million tasks and join them, catch a
-//! task's panic, abort a task, and shut a runtime down; prints what it did
-//! and how long each step took.
+//! task's panic, abort a task, join a set, pass values down a pipeline of
+//! channels, wait on a channel and a timer with `select!`, share a `Mutex`,
+//! and shut a runtime down; prints what it did and how long each step took.
 //!
 //! Run with `cargo run --release --example tour`.
 
@@ -20,6 +21,9 @@ fn main() {
         caught_panic().await;
         aborted_task().await;
         join_set().await;
+        pipeline().await;
+        select_with_timer().await;
+        shared_mutex().await;
     });
     shutdown();
 
@@ -130,6 +134,106 @@ async fn join_set() {
     );
 }
 
+/// Go's fan-out: a producer, four workers and a collector, joined by
+/// bounded channels; a WaitGroup closes the results channel when the
+/// workers are done.
+async fn pipeline() {
+    const ITEMS: u64 = 100_000;
+    let start = Instant::now();
+    let (jobs_tx, jobs_rx) = bobbin::channel::bounded::<u64>(64);
+    let (results_tx, results_rx) = bobbin::channel::bounded::<u64>(64);
+    bobbin::spawn(async move {
+        for n in 0..ITEMS {
+            jobs_tx.send(n).await.expect("the workers are listening");
+        }
+        // Dropping the last sender closes `jobs`: the workers' loops end.
+    });
+    let wg = bobbin::sync::WaitGroup::new();
+    for _ in 0..4 {
+        let jobs = jobs_rx.clone();
+        let results = results_tx.clone();
+        wg.spawn(async move {
+            while let Ok(n) = jobs.recv().await {
+                results
+                    .send(n * 2)
+                    .await
+                    .expect("the collector is listening");
+            }
+        });
+    }
+    drop(results_tx);
+    let mut sum = 0;
+    let mut received = 0;
+    while let Ok(doubled) = results_rx.recv().await {
+        sum += doubled;
+        received += 1;
+    }
+    wg.wait().await;
+    let elapsed = start.elapsed();
+    println!(
+        "5. a pipeline (producer -> 4 workers -> collector, bounded(64) channels) moved {received} values in {elapsed:.2?} ({:.1}M values/s through two hops); sum = {sum}",
+        received as f64 / elapsed.as_secs_f64() / 1e6
+    );
+}
+
+/// Go's `select` over a channel and a timer, with `default` for a look
+/// that does not wait.
+async fn select_with_timer() {
+    let (tx, rx) = bobbin::channel::bounded::<u32>(0);
+    let early = bobbin::select! {
+        Ok(v) = rx.recv() => Some(v),
+        default => None,
+    };
+    bobbin::spawn(async move {
+        for i in 0.. {
+            bobbin::time::sleep(Duration::from_millis(10)).await;
+            if tx.send(i).await.is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    let deadline = bobbin::time::sleep(Duration::from_millis(55));
+    let mut deadline = std::pin::pin!(deadline);
+    let mut received = 0;
+    loop {
+        bobbin::select! {
+            Ok(_) = rx.recv() => received += 1,
+            () = deadline.as_mut() => break,
+        }
+    }
+    println!(
+        "6. select!: with nothing ready, `default` ran ({early:?}); then {received} values arrived over a rendezvous channel (one per 10 ms) before a 55 ms timer won, after {:.2?}",
+        start.elapsed()
+    );
+}
+
+/// A fair async Mutex shared by a thousand tasks, held across an await.
+async fn shared_mutex() {
+    let start = Instant::now();
+    let counter = Arc::new(bobbin::sync::Mutex::new(0u64));
+    let tasks: Vec<_> = (0..1_000)
+        .map(|_| {
+            let counter = counter.clone();
+            bobbin::spawn(async move {
+                for _ in 0..10 {
+                    let mut guard = counter.lock().await;
+                    bobbin::task::yield_now().await; // held across an await
+                    *guard += 1;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("no task fails");
+    }
+    println!(
+        "7. 1000 tasks took a sync::Mutex 10 times each, holding it across a yield: count = {} in {:.2?}",
+        *counter.lock().await,
+        start.elapsed()
+    );
+}
+
 /// A runtime of our own: dropping it cancels every task and joins the
 /// workers.
 fn shutdown() {
@@ -145,7 +249,7 @@ fn shutdown() {
     rt.shutdown_timeout(Duration::from_secs(5));
     let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
     println!(
-        "5. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        "8. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
         start.elapsed()
     );
 }
