@@ -451,6 +451,26 @@ mod tests {
     }
 
     #[test]
+    fn heap_values_go_through_every_guard_and_out_once() {
+        let mutex = Arc::new(Mutex::new(vec![String::from("a")]));
+        let mut cx = Context::from_waker(Waker::noop());
+        mutex.try_lock().unwrap().push(String::from("b"));
+        let mut owned = mutex.clone().try_lock_owned().unwrap();
+        owned.push(String::from("c"));
+        let mut waiting = pin!(mutex.clone().lock_owned());
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        drop(owned);
+        let std::task::Poll::Ready(mut guard) = waiting.as_mut().poll(&mut cx) else {
+            panic!("the owned lock was handed on");
+        };
+        guard.push(String::from("d"));
+        assert_eq!(format!("{guard:?}"), r#"["a", "b", "c", "d"]"#);
+        drop(guard);
+        let mutex = Arc::into_inner(mutex).expect("the last handle");
+        assert_eq!(mutex.into_inner().concat(), "abcd");
+    }
+
+    #[test]
     fn a_forgotten_guard_keeps_the_lock_but_not_the_value() {
         let mut mutex = Mutex::new(1);
         std::mem::forget(mutex.try_lock().unwrap());

@@ -356,6 +356,25 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     #[test]
+    fn heap_values_through_reads_writes_and_a_downgrade() {
+        let mut lock = RwLock::new(vec![String::from("a")]);
+        lock.get_mut().push(String::from("b"));
+        {
+            let (first, second) = (lock.try_read().unwrap(), lock.try_read().unwrap());
+            assert_eq!(first.len() + second.len(), 4);
+        }
+        let mut write = lock.try_write().unwrap();
+        write.push(String::from("c"));
+        let read = write.downgrade();
+        assert_eq!(read.concat(), "abc");
+        assert!(lock.try_write().is_err(), "the downgraded read still holds");
+        let another = lock.try_read().unwrap();
+        drop((read, another));
+        lock.try_write().unwrap().clear();
+        assert!(lock.into_inner().is_empty());
+    }
+
+    #[test]
     fn a_queued_writer_blocks_later_readers_and_goes_before_them() {
         let lock = RwLock::new(0);
         let mut cx = Context::from_waker(Waker::noop());
