@@ -18,7 +18,7 @@
 
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use super::rendezvous::{ParkKey, Rendezvous};
-use super::waiters::{WaitKey, Waiters};
+use super::waiters::{Turn, WaitKey, Waiters};
 use crate::loom::{AtomicUsize, fence};
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use crossbeam_utils::CachePadded;
@@ -304,41 +304,30 @@ impl<T> Buffered<T> {
             .value
             .take()
             .expect("a channel send was polled after it completed");
-        let mut turn = has_turn(&self.senders, &mut op.wait, cx);
-        let mut registered = false;
+        let mut at = Start::of(&self.senders, &mut op.wait, cx);
         loop {
             // Without a turn, a send takes only a slot beyond those the
             // woken senders are owed (see `waiters.rs`). The length is
             // read only if some are owed: it touches both ends of the
             // queue.
-            if turn || self.owed_slots_left() || self.queue.is_closed() {
+            if at.may_go || self.owed_slots_left() || self.queue.is_closed() {
                 match self.try_send(value) {
                     Ok(()) => {
-                        if let Some(key) = op.wait.take() {
-                            // Its turn is used (each freed slot hands out
-                            // its own, so nothing is passed on).
-                            self.senders.remove(key, false);
-                        }
+                        at.finish(&self.senders, &mut op.wait);
                         return Poll::Ready(Ok(()));
                     }
                     Err(TrySendError::Closed(value)) => {
-                        if let Some(key) = op.wait.take() {
-                            self.senders.remove(key, false);
-                        }
+                        at.finish(&self.senders, &mut op.wait);
                         return Poll::Ready(Err(SendError(value)));
                     }
                     Err(TrySendError::Full(back)) => value = back,
                 }
             }
-            if registered {
+            if at.registered {
                 op.value = Some(value);
                 return Poll::Pending;
             }
-            op.wait = Some(self.senders.register(op.wait, cx.waker()));
-            // SeqCst: the waiter's fence of the module's Dekker argument.
-            fence(SeqCst);
-            registered = true;
-            turn = false;
+            at.register(&self.senders, &mut op.wait, cx);
         }
     }
 
@@ -353,54 +342,101 @@ impl<T> Buffered<T> {
     }
 
     fn poll_recv(&self, op: &mut RecvOp, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let mut turn = has_turn(&self.receivers, &mut op.wait, cx);
-        let mut registered = false;
+        let mut at = Start::of(&self.receivers, &mut op.wait, cx);
         loop {
             // Without a turn, a receive takes only values beyond those the
             // woken receivers are owed (see `waiters.rs`).
-            if turn || self.queue.len() > self.receivers.woken() || self.queue.is_closed() {
+            if at.may_go || self.queue.len() > self.receivers.woken() || self.queue.is_closed() {
                 match self.try_recv() {
                     Ok(value) => {
-                        if let Some(key) = op.wait.take() {
-                            // Its turn is used (each value hands out its
-                            // own, so nothing is passed on).
-                            self.receivers.remove(key, false);
-                        }
+                        at.finish(&self.receivers, &mut op.wait);
                         return Poll::Ready(Ok(value));
                     }
                     Err(TryRecvError::Closed) => {
-                        if let Some(key) = op.wait.take() {
-                            self.receivers.remove(key, false);
-                        }
+                        at.finish(&self.receivers, &mut op.wait);
                         return Poll::Ready(Err(RecvError));
                     }
                     Err(TryRecvError::Empty) => {}
                 }
             }
-            if registered {
+            if at.registered {
                 return Poll::Pending;
             }
-            op.wait = Some(self.receivers.register(op.wait, cx.waker()));
-            // SeqCst: the waiter's fence of the module's Dekker argument.
-            fence(SeqCst);
-            registered = true;
-            turn = false;
+            at.register(&self.receivers, &mut op.wait, cx);
         }
     }
 }
 
-/// Whether an operation may go ahead now: it was woken (it holds a turn),
-/// or it is new and nobody waits on its side. A waiting one's waker is
-/// refreshed.
-fn has_turn(side: &Waiters, wait: &mut Option<WaitKey>, cx: &Context<'_>) -> bool {
-    match *wait {
-        None => !side.has_entries(),
-        Some(key) => match side.poll_wait(key, cx.waker()) {
-            Some(woken) => woken,
-            None => {
-                *wait = None;
-                !side.has_entries()
-            }
-        },
+/// Where one send or receive stands during a poll, on its side's
+/// [`Waiters`].
+struct Start {
+    /// It may take a value (or a slot) now: it claimed a turn, or it is
+    /// new and nobody waits on its side.
+    may_go: bool,
+    /// It claimed a turn and has not used it yet (see `waiters.rs`).
+    claimed: bool,
+    /// It has a live entry, registered with a fence: one more try, and
+    /// then it may return `Pending`.
+    registered: bool,
+}
+
+impl Start {
+    /// At the start of a poll: claims the turn of a woken operation, or
+    /// refreshes the waker of a waiting one.
+    fn of(side: &Waiters, wait: &mut Option<WaitKey>, cx: &Context<'_>) -> Start {
+        let fresh = |side: &Waiters| Start {
+            may_go: !side.has_entries(),
+            claimed: false,
+            registered: false,
+        };
+        match *wait {
+            None => fresh(side),
+            Some(key) => match side.poll_turn(key, cx.waker()) {
+                Turn::Claimed => {
+                    *wait = None;
+                    Start {
+                        may_go: true,
+                        claimed: true,
+                        registered: false,
+                    }
+                }
+                Turn::Waiting => Start {
+                    may_go: false,
+                    claimed: false,
+                    registered: true,
+                },
+                Turn::Gone => {
+                    *wait = None;
+                    fresh(side)
+                }
+            },
+        }
+    }
+
+    /// The operation is done: what it held goes back. A turn it was handed
+    /// is used, not passed on: each value (or slot) hands out its own.
+    fn finish(&mut self, side: &Waiters, wait: &mut Option<WaitKey>) {
+        if self.claimed {
+            side.turn_used();
+            self.claimed = false;
+        }
+        if let Some(key) = wait.take() {
+            side.remove(key, false);
+        }
+    }
+
+    /// Nothing to take: wait in line (at the front, for an operation that
+    /// claimed a turn and found nothing), then the caller tries once more:
+    /// the waiter's fence of the module's Dekker argument.
+    fn register(&mut self, side: &Waiters, wait: &mut Option<WaitKey>, cx: &Context<'_>) {
+        *wait = Some(side.register(cx.waker(), self.claimed));
+        if self.claimed {
+            side.turn_used();
+            self.claimed = false;
+        }
+        // SeqCst: the waiter's fence of the module's Dekker argument.
+        fence(SeqCst);
+        self.registered = true;
+        self.may_go = false;
     }
 }

@@ -16,9 +16,16 @@
 //! nothing (a racing newcomer read a stale count) waits again at the front,
 //! keeping its place.
 //!
-//! Invariants (all written under the lock; the counts are read without it
-//! by the fast paths): `waiting` counts the entries not yet woken, `woken`
-//! the woken ones not yet done, `entries` both; every entry not yet woken
+//! A woken future claims its turn at its next poll ([`Waiters::poll_turn`],
+//! one lock): its entry leaves the slab then, but it still counts in
+//! `woken` and `entries` until it has used the turn in that same poll
+//! ([`Waiters::turn_used`], no lock), so newcomers keep leaving it its
+//! value meanwhile. If it finds nothing, it registers again at the front.
+//!
+//! Invariants (the slab and order are written under the lock; the counts
+//! are read without it by the fast paths): `waiting` counts the entries
+//! not yet woken, `woken` the woken ones and the claimed turns not yet
+//! used, `entries` both; every entry not yet woken
 //! has its `(key, id)` in `order`; an `order` element whose entry is gone,
 //! has another id or was woken is stale and skipped. Stale elements are
 //! compacted away once they outnumber the live ones, so a loop that waits
@@ -51,6 +58,18 @@ struct State {
 struct Entry {
     id: u64,
     waker: Option<Waker>,
+}
+
+/// Where a waiting future stands at its poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// It was woken and now holds the turn: its entry is gone, and it must
+    /// call [`Waiters::turn_used`] before this poll returns.
+    Claimed,
+    /// It still waits; its waker was refreshed.
+    Waiting,
+    /// Its entry is gone (it never waited, or was removed).
+    Gone,
 }
 
 /// A future's place among the waiters.
@@ -88,24 +107,38 @@ impl Waiters {
         self.woken.load(SeqCst)
     }
 
-    /// At a poll of a future that holds `key`: true if it was woken (it
-    /// holds a turn); false if it still waits (its waker is refreshed);
-    /// `None` if the entry is gone.
-    pub(crate) fn poll_wait(&self, key: WaitKey, waker: &Waker) -> Option<bool> {
+    /// At a poll of a future that holds `key`: claims its turn if it was
+    /// woken, else refreshes its waker.
+    pub(crate) fn poll_turn(&self, key: WaitKey, waker: &Waker) -> Turn {
         let mut state = lock(&self.state);
-        let entry = state
+        let Some(entry) = state
             .entries
             .get_mut(key.key)
-            .filter(|entry| entry.id == key.id)?;
+            .filter(|entry| entry.id == key.id)
+        else {
+            return Turn::Gone;
+        };
         match &mut entry.waker {
-            None => Some(true),
+            None => {
+                // The counts keep the turn until `turn_used`.
+                state.entries.remove(key.key);
+                state.compact();
+                Turn::Claimed
+            }
             Some(stored) => {
                 if !stored.will_wake(waker) {
                     *stored = waker.clone();
                 }
-                Some(false)
+                Turn::Waiting
             }
         }
+    }
+
+    /// A turn claimed by [`poll_turn`](Self::poll_turn) is used (the
+    /// future took what it was woken for, or registered again).
+    pub(crate) fn turn_used(&self) {
+        self.woken.fetch_sub(1, SeqCst);
+        self.entries.fetch_sub(1, Relaxed);
     }
 
     /// True if some task waits (a hint without the lock; the caller has
@@ -116,39 +149,23 @@ impl Waiters {
         self.waiting.load(SeqCst) > 0
     }
 
-    /// Registers (or refreshes) the caller's wait with `waker`. A new entry
-    /// goes to the back; one that was woken and is waiting again goes to
-    /// the front, keeping its turn. Returns the key to keep.
-    pub(crate) fn register(&self, key: Option<WaitKey>, waker: &Waker) -> WaitKey {
+    /// Registers a new wait with `waker`: at the back, or at the front
+    /// for a future that claimed a turn and found nothing (it keeps its
+    /// place; it calls `turn_used` after this). Returns the key to keep.
+    pub(crate) fn register(&self, waker: &Waker, front: bool) -> WaitKey {
         let mut state = lock(&self.state);
-        if let Some(key) = key
-            && let Some(entry) = state.entries.get_mut(key.key)
-            && entry.id == key.id
-        {
-            match &mut entry.waker {
-                Some(stored) => {
-                    if !stored.will_wake(waker) {
-                        *stored = waker.clone();
-                    }
-                }
-                None => {
-                    // Woken, but the value was gone: wait again, first.
-                    entry.waker = Some(waker.clone());
-                    state.order.push_front((key.key, key.id));
-                    self.woken.fetch_sub(1, SeqCst);
-                    self.waiting.fetch_add(1, SeqCst);
-                }
-            }
-            return key;
-        }
         let id = state.next_id;
         state.next_id += 1;
         let key = state.entries.insert(Entry {
             id,
             waker: Some(waker.clone()),
         });
-        self.entries.store(state.entries.len(), Relaxed);
-        state.order.push_back((key, id));
+        self.entries.fetch_add(1, Relaxed);
+        if front {
+            state.order.push_front((key, id));
+        } else {
+            state.order.push_back((key, id));
+        }
         // SeqCst: see `is_waiting`.
         self.waiting.fetch_add(1, SeqCst);
         WaitKey { key, id }
@@ -189,12 +206,14 @@ impl Waiters {
         let wakers: Vec<Waker> = {
             let mut state = lock(&self.state);
             state.order.clear();
-            let wakers = state
+            let wakers: Vec<Waker> = state
                 .entries
                 .iter_mut()
                 .filter_map(|(_, entry)| entry.waker.take())
                 .collect();
-            self.waiting.store(0, SeqCst);
+            // Each woken entry now holds a turn, as after `notify_one`.
+            self.woken.fetch_add(wakers.len(), SeqCst);
+            self.waiting.fetch_sub(wakers.len(), SeqCst);
             wakers
         };
         for waker in wakers {
@@ -218,7 +237,7 @@ impl Waiters {
                         self.waiting.fetch_sub(1, SeqCst);
                     }
                     state.entries.remove(key.key);
-                    self.entries.store(state.entries.len(), Relaxed);
+                    self.entries.fetch_sub(1, Relaxed);
                     state.compact();
                     was_woken
                 }
@@ -271,12 +290,16 @@ mod tests {
         let waiters = Waiters::new();
         let (first, first_waker) = counter();
         let (second, second_waker) = counter();
-        let a = waiters.register(None, &first_waker);
-        let _b = waiters.register(None, &second_waker);
+        let a = waiters.register(&first_waker, false);
+        let _b = waiters.register(&second_waker, false);
         assert!(waiters.notify_one());
         assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (1, 0));
-        // `a` found nothing and waits again: before `b`.
-        let a = waiters.register(Some(a), &first_waker);
+        // `a` claims its turn, finds nothing and waits again: before `b`.
+        assert_eq!(waiters.poll_turn(a, &first_waker), Turn::Claimed);
+        assert_eq!((waiters.woken(), waiters.has_entries()), (1, true));
+        let a = waiters.register(&first_waker, true);
+        waiters.turn_used();
+        assert_eq!(waiters.woken(), 0);
         assert!(waiters.notify_one());
         assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (2, 0));
         waiters.remove(a, false);
@@ -290,8 +313,8 @@ mod tests {
         let waiters = Waiters::new();
         let (_first, first_waker) = counter();
         let (second, second_waker) = counter();
-        let a = waiters.register(None, &first_waker);
-        let _b = waiters.register(None, &second_waker);
+        let a = waiters.register(&first_waker, false);
+        let _b = waiters.register(&second_waker, false);
         waiters.notify_one();
         waiters.remove(a, true);
         assert_eq!(
@@ -306,9 +329,9 @@ mod tests {
     fn waiting_and_giving_up_in_a_loop_leaves_nothing_growing() {
         let waiters = Waiters::new();
         let (_count, waker) = counter();
-        let _stays = waiters.register(None, &waker);
+        let _stays = waiters.register(&waker, false);
         for _ in 0..10_000 {
-            let key = waiters.register(None, &waker);
+            let key = waiters.register(&waker, false);
             waiters.remove(key, true);
         }
         assert!(lock(&waiters.state).order.len() <= 2 + 32);
