@@ -12,6 +12,9 @@
 //! oneshot is used for all three runtimes; a `oneshot` child that makes the
 //! pairs without any task measures what the channel itself costs, so the
 //! table shows both the whole growth per task and the runtime's share.
+//! Two more children measure bobbin with its own oneshot
+//! (`bobbin::channel::oneshot`): the channel alone, and the tasks parked on
+//! it.
 
 use bobbin_benches::workers;
 use futures::channel::oneshot;
@@ -21,7 +24,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 1_000_000;
-const KINDS: [&str; 4] = ["oneshot", "bobbin", "tokio", "smol"];
+const KINDS: [&str; 6] = [
+    "oneshot",
+    "bobbin",
+    "tokio",
+    "smol",
+    "bobbin_oneshot",
+    "bobbin_own",
+];
 
 fn main() {
     let kind = std::env::args()
@@ -60,9 +70,18 @@ fn parent() {
         "runtime", "bytes per task", "minus the oneshot itself"
     );
     println!("{:<8} {:>16.0} {:>26}", "oneshot", channel, "-");
-    for (kind, bytes) in &results[1..] {
+    for (kind, bytes) in &results[1..4] {
         println!("{kind:<8} {bytes:>16.0} {:>26.0}", bytes - channel);
     }
+    let own = results[4].1;
+    println!("\nbobbin with its own oneshot (bobbin::channel::oneshot)");
+    println!("{:<8} {:>16.0} {:>26}", "oneshot", own, "-");
+    println!(
+        "{:<8} {:>16.0} {:>26.0}",
+        "bobbin",
+        results[5].1,
+        results[5].1 - own
+    );
 }
 
 /// Resident set size of this process, in bytes.
@@ -79,6 +98,9 @@ fn rss() -> usize {
 
 /// Prints the resident-set growth per task of one kind of child.
 fn child(kind: &str) {
+    if kind.starts_with("bobbin_") {
+        return own_oneshot_child(kind);
+    }
     let mut senders: Vec<oneshot::Sender<()>> = Vec::with_capacity(TASKS);
     let parked = Arc::new(AtomicUsize::new(0));
     let growth = match kind {
@@ -142,6 +164,43 @@ fn child(kind: &str) {
     println!("{}", growth as f64 / TASKS as f64);
 }
 
+/// The children that use bobbin's own oneshot.
+fn own_oneshot_child(kind: &str) {
+    let mut senders: Vec<bobbin::channel::oneshot::Sender<()>> = Vec::with_capacity(TASKS);
+    let growth = if kind == "bobbin_oneshot" {
+        let mut receivers = Vec::with_capacity(TASKS);
+        let before = rss();
+        for _ in 0..TASKS {
+            let (tx, rx) = bobbin::channel::oneshot::<()>();
+            senders.push(tx);
+            receivers.push(rx);
+        }
+        let after = rss();
+        drop(receivers);
+        after - before
+    } else {
+        let rt = bobbin::Runtime::builder()
+            .worker_threads(workers())
+            .build()
+            .unwrap();
+        let parked = Arc::new(AtomicUsize::new(0));
+        let mut handles = Vec::with_capacity(TASKS);
+        let before = rss();
+        for _ in 0..TASKS {
+            let (tx, rx) = bobbin::channel::oneshot::<()>();
+            senders.push(tx);
+            let parked = parked.clone();
+            handles.push(rt.spawn(async move {
+                parked.fetch_add(1, Ordering::Relaxed);
+                let _ = rx.await;
+            }));
+        }
+        wait_parked(&parked);
+        rss() - before
+    };
+    println!("{}", growth as f64 / TASKS as f64);
+}
+
 /// The task every runtime runs: count itself as parked, then wait.
 #[allow(
     clippy::manual_async_fn,
@@ -173,6 +232,13 @@ fn park_all<T>(
         senders.push(tx);
         spawn(make(parked.clone(), rx));
     }
+    wait_parked(parked);
+    rss() - before
+}
+
+/// Waits until `TASKS` tasks have counted themselves parked, then lets
+/// their last polls return.
+fn wait_parked(parked: &AtomicUsize) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while parked.load(Ordering::Relaxed) < TASKS {
         assert!(
@@ -183,5 +249,4 @@ fn park_all<T>(
     }
     // Let the last polls return and the tasks go idle.
     std::thread::sleep(Duration::from_millis(50));
-    rss() - before
 }
