@@ -252,9 +252,15 @@ fn under_contention_no_sender_starves() {
                 });
             }
             drop(tx);
-            // Let every sender start waiting, then open the gate.
+            // Let every sender reach the gate, open it, and let every
+            // sender queue on the full channel before receiving: the
+            // fairness under test is the queue's, not the scheduler's (a
+            // worker descheduled by a loaded machine while it holds
+            // unpolled senders in its ring would otherwise let one sender
+            // run alone).
             bobbin::time::sleep(Duration::from_millis(20)).await;
             start.open();
+            bobbin::time::sleep(Duration::from_millis(50)).await;
             let mut sent = vec![0usize; senders];
             let mut first_done = None;
             while let Ok((s, k)) = rx.recv().await {
