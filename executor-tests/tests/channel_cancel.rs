@@ -5,7 +5,9 @@
 //! free slot; a rendezvous receiver cancelled after a sender handed it a
 //! value gives the value back; waiting senders and receivers are served in
 //! the order they started waiting, and under contention none starves; a
-//! wait-and-give-up loop (`select!` with `default`) keeps working.
+//! wait-and-give-up loop (`select!` with `default`) keeps working; a
+//! `Receiver` polled as a `Stream`, or a `Sender` as a `Sink`, whose wait
+//! is abandoned keeps no value or slot from the other operations.
 
 use bobbin::channel::{self, TryRecvError};
 use executor_tests::{DropCounter, LIMIT, runtime, with_timeout};
@@ -333,4 +335,66 @@ mod gate {
             self.tx.lock().unwrap().take();
         }
     }
+}
+
+/// A `Receiver`'s `Stream` wait abandoned after one pending poll (a
+/// `next()` that lost a `select!`) does not keep the value that arrives
+/// next from a `recv()`, on the same receiver or on a clone, whether the
+/// `recv()` started waiting before or after the value came.
+#[test]
+fn an_abandoned_stream_wait_keeps_no_value() {
+    use futures::{Stream, StreamExt};
+    with_timeout(LIMIT, || {
+        let mut cx = Context::from_waker(Waker::noop());
+        // The recv comes after the value.
+        let (tx, mut rx) = channel::bounded::<u32>(4);
+        assert!(std::pin::Pin::new(&mut rx).poll_next(&mut cx).is_pending());
+        tx.try_send(1).unwrap();
+        let mut recv = pin!(rx.recv());
+        assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+
+        // The recv waits before the value, on a clone.
+        let (tx, mut rx) = channel::bounded::<u32>(4);
+        {
+            let mut next = pin!(rx.next());
+            assert!(next.as_mut().poll(&mut cx).is_pending());
+        }
+        let other = rx.clone();
+        let mut recv = pin!(other.recv());
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+        tx.try_send(2).unwrap();
+        assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(2)));
+        // The stream still works afterwards.
+        tx.try_send(3).unwrap();
+        assert_eq!(
+            std::pin::Pin::new(&mut rx).poll_next(&mut cx),
+            Poll::Ready(Some(3))
+        );
+    });
+}
+
+/// A `Sender`'s `Sink` flush abandoned while the channel is full does not
+/// keep the slot that frees next from a `send()`.
+#[test]
+fn an_abandoned_sink_flush_keeps_no_slot() {
+    use futures::Sink;
+    with_timeout(LIMIT, || {
+        let mut cx = Context::from_waker(Waker::noop());
+        let (mut tx, rx) = channel::bounded::<u32>(1);
+        tx.try_send(0).unwrap();
+        assert!(std::pin::Pin::new(&mut tx).poll_ready(&mut cx).is_ready());
+        std::pin::Pin::new(&mut tx).start_send(1).unwrap();
+        assert!(std::pin::Pin::new(&mut tx).poll_flush(&mut cx).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0));
+        let other = tx.clone();
+        let mut send = pin!(other.send(2));
+        assert_eq!(send.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+        assert_eq!(rx.try_recv(), Ok(2));
+        // The sink's own value goes once there is room.
+        assert_eq!(
+            std::pin::Pin::new(&mut tx).poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        );
+        assert_eq!(rx.try_recv(), Ok(1));
+    });
 }

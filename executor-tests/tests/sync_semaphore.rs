@@ -221,3 +221,26 @@ fn forget_and_owned_permits() {
         assert!(debug.contains("permits: 2"), "{debug}");
     });
 }
+
+/// `add_permits` that overflows panics, and a waiter it had already
+/// granted before the panic is still woken (it must not sleep holding
+/// permits).
+#[test]
+fn an_overflowing_add_permits_still_wakes_the_waiter_it_granted() {
+    with_timeout(LIMIT, || {
+        let semaphore = Semaphore::new(0);
+        let (waker, wakes) = counting_waker();
+        let mut acquire = std::pin::pin!(semaphore.acquire());
+        assert!(poll_once(acquire.as_mut(), &waker).is_pending());
+        let overflow = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            semaphore.add_permits(usize::MAX)
+        }));
+        let message = overflow.expect_err("overflow panics");
+        let message = message
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(message.contains("add fewer permits"), "{message}");
+        assert_eq!(wakes.load(SeqCst), 1, "the granted waiter was woken");
+        assert!(poll_once(acquire.as_mut(), &waker).is_ready());
+    });
+}

@@ -58,21 +58,55 @@ pub(crate) struct SendOp<T> {
     value: Option<T>,
     wait: Option<WaitKey>,
     parked: Option<ParkKey>,
+    /// False for the `Sink`'s send, held by the handle (see `waiters.rs`).
+    takes_turns: bool,
 }
 
 /// Where one receive stands: its place in line.
-#[derive(Default)]
 pub(crate) struct RecvOp {
     wait: Option<WaitKey>,
     parked: Option<ParkKey>,
+    /// False for the `Stream`'s receive, held by the handle.
+    takes_turns: bool,
 }
 
 impl<T> SendOp<T> {
+    /// The send of a future, which passes its turn on if dropped.
     pub(crate) fn new(value: T) -> SendOp<T> {
         SendOp {
             value: Some(value),
             wait: None,
             parked: None,
+            takes_turns: true,
+        }
+    }
+
+    /// The send a `Sender` holds as a `Sink`: it may never be polled
+    /// again, so it takes no turns.
+    pub(crate) fn held_by_handle(value: T) -> SendOp<T> {
+        SendOp {
+            takes_turns: false,
+            ..SendOp::new(value)
+        }
+    }
+}
+
+impl RecvOp {
+    /// The receive of a future, which passes its turn on if dropped.
+    pub(crate) fn new() -> RecvOp {
+        RecvOp {
+            wait: None,
+            parked: None,
+            takes_turns: true,
+        }
+    }
+
+    /// The receive a `Receiver` holds as a `Stream`: it may never be
+    /// polled again, so it takes no turns.
+    pub(crate) fn held_by_handle() -> RecvOp {
+        RecvOp {
+            takes_turns: false,
+            ..RecvOp::new()
         }
     }
 }
@@ -304,7 +338,7 @@ impl<T> Buffered<T> {
             .value
             .take()
             .expect("a channel send was polled after it completed");
-        let mut at = Start::of(&self.senders, &mut op.wait, cx);
+        let mut at = Start::of(&self.senders, op.takes_turns, &mut op.wait, cx);
         loop {
             // Without a turn, a send takes only a slot beyond those the
             // woken senders are owed (see `waiters.rs`). The length is
@@ -313,11 +347,11 @@ impl<T> Buffered<T> {
             if at.may_go || self.owed_slots_left() || self.queue.is_closed() {
                 match self.try_send(value) {
                     Ok(()) => {
-                        at.finish(&self.senders, &mut op.wait);
+                        at.finish(&mut op.wait);
                         return Poll::Ready(Ok(()));
                     }
                     Err(TrySendError::Closed(value)) => {
-                        at.finish(&self.senders, &mut op.wait);
+                        at.finish(&mut op.wait);
                         return Poll::Ready(Err(SendError(value)));
                     }
                     Err(TrySendError::Full(back)) => value = back,
@@ -327,7 +361,7 @@ impl<T> Buffered<T> {
                 op.value = Some(value);
                 return Poll::Pending;
             }
-            at.register(&self.senders, &mut op.wait, cx);
+            at.register(&mut op.wait, cx);
         }
     }
 
@@ -342,18 +376,18 @@ impl<T> Buffered<T> {
     }
 
     fn poll_recv(&self, op: &mut RecvOp, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let mut at = Start::of(&self.receivers, &mut op.wait, cx);
+        let mut at = Start::of(&self.receivers, op.takes_turns, &mut op.wait, cx);
         loop {
             // Without a turn, a receive takes only values beyond those the
             // woken receivers are owed (see `waiters.rs`).
             if at.may_go || self.queue.len() > self.receivers.woken() || self.queue.is_closed() {
                 match self.try_recv() {
                     Ok(value) => {
-                        at.finish(&self.receivers, &mut op.wait);
+                        at.finish(&mut op.wait);
                         return Poll::Ready(Ok(value));
                     }
                     Err(TryRecvError::Closed) => {
-                        at.finish(&self.receivers, &mut op.wait);
+                        at.finish(&mut op.wait);
                         return Poll::Ready(Err(RecvError));
                     }
                     Err(TryRecvError::Empty) => {}
@@ -362,14 +396,18 @@ impl<T> Buffered<T> {
             if at.registered {
                 return Poll::Pending;
             }
-            at.register(&self.receivers, &mut op.wait, cx);
+            at.register(&mut op.wait, cx);
         }
     }
 }
 
 /// Where one send or receive stands during a poll, on its side's
-/// [`Waiters`].
-struct Start {
+/// [`Waiters`]. A turn it claimed and did not use is given back when it is
+/// dropped, even by a panic (a user's waker may panic in `wake`).
+struct Start<'a> {
+    side: &'a Waiters,
+    /// False for a handle-held wait (see `waiters.rs`).
+    takes_turns: bool,
     /// It may take a value (or a slot) now: it claimed a turn, or it is
     /// new and nobody waits on its side.
     may_go: bool,
@@ -380,63 +418,70 @@ struct Start {
     registered: bool,
 }
 
-impl Start {
+impl<'a> Start<'a> {
     /// At the start of a poll: claims the turn of a woken operation, or
     /// refreshes the waker of a waiting one.
-    fn of(side: &Waiters, wait: &mut Option<WaitKey>, cx: &Context<'_>) -> Start {
-        let fresh = |side: &Waiters| Start {
-            may_go: !side.has_entries(),
+    fn of(
+        side: &'a Waiters,
+        takes_turns: bool,
+        wait: &mut Option<WaitKey>,
+        cx: &Context<'_>,
+    ) -> Start<'a> {
+        let mut start = Start {
+            side,
+            takes_turns,
+            may_go: false,
             claimed: false,
             registered: false,
         };
-        match *wait {
-            None => fresh(side),
-            Some(key) => match side.poll_turn(key, cx.waker()) {
-                Turn::Claimed => {
-                    *wait = None;
-                    Start {
-                        may_go: true,
-                        claimed: true,
-                        registered: false,
-                    }
-                }
-                Turn::Waiting => Start {
-                    may_go: false,
-                    claimed: false,
-                    registered: true,
-                },
-                Turn::Gone => {
-                    *wait = None;
-                    fresh(side)
-                }
-            },
+        match wait.map(|key| side.poll_turn(key, cx.waker())) {
+            Some(Turn::Claimed) => {
+                *wait = None;
+                start.may_go = true;
+                start.claimed = true;
+            }
+            Some(Turn::Waiting) => start.registered = true,
+            Some(Turn::Gone) | None => {
+                *wait = None;
+                start.may_go = !side.has_entries();
+            }
         }
+        start
     }
 
     /// The operation is done: what it held goes back. A turn it was handed
     /// is used, not passed on: each value (or slot) hands out its own.
-    fn finish(&mut self, side: &Waiters, wait: &mut Option<WaitKey>) {
-        if self.claimed {
-            side.turn_used();
-            self.claimed = false;
-        }
+    fn finish(&mut self, wait: &mut Option<WaitKey>) {
+        self.use_turn();
         if let Some(key) = wait.take() {
-            side.remove(key, false);
+            self.side.remove(key, false);
         }
     }
 
     /// Nothing to take: wait in line (at the front, for an operation that
-    /// claimed a turn and found nothing), then the caller tries once more:
-    /// the waiter's fence of the module's Dekker argument.
-    fn register(&mut self, side: &Waiters, wait: &mut Option<WaitKey>, cx: &Context<'_>) {
-        *wait = Some(side.register(cx.waker(), self.claimed));
-        if self.claimed {
-            side.turn_used();
-            self.claimed = false;
-        }
+    /// claimed a turn and found nothing), then the caller tries once more.
+    fn register(&mut self, wait: &mut Option<WaitKey>, cx: &Context<'_>) {
+        *wait = Some(
+            self.side
+                .register(cx.waker(), self.claimed, self.takes_turns),
+        );
+        self.use_turn();
         // SeqCst: the waiter's fence of the module's Dekker argument.
         fence(SeqCst);
         self.registered = true;
         self.may_go = false;
+    }
+
+    fn use_turn(&mut self) {
+        if self.claimed {
+            self.claimed = false;
+            self.side.turn_used();
+        }
+    }
+}
+
+impl Drop for Start<'_> {
+    fn drop(&mut self) {
+        self.use_turn();
     }
 }

@@ -15,7 +15,13 @@ use std::task::{Context, Poll};
 /// closes and sends fail.
 ///
 /// It is a [`Stream`] of the values, which ends once the channel is closed
-/// and drained.
+/// and drained. The stream's wait lives in the receiver, which may never be
+/// polled again (a `next()` that lost a `select!`), so it does not queue
+/// for a turn as `recv()` does: a value that arrives meanwhile stays
+/// available to the other receives, and the stream competes for the next
+/// one when it is polled. On a rendezvous channel a waiting stream can be
+/// handed a value, which it returns at its next poll (or gives back to the
+/// channel when the receiver is dropped).
 ///
 /// # Examples
 /// ```
@@ -56,7 +62,7 @@ impl<T> Receiver<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Receiver<T> {
         Receiver {
             chan,
-            stream: RecvOp::default(),
+            stream: RecvOp::held_by_handle(),
         }
     }
 
@@ -84,7 +90,7 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> RecvFuture<'_, T> {
         RecvFuture {
             chan: &self.chan,
-            op: RecvOp::default(),
+            op: RecvOp::new(),
         }
     }
 

@@ -16,6 +16,9 @@ use std::task::{Context, Poll};
 /// `poll_ready` and `poll_flush` drive it into the channel, `poll_close`
 /// flushes (the channel itself closes when the last sender goes, or on
 /// [`close`](Sender::close)).
+/// The sink's wait lives in the sender, which may not be polled again, so
+/// it does not queue for a turn: a slot that frees meanwhile stays
+/// available to the other sends.
 ///
 /// # Examples
 /// ```
@@ -345,7 +348,7 @@ impl<T> futures_sink::Sink<T> for Sender<T> {
             "Sink::start_send was called on a bobbin Sender before poll_ready returned Ready; \
              call poll_ready first (SinkExt::send and feed do)"
         );
-        this.sink = Some(SendOp::new(item));
+        this.sink = Some(SendOp::held_by_handle(item));
         Ok(())
     }
 

@@ -16,6 +16,13 @@
 //! nothing (a racing newcomer read a stale count) waits again at the front,
 //! keeping its place.
 //!
+//! Handle-held waits (a `Receiver` polled as a `Stream`, a `Sender` as a
+//! `Sink`) take no turns: their wait lives in the handle, which may never
+//! be polled again (a `next()` that lost a `select!`), so a turn handed to
+//! one could be held forever while a value sits unclaimed. Waking such an
+//! entry removes it and goes on to wake the next entry that takes turns;
+//! at its next poll the handle is a newcomer.
+//!
 //! A woken future claims its turn at its next poll ([`Waiters::poll_turn`],
 //! one lock): its entry leaves the slab then, but it still counts in
 //! `woken` and `entries` until it has used the turn in that same poll
@@ -58,6 +65,8 @@ struct State {
 struct Entry {
     id: u64,
     waker: Option<Waker>,
+    /// False for a handle-held wait (see the module docs).
+    takes_turns: bool,
 }
 
 /// Where a waiting future stands at its poll.
@@ -151,14 +160,16 @@ impl Waiters {
 
     /// Registers a new wait with `waker`: at the back, or at the front
     /// for a future that claimed a turn and found nothing (it keeps its
-    /// place; it calls `turn_used` after this). Returns the key to keep.
-    pub(crate) fn register(&self, waker: &Waker, front: bool) -> WaitKey {
+    /// place; it calls `turn_used` after this). `takes_turns` is false for
+    /// a handle-held wait. Returns the key to keep.
+    pub(crate) fn register(&self, waker: &Waker, front: bool, takes_turns: bool) -> WaitKey {
         let mut state = lock(&self.state);
         let id = state.next_id;
         state.next_id += 1;
         let key = state.entries.insert(Entry {
             id,
             waker: Some(waker.clone()),
+            takes_turns,
         });
         self.entries.fetch_add(1, Relaxed);
         if front {
@@ -171,8 +182,11 @@ impl Waiters {
         WaitKey { key, id }
     }
 
-    /// Wakes the oldest waiting task; false if none waits.
+    /// Hands a turn to the oldest waiting future that takes turns, waking
+    /// (and dropping the entries of) the handle-held waits queued before
+    /// it; false if no future took the turn.
     pub(crate) fn notify_one(&self) -> bool {
+        let mut handles = Vec::new();
         let waker = {
             let mut state = lock(&self.state);
             loop {
@@ -185,13 +199,22 @@ impl Waiters {
                 if entry.id != id {
                     continue;
                 }
-                if let Some(waker) = entry.waker.take() {
+                let Some(waker) = entry.waker.take() else {
+                    continue;
+                };
+                self.waiting.fetch_sub(1, SeqCst);
+                if entry.takes_turns {
                     self.woken.fetch_add(1, SeqCst);
-                    self.waiting.fetch_sub(1, SeqCst);
                     break Some(waker);
                 }
+                state.entries.remove(key);
+                self.entries.fetch_sub(1, Relaxed);
+                handles.push(waker);
             }
         };
+        for handle in handles {
+            handle.wake();
+        }
         match waker {
             Some(waker) => {
                 waker.wake();
@@ -206,14 +229,21 @@ impl Waiters {
         let wakers: Vec<Waker> = {
             let mut state = lock(&self.state);
             state.order.clear();
-            let wakers: Vec<Waker> = state
-                .entries
-                .iter_mut()
-                .filter_map(|(_, entry)| entry.waker.take())
-                .collect();
-            // Each woken entry now holds a turn, as after `notify_one`.
-            self.woken.fetch_add(wakers.len(), SeqCst);
+            let mut wakers = Vec::new();
+            let mut turns = 0;
+            state.entries.retain(|_, entry| {
+                let Some(waker) = entry.waker.take() else {
+                    return true;
+                };
+                wakers.push(waker);
+                // A woken future holds a turn, as after `notify_one`; a
+                // handle-held wait is dropped.
+                turns += usize::from(entry.takes_turns);
+                entry.takes_turns
+            });
+            self.woken.fetch_add(turns, SeqCst);
             self.waiting.fetch_sub(wakers.len(), SeqCst);
+            self.entries.fetch_sub(wakers.len() - turns, Relaxed);
             wakers
         };
         for waker in wakers {
@@ -290,14 +320,14 @@ mod tests {
         let waiters = Waiters::new();
         let (first, first_waker) = counter();
         let (second, second_waker) = counter();
-        let a = waiters.register(&first_waker, false);
-        let _b = waiters.register(&second_waker, false);
+        let a = waiters.register(&first_waker, false, true);
+        let _b = waiters.register(&second_waker, false, true);
         assert!(waiters.notify_one());
         assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (1, 0));
         // `a` claims its turn, finds nothing and waits again: before `b`.
         assert_eq!(waiters.poll_turn(a, &first_waker), Turn::Claimed);
         assert_eq!((waiters.woken(), waiters.has_entries()), (1, true));
-        let a = waiters.register(&first_waker, true);
+        let a = waiters.register(&first_waker, true, true);
         waiters.turn_used();
         assert_eq!(waiters.woken(), 0);
         assert!(waiters.notify_one());
@@ -313,8 +343,8 @@ mod tests {
         let waiters = Waiters::new();
         let (_first, first_waker) = counter();
         let (second, second_waker) = counter();
-        let a = waiters.register(&first_waker, false);
-        let _b = waiters.register(&second_waker, false);
+        let a = waiters.register(&first_waker, false, true);
+        let _b = waiters.register(&second_waker, false, true);
         waiters.notify_one();
         waiters.remove(a, true);
         assert_eq!(
@@ -329,9 +359,9 @@ mod tests {
     fn waiting_and_giving_up_in_a_loop_leaves_nothing_growing() {
         let waiters = Waiters::new();
         let (_count, waker) = counter();
-        let _stays = waiters.register(&waker, false);
+        let _stays = waiters.register(&waker, false, true);
         for _ in 0..10_000 {
-            let key = waiters.register(&waker, false);
+            let key = waiters.register(&waker, false, true);
             waiters.remove(key, true);
         }
         assert!(lock(&waiters.state).order.len() <= 2 + 32);

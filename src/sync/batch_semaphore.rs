@@ -40,11 +40,11 @@
 //!    the outcome, or is dropped), so its key is never reused under it.
 //!
 //! Tested by the unit tests below, the loom models in
-//! `tests/loom_semaphore.rs` and `executor-tests/tests/sync_semaphore.rs`.
+//! `src/sync/tests/loom_semaphore.rs` and `executor-tests/tests/sync_semaphore.rs`.
 
 use super::error::{AcquireError, TryAcquireError};
 use super::wait_list::{WaitList, WakeList, set_waker};
-use crate::loom::{AtomicUsize, Mutex, lock};
+use crate::loom::{AtomicUsize, Mutex, fence, lock};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -109,6 +109,11 @@ impl State {
         let mut current = self.0.load(Relaxed);
         loop {
             if current & CLOSED != 0 {
+                // Acquire: the load above was Relaxed; this pairs with the
+                // Release in `close`, so a caller that sees the semaphore
+                // closed sees what preceded the close (a `OnceCell`'s
+                // value).
+                fence(Ordering::Acquire);
                 return TryTake::Closed;
             }
             if current & QUEUED != 0 || State::permits(current) < n {
@@ -523,7 +528,17 @@ pub(crate) struct Acquire<'a> {
 }
 
 impl<'a> Acquire<'a> {
+    /// # Panics
+    /// If `permits` is more than [`MAX_PERMITS`] (possible on 32-bit
+    /// targets): no release could ever satisfy it, and it would block the
+    /// queue behind it.
+    #[track_caller]
     pub(crate) fn new(semaphore: &'a BatchSemaphore, permits: usize) -> Acquire<'a> {
+        assert!(
+            permits <= MAX_PERMITS,
+            "a semaphore holds at most {MAX_PERMITS} permits, so acquiring {permits} could \
+             never succeed; ask for fewer"
+        );
         Acquire {
             semaphore,
             waiter: Waiter::new(permits),

@@ -47,12 +47,13 @@
 //! are collected under a mutex and woken after it is released.
 //!
 //! How it is tested: unit tests beside each type; loom models in
-//! `tests/loom_semaphore.rs` (a release racing an acquire, a cancelled
+//! `src/sync/tests/loom_semaphore.rs` (a release racing an acquire, a cancelled
 //! head waiter passing its permit on, close racing a waiter, two tasks
 //! contending on a `Mutex`, a reader leaving an `RwLock` as a writer
-//! queues), `tests/loom_notify.rs` (`notify_one` racing `notified`,
+//! queues, a closed `try_acquire` seeing what preceded the close),
+//! `src/sync/tests/loom_notify.rs` (`notify_one` racing `notified`,
 //! `notify_waiters` racing a new waiter, a dropped chosen waiter passing
-//! the notification on) and `tests/loom_wait.rs` (`WaitGroup` and
+//! the notification on) and `src/sync/tests/loom_wait.rs` (`WaitGroup` and
 //! `Barrier` releases), run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bobbin --release --lib loom`;
 //! and `executor-tests/tests/sync_*.rs` through the public API (fairness,

@@ -27,7 +27,7 @@
 //! 4. A waiter's entry is freed only by its own future.
 //!
 //! Tested by the unit tests below, the loom models in
-//! `tests/loom_notify.rs` and `executor-tests/tests/sync_notify.rs`.
+//! `src/sync/tests/loom_notify.rs` and `executor-tests/tests/sync_notify.rs`.
 
 use super::wait_list::{WaitList, WakeList, set_waker};
 use crate::loom::{AtomicUsize, Mutex, lock};

@@ -180,12 +180,22 @@ impl WakeList {
         }
     }
 
-    /// Wakes them all, in the order they were pushed.
+    /// Wakes them all, in the order they were pushed (after the caller
+    /// let go of its lock).
     pub(crate) fn wake_all(self) {
-        if let Some(first) = self.first {
+        drop(self);
+    }
+}
+
+/// A list dropped without `wake_all` (a panic between collecting and
+/// waking, e.g. an overflowing `add_permits` after waiters were granted)
+/// still wakes everyone it holds: a granted waiter must not sleep.
+impl Drop for WakeList {
+    fn drop(&mut self) {
+        if let Some(first) = self.first.take() {
             first.wake();
         }
-        for waker in self.rest {
+        for waker in self.rest.drain(..) {
             waker.wake();
         }
     }

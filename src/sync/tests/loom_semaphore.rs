@@ -12,7 +12,11 @@
 //! - two tasks locking one `Mutex` both get it, one at a time, and see
 //!   each other's writes (`mutex_lock_racing_unlock`);
 //! - a reader leaving an `RwLock` while a writer queues: the writer gets
-//!   in and finds its `Arc` unique (`rwlock_reader_leaving_racing_writer`).
+//!   in, and its write is the only access to the value
+//!   (`rwlock_reader_leaving_racing_writer`);
+//! - a `try_acquire` that finds the semaphore closed sees what preceded
+//!   the close, as `OnceCell` needs
+//!   (`try_acquire_seeing_closed_sees_what_preceded_close`).
 //!
 //! A lost wake-up shows as a loom deadlock (`block_on` parks forever).
 //!
@@ -25,6 +29,7 @@ use crate::sync::batch_semaphore::{Acquire, BatchSemaphore, Waiter};
 use crate::sync::{Mutex, RwLock};
 use loom::thread;
 use std::future::poll_fn;
+use std::sync::atomic::Ordering::{Acquire as AcquireOrder, Relaxed, Release};
 
 #[test]
 fn release_racing_acquire_hands_the_permit_over() {
@@ -119,5 +124,32 @@ fn rwlock_reader_leaving_racing_writer() {
         let seen = reader.join().unwrap();
         assert!(seen <= 1);
         assert_eq!(*lock.try_read().expect("nobody writes or waits"), 1);
+    });
+}
+
+#[test]
+fn try_acquire_seeing_closed_sees_what_preceded_close() {
+    loom::model(|| {
+        let semaphore = Arc::new(BatchSemaphore::new(0));
+        let value = Arc::new(crate::loom::AtomicUsize::new(0));
+        let setter = {
+            let (semaphore, value) = (semaphore.clone(), value.clone());
+            thread::spawn(move || {
+                value.store(1, Release); // as `OnceCell::set` publishes
+                semaphore.close();
+            })
+        };
+        // A first, relaxed look: without it loom does not explore the
+        // stale read below (found by review; the model failed before
+        // `try_take` fenced on seeing `CLOSED`).
+        let _ = value.load(Relaxed);
+        if let Err(crate::sync::TryAcquireError::Closed) = semaphore.try_acquire(1) {
+            assert_eq!(
+                value.load(AcquireOrder),
+                1,
+                "closed, yet what preceded the close is not visible"
+            );
+        }
+        setter.join().unwrap();
     });
 }
