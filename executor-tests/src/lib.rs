@@ -466,6 +466,59 @@ pub fn socket_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Polls `future` once with `waker`.
+pub fn poll_once<F: Future + ?Sized>(
+    future: std::pin::Pin<&mut F>,
+    waker: &Waker,
+) -> std::task::Poll<F::Output> {
+    future.poll(&mut std::task::Context::from_waker(waker))
+}
+
+/// Whether `$ty` implements the bounds, as a `const bool` (autoref
+/// specialization on a probe type: an inherent constant where the bounds
+/// hold, a trait's default otherwise).
+#[macro_export]
+macro_rules! implements {
+    ($ty:ty: $($bound:tt)+) => {{
+        struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+        trait DoesNot {
+            const IMPLS: bool = false;
+        }
+        impl<T: ?Sized> DoesNot for Probe<T> {}
+        impl<T: ?Sized + $($bound)+> Probe<T> {
+            const IMPLS: bool = true;
+        }
+        <Probe<$ty>>::IMPLS
+    }};
+}
+
+/// Pins `T: Send + Sync + Unpin` at compile time (each `!` marks a trait
+/// it must lack).
+#[macro_export]
+macro_rules! assert_auto_traits {
+    ($ty:ty: Send, Sync, Unpin) => {
+        const _: () = assert!(
+    $crate::implements!($ty: Send)
+        && $crate::implements!($ty: Sync)
+        && $crate::implements!($ty: Unpin)
+        );
+    };
+    ($ty:ty: Send, !Sync, Unpin) => {
+        const _: () = assert!(
+    $crate::implements!($ty: Send)
+        && !$crate::implements!($ty: Sync)
+        && $crate::implements!($ty: Unpin)
+        );
+    };
+    ($ty:ty: !Send, !Sync, Unpin) => {
+        const _: () = assert!(
+    !$crate::implements!($ty: Send)
+        && !$crate::implements!($ty: Sync)
+        && $crate::implements!($ty: Unpin)
+        );
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,34 +11,9 @@
 use bobbin::io::{Async, ReadyGuard};
 use bobbin::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use bobbin::net::{tcp, unix};
+use executor_tests::{assert_auto_traits, implements};
 use std::os::fd::{AsFd, AsRawFd};
 use std::rc::Rc;
-
-macro_rules! implements {
-    ($ty:ty: $($bound:tt)+) => {{
-        struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
-        trait DoesNot {
-            const IMPLS: bool = false;
-        }
-        impl<T: ?Sized> DoesNot for Probe<T> {}
-        impl<T: ?Sized + $($bound)+> Probe<T> {
-            const IMPLS: bool = true;
-        }
-        <Probe<$ty>>::IMPLS
-    }};
-}
-
-/// Pins `T: Send + Sync + Unpin` (each `!` marks a trait it must lack).
-macro_rules! assert_auto_traits {
-    ($ty:ty: Send, Sync, Unpin) => {
-        const _: () =
-    assert!(implements!($ty: Send) && implements!($ty: Sync) && implements!($ty: Unpin));
-    };
-    ($ty:ty: !Send, !Sync, Unpin) => {
-        const _: () =
-    assert!(!implements!($ty: Send) && !implements!($ty: Sync) && implements!($ty: Unpin));
-    };
-}
 
 // Sockets, their halves and incoming streams: every one can move to a task
 // and be shared through an `Arc`.

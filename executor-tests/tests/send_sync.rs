@@ -16,39 +16,10 @@
 use bobbin::Runtime;
 use bobbin::runtime::{Builder, EnterGuard, Handle, TryCurrentError};
 use bobbin::task::{self, AbortHandle, AbortOnDrop, Id, JoinError, JoinHandle, JoinSet};
+use executor_tests::{assert_auto_traits, implements};
 use std::cell::Cell;
 use std::marker::PhantomPinned;
 use std::rc::Rc;
-
-macro_rules! implements {
-    ($ty:ty: $($bound:tt)+) => {{
-        struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
-        trait DoesNot {
-            const IMPLS: bool = false;
-        }
-        impl<T: ?Sized> DoesNot for Probe<T> {}
-        impl<T: ?Sized + $($bound)+> Probe<T> {
-            const IMPLS: bool = true;
-        }
-        <Probe<$ty>>::IMPLS
-    }};
-}
-
-/// Pins `T: Send + Sync + Unpin` (each `!` marks a trait it must lack).
-macro_rules! assert_auto_traits {
-    ($ty:ty: Send, Sync, Unpin) => {
-        const _: () =
-    assert!(implements!($ty: Send) && implements!($ty: Sync) && implements!($ty: Unpin));
-    };
-    ($ty:ty: Send, !Sync, Unpin) => {
-        const _: () =
-    assert!(implements!($ty: Send) && !implements!($ty: Sync) && implements!($ty: Unpin));
-    };
-    ($ty:ty: !Send, !Sync, Unpin) => {
-        const _: () =
-    assert!(!implements!($ty: Send) && !implements!($ty: Sync) && implements!($ty: Unpin));
-    };
-}
 
 type NotSend = Rc<()>;
 type NotSync = Cell<()>;

@@ -5,18 +5,12 @@
 
 use bobbin::sync::Mutex;
 use bobbin::time::timeout;
-use executor_tests::{LIMIT, counting_waker, join, runtime, with_timeout};
-use std::future::Future;
-use std::pin::Pin;
+use executor_tests::{LIMIT, counting_waker, join, poll_once, runtime, with_timeout};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::mpsc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::Duration;
-
-fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn waiters_get_the_lock_in_the_order_they_asked() {

@@ -4,16 +4,10 @@
 //! and a ping-pong that would hang on a lost wake-up.
 
 use bobbin::sync::Notify;
-use executor_tests::{LIMIT, counting_waker, join, runtime, with_timeout};
-use std::future::Future;
-use std::pin::Pin;
+use executor_tests::{LIMIT, counting_waker, join, poll_once, runtime, with_timeout};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
-use std::task::{Context, Poll, Waker};
-
-fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
+use std::task::Waker;
 
 fn ready_now(notify: &Notify) -> bool {
     poll_once(std::pin::pin!(notify.notified()), Waker::noop()).is_ready()

@@ -4,16 +4,10 @@
 //! safety of a queued writer.
 
 use bobbin::sync::{Barrier, RwLock};
-use executor_tests::{LIMIT, counting_waker, join, runtime, with_timeout};
-use std::future::Future;
-use std::pin::Pin;
+use executor_tests::{LIMIT, counting_waker, join, poll_once, runtime, with_timeout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Waker};
-
-fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
+use std::task::{Poll, Waker};
 
 #[test]
 fn readers_hold_the_lock_together() {

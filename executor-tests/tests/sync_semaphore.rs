@@ -5,17 +5,11 @@
 
 use bobbin::sync::{Semaphore, TryAcquireError};
 use bobbin::time::timeout;
-use executor_tests::{LIMIT, counting_waker, join, runtime, with_timeout};
-use std::future::Future;
-use std::pin::Pin;
+use executor_tests::{LIMIT, counting_waker, join, poll_once, runtime, with_timeout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::Duration;
-
-fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn acquire_many_at_the_head_is_not_passed_by_later_small_requests() {
