@@ -16,7 +16,7 @@
 //! (`bobbin::channel::oneshot`): the channel alone, and the tasks parked on
 //! it.
 
-use bobbin_benches::workers;
+use bobbin_benches::{SmolRt, workers};
 use futures::channel::oneshot;
 use std::process::Command;
 use std::sync::Arc;
@@ -137,26 +137,13 @@ fn child(kind: &str) {
             })
         }
         "smol" => {
-            let ex = Arc::new(async_executor::Executor::new());
-            let (stop, signal) = async_channel::bounded::<()>(1);
-            let threads: Vec<_> = (0..workers())
-                .map(|_| {
-                    let ex = ex.clone();
-                    let signal = signal.clone();
-                    std::thread::spawn(move || {
-                        futures_lite::future::block_on(ex.run(signal.recv())).unwrap_or(())
-                    })
-                })
-                .collect();
+            let rt = SmolRt::new(workers());
             let mut handles = Vec::with_capacity(TASKS);
             let growth = park_all(&parked, &mut senders, parked_task, |task| {
-                handles.push(ex.spawn(task))
+                handles.push(rt.ex.spawn(task))
             });
+            // Wake the tasks so they finish before the threads are joined.
             drop(senders.drain(..));
-            drop(stop);
-            for thread in threads {
-                thread.join().unwrap();
-            }
             growth
         }
         _ => unreachable!("main only passes known kinds"),
