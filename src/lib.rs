@@ -34,7 +34,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
-pub use runtime::{Runtime, block_on, spawn};
+pub use runtime::{Runtime, block_on, spawn, spawn_blocking};
 pub use task::JoinHandle;
 
 #[doc(hidden)]

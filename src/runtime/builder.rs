@@ -1,9 +1,10 @@
 //! `Builder`: configure and start a runtime.
 
-use super::Runtime;
+use super::{LongPoll, Runtime};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A hook run on each worker thread as it starts or stops.
 pub(crate) type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
@@ -26,10 +27,14 @@ const MAX_WORKERS: usize = 32_767;
 #[must_use = "a Builder does nothing until you call build"]
 pub struct Builder {
     worker_threads: Option<usize>,
-    thread_name: String,
-    thread_stack_size: Option<usize>,
+    pub(crate) thread_name: String,
+    pub(crate) thread_stack_size: Option<usize>,
     pub(crate) on_thread_start: Option<ThreadHook>,
     pub(crate) on_thread_stop: Option<ThreadHook>,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) thread_keep_alive: Duration,
+    pub(crate) long_poll_threshold: Duration,
+    pub(crate) on_long_poll: Option<super::scheduler::monitor::LongPollHook>,
 }
 
 impl Builder {
@@ -48,7 +53,107 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
+            long_poll_threshold: Duration::from_millis(10),
+            on_long_poll: None,
         }
+    }
+
+    /// Sets the most threads the blocking pool
+    /// ([`spawn_blocking`](crate::spawn_blocking), and the spare cores that
+    /// stand in for blocked workers) may run at once; 512 by default. Jobs
+    /// beyond it wait for a thread. Zero is rejected by
+    /// [`build`](Builder::build).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().max_blocking_threads(4).build().unwrap();
+    /// let jobs: Vec<_> = (0..16).map(|i| rt.spawn_blocking(move || i * 2)).collect();
+    /// let total: i32 = rt.block_on(async {
+    ///     let mut total = 0;
+    ///     for job in jobs {
+    ///         total += job.await.unwrap();
+    ///     }
+    ///     total
+    /// });
+    /// assert_eq!(total, 240);
+    /// assert!(rt.handle().metrics().blocking_threads() <= 4);
+    /// ```
+    pub fn max_blocking_threads(&mut self, count: usize) -> &mut Builder {
+        self.max_blocking_threads = count;
+        self
+    }
+
+    /// Sets how long a blocking-pool thread waits for a job before it exits;
+    /// 10 seconds by default.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = bobbin::Runtime::builder()
+    ///     .thread_keep_alive(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// std::thread::sleep(Duration::from_millis(500));
+    /// assert_eq!(rt.handle().metrics().blocking_threads(), 0);
+    /// ```
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
+        self.thread_keep_alive = keep_alive;
+        self
+    }
+
+    /// Sets how long one poll of a task may run before the monitor counts
+    /// it as a long poll (reported through
+    /// [`on_long_poll`](Builder::on_long_poll) and
+    /// [`RuntimeMetrics::recent_long_polls`](super::RuntimeMetrics::recent_long_polls))
+    /// and, if no other core can run tasks, starts a spare core in the
+    /// blocked worker's place; 10 ms by default. (Tasks queued behind a poll
+    /// are moved to other workers much sooner, after a twentieth of it.)
+    /// Zero is rejected by [`build`](Builder::build).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = bobbin::Runtime::builder()
+    ///     .long_poll_threshold(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn long_poll_threshold(&mut self, threshold: Duration) -> &mut Builder {
+        self.long_poll_threshold = threshold;
+        self
+    }
+
+    /// Calls `hook` (on the monitor thread) for each poll that runs past the
+    /// [long-poll threshold](Builder::long_poll_threshold), while the poll
+    /// is still running: log it, count it, dump the task list.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    /// let (tx, rx) = mpsc::channel();
+    /// let tx = std::sync::Mutex::new(tx);
+    /// let rt = bobbin::Runtime::builder()
+    ///     .long_poll_threshold(Duration::from_millis(20))
+    ///     .on_long_poll(move |long_poll| {
+    ///         let _ = tx.lock().unwrap().send(long_poll.to_string());
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.spawn(async { std::thread::sleep(Duration::from_millis(200)) });
+    /// let report = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    /// assert!(report.contains("blocked core"));
+    /// ```
+    pub fn on_long_poll(
+        &mut self,
+        hook: impl Fn(&LongPoll) + Send + Sync + 'static,
+    ) -> &mut Builder {
+        self.on_long_poll = Some(Arc::new(hook));
+        self
     }
 
     /// Sets how many worker threads run tasks. Zero is rejected by
@@ -137,9 +242,10 @@ impl Builder {
     /// Starts the runtime's worker threads.
     ///
     /// # Errors
-    /// `InvalidInput` if the worker count is zero or above 32767; the
-    /// operating system's error if a thread cannot be started (the threads
-    /// already started are shut down).
+    /// `InvalidInput` if the worker count is zero or above 32767, if
+    /// `max_blocking_threads` or `long_poll_threshold` is zero; the operating
+    /// system's error if a thread cannot be started (the threads already
+    /// started are shut down).
     ///
     /// # Examples
     /// ```
@@ -162,6 +268,20 @@ impl Builder {
                 .map_or(1, usize::from)
                 .min(MAX_WORKERS),
         };
+        if self.max_blocking_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "max_blocking_threads must be at least 1: spawn_blocking jobs and the spare \
+                 cores that stand in for blocked workers need a thread",
+            ));
+        }
+        if self.long_poll_threshold.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "long_poll_threshold must be above zero (every poll would be a long poll); \
+                 use a large value such as Duration::from_secs(3600) to silence the reports",
+            ));
+        }
         Runtime::start(self, workers)
     }
 
@@ -186,6 +306,9 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("thread_stack_size", &self.thread_stack_size)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
+            .field("long_poll_threshold", &self.long_poll_threshold)
             .finish_non_exhaustive()
     }
 }

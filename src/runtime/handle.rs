@@ -2,7 +2,7 @@
 //! anywhere.
 
 use super::scheduler::Shared;
-use super::{block_on, context, global};
+use super::{RuntimeMetrics, block_on, context, global};
 use crate::loom::Arc;
 use crate::task::JoinHandle;
 use crate::task::raw::RawTask;
@@ -145,6 +145,45 @@ impl Handle {
         let (join, unbound) = Shared::spawn(&self.shared, future, name, location);
         cancel_unbound(unbound);
         join
+    }
+
+    /// Runs blocking code on this runtime's blocking pool (see
+    /// [`bobbin::spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let job = rt.handle().spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(job).unwrap(), 4);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        super::blocking::spawn_blocking_on(self, func, None, Location::caller())
+    }
+
+    /// A snapshot of this runtime's counters: long polls, blocking threads.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.handle().metrics().num_workers(), 3);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let shared = &self.shared;
+        let (blocking_threads, idle_blocking_threads) = shared.blocking.thread_counts();
+        RuntimeMetrics {
+            num_workers: shared.num_workers(),
+            long_polls: shared.monitor.long_polls(),
+            recent_long_polls: shared.monitor.recent_long_polls(),
+            blocking_threads,
+            idle_blocking_threads,
+            blocking_queue_depth: shared.blocking.queue_depth(),
+            active_spares: shared.active_spares(),
+        }
     }
 
     /// Runs `future` to completion on this thread, with this runtime

@@ -14,15 +14,18 @@
 //! "no runtime".
 
 mod block_on;
+pub(crate) mod blocking;
 mod builder;
 mod context;
 mod global;
 mod handle;
+mod metrics;
 mod rt;
 pub(crate) mod scheduler;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use metrics::{LongPoll, RuntimeMetrics, ShutdownReport, Unfinished};
 pub use rt::Runtime;
 
 pub(crate) use block_on::park_on;
@@ -54,6 +57,70 @@ where
     F::Output: Send + 'static,
 {
     spawn_current(future, None)
+}
+
+/// Runs blocking code on the blocking pool of the current runtime (or the
+/// global one), and gives its result through the returned [`JoinHandle`].
+///
+/// For code that blocks its thread: file I/O, a blocking client library,
+/// a long computation. Running it inside a task would stall every task
+/// queued on that worker. The pool starts threads on demand (up to
+/// [`Builder::max_blocking_threads`], 512 by default) and stops them after
+/// [`Builder::thread_keep_alive`] without work. A panic in `func` is caught
+/// and given to the `JoinHandle` ([`JoinError::is_panic`]). A job cannot be
+/// cancelled once it has started; `abort` before then drops it unrun.
+///
+/// [`JoinError::is_panic`]: crate::task::JoinError::is_panic
+///
+/// # Examples
+/// ```
+/// # bobbin::block_on(async {
+/// let text = bobbin::spawn_blocking(|| std::fs::read_to_string("Cargo.toml"))
+///     .await
+///     .unwrap()
+///     .unwrap();
+/// assert!(text.contains("[package]"));
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(func: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let location = std::panic::Location::caller();
+    Handle::with_current(|handle| blocking::spawn_blocking_on(handle, func, None, location))
+}
+
+/// Runs blocking code right here, on a worker, without stalling the tasks
+/// queued behind it: the worker's queue (its LIFO slot included) goes to a
+/// spare core that runs on a blocking-pool thread until `func` returns.
+///
+/// Use it where the blocking call needs the task's borrowed state (which
+/// [`spawn_blocking`] cannot take, being `'static`). While `func` runs the
+/// thread is not a worker, so [`Handle::block_on`] may be called inside it.
+/// Outside a worker it simply calls `func`.
+///
+/// # Examples
+/// ```
+/// # bobbin::block_on(async {
+/// let mut log = Vec::new();
+/// let handle = bobbin::spawn(async move {
+///     let written = bobbin::task::block_in_place(|| {
+///         log.extend_from_slice(b"flushed"); // imagine a blocking write
+///         log.len()
+///     });
+///     written
+/// });
+/// assert_eq!(handle.await.unwrap(), 7);
+/// # });
+/// ```
+pub fn block_in_place<F, R>(func: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    let _handed_off = scheduler::enter_block_in_place();
+    func()
 }
 
 /// Runs a future to completion on this thread, and returns its output.

@@ -1,6 +1,8 @@
 //! `Runtime`: owns the worker threads; dropping it shuts everything down.
 
-use super::scheduler::{self, Launch};
+use super::blocking::PoolConfig;
+use super::metrics::{ShutdownReport, Unfinished};
+use super::scheduler::{self, Launch, monitor};
 use super::{Builder, EnterGuard, Handle};
 use crate::task::JoinHandle;
 use std::fmt;
@@ -45,6 +47,7 @@ use std::time::{Duration, Instant};
 pub struct Runtime {
     handle: Handle,
     workers: Vec<thread::JoinHandle<()>>,
+    monitor: Option<thread::JoinHandle<()>>,
     exits: Arc<ExitLatch>,
 }
 
@@ -116,14 +119,33 @@ impl Runtime {
     }
 
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
-        let Launch { shared, cores } = scheduler::launch(workers)?;
+        let pool = PoolConfig {
+            max_threads: builder.max_blocking_threads,
+            keep_alive: builder.thread_keep_alive,
+            thread_name: builder.thread_name.clone(),
+            stack_size: builder.thread_stack_size,
+            on_thread_start: builder.on_thread_start.clone(),
+            on_thread_stop: builder.on_thread_stop.clone(),
+        };
+        let monitor = monitor::Config {
+            threshold: builder.long_poll_threshold,
+            on_long_poll: builder.on_long_poll.clone(),
+        };
+        let Launch { shared, cores } = scheduler::launch(workers, pool, monitor)?;
         let mut runtime = Runtime {
             handle: Handle {
                 shared: shared.clone(),
             },
             workers: Vec::with_capacity(workers),
+            monitor: None,
             exits: Arc::default(),
         };
+        let monitor_shared = shared.clone();
+        runtime.monitor = Some(
+            thread::Builder::new()
+                .name(format!("{}-monitor", builder.thread_name))
+                .spawn(move || monitor::run(monitor_shared))?,
+        );
         for (index, core) in cores.into_iter().enumerate() {
             let shared = shared.clone();
             let exit = ExitGuard(runtime.exits.clone());
@@ -183,6 +205,25 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs blocking code on this runtime's blocking pool (see
+    /// [`bobbin::spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let job = rt.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    /// let name = rt.block_on(job).unwrap().unwrap();
+    /// assert!(name.contains("blocking"));
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.spawn_blocking(func)
+    }
+
     /// A handle to this runtime, to spawn onto it from other threads.
     ///
     /// # Examples
@@ -213,20 +254,25 @@ impl Runtime {
         self.handle.enter()
     }
 
-    /// Shuts down, waiting at most `timeout` for the workers to exit.
+    /// Shuts down, waiting at most `timeout` for the workers and the
+    /// blocking jobs to finish, and returns what was still running then.
     ///
-    /// Every task is cancelled as in `drop`. A worker stuck in a task's poll
-    /// past the timeout is left to exit on its own when that poll returns.
+    /// Every task is cancelled as in `drop`, and blocking jobs not yet
+    /// started are dropped unrun. A worker stuck in a task's poll, or a
+    /// blocking job still in its closure, past the timeout is left to finish
+    /// on its own thread; the [`ShutdownReport`] names them (task id, name,
+    /// spawn location), so an application can log what it did not wait for.
     ///
     /// # Examples
     /// ```
     /// let rt = bobbin::Runtime::new().unwrap();
     /// let task = rt.spawn(std::future::pending::<()>());
-    /// rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    /// let report = rt.shutdown_timeout(std::time::Duration::from_secs(1));
     /// assert!(task.is_finished());
+    /// assert!(report.is_clean());
     /// ```
-    pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(Some(timeout));
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> ShutdownReport {
+        self.shutdown(Some(timeout))
     }
 
     /// Shuts down without waiting for the workers to exit.
@@ -240,20 +286,29 @@ impl Runtime {
         self.shutdown(Some(Duration::ZERO));
     }
 
-    fn shutdown(&mut self, timeout: Option<Duration>) {
-        let shared = &self.handle.shared;
+    fn shutdown(&mut self, timeout: Option<Duration>) -> ShutdownReport {
+        let shared = self.handle.shared.clone();
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
         shared.begin_shutdown();
         if self.workers.is_empty() {
             // Shut down already (`shutdown_timeout`, then drop).
-            return;
+            return ShutdownReport::default();
+        }
+        shared.monitor.shutdown();
+        if let Some(monitor) = self.monitor.take()
+            && monitor.thread().id() != thread::current().id()
+        {
+            // The monitor wakes at once and holds no task; a panic in it
+            // was reported on its thread already.
+            let _ = monitor.join();
         }
         // Dropped inside one of its own tasks: that worker cannot be joined
         // from here; it exits as soon as the current poll returns.
         let me = thread::current().id();
         let own_worker = self.workers.iter().any(|worker| worker.thread().id() == me);
-        if let Some(timeout) = timeout {
+        if let Some(deadline) = deadline {
             let others = self.workers.len() - usize::from(own_worker);
-            self.exits.wait(others, Instant::now() + timeout);
+            self.exits.wait(others, deadline);
         }
         let mut all_joined = !own_worker;
         for worker in self.workers.drain(..) {
@@ -265,7 +320,34 @@ impl Runtime {
             // would be a bug in the runtime, already reported on its thread.
             let _ = worker.join();
         }
-        if all_joined {
+        let stuck_polls = if all_joined {
+            Vec::new()
+        } else {
+            shared.tasks_in_poll()
+        };
+        let blocking = match deadline {
+            Some(deadline) => shared.blocking.shutdown(&shared, Some(deadline)),
+            None => {
+                // Drop waits for blocking jobs (their work is usually meant
+                // to finish), but says what it waits for if that is long.
+                let grace = Instant::now() + DROP_GRACE;
+                let running = shared.blocking.shutdown(&shared, Some(grace));
+                if !running.is_empty() {
+                    let names: Vec<String> = running
+                        .iter()
+                        .map(|info| describe(info.id, info.name.as_deref(), info.location))
+                        .collect();
+                    eprintln!(
+                        "bobbin: dropping the runtime waits for {} blocking job(s) still running: \
+                         {}; use Runtime::shutdown_timeout to bound the wait",
+                        names.len(),
+                        names.join(", ")
+                    );
+                }
+                shared.blocking.shutdown(&shared, None)
+            }
+        };
+        if all_joined && blocking.is_empty() {
             shared.drain_injector();
             debug_assert!(
                 shared.owned.all_complete_or_cancelled(),
@@ -273,6 +355,40 @@ impl Runtime {
             );
         }
         shared.finish_shutdown();
+        let mut report = ShutdownReport::default();
+        for info in blocking {
+            report.unfinished.push(Unfinished {
+                id: info.id,
+                name: info.name,
+                location: info.location,
+                blocking: true,
+            });
+        }
+        for id in stuck_polls {
+            if let Some(info) = shared.owned.describe(id) {
+                report.unfinished.push(Unfinished {
+                    id,
+                    name: info.name,
+                    location: info.location,
+                    blocking: false,
+                });
+            }
+        }
+        report
+    }
+}
+
+/// How long dropping a runtime waits for blocking jobs before it says so.
+const DROP_GRACE: Duration = Duration::from_secs(10);
+
+fn describe(
+    id: crate::task::Id,
+    name: Option<&str>,
+    location: &'static std::panic::Location<'static>,
+) -> String {
+    match name {
+        Some(name) => format!("task {id} {name:?} spawned at {location}"),
+        None => format!("task {id} spawned at {location}"),
     }
 }
 

@@ -62,6 +62,59 @@ impl<'a> Builder<'a> {
         crate::runtime::spawn_current(future, self.name.map(Box::from))
     }
 
+    /// Runs a blocking closure on the blocking pool of the current runtime
+    /// (or the global one), as [`bobbin::spawn_blocking`](crate::spawn_blocking),
+    /// with the name shown in shutdown reports and long-poll reports.
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let handle = bobbin::task::Builder::new().name("checksum").spawn_blocking(|| 6 * 7);
+    /// assert_eq!(handle.await.unwrap(), 42);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(self, func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let location = std::panic::Location::caller();
+        Handle::with_current(|handle| {
+            crate::runtime::blocking::spawn_blocking_on(
+                handle,
+                func,
+                self.name.map(Box::from),
+                location,
+            )
+        })
+    }
+
+    /// Runs a blocking closure on the blocking pool of `handle`'s runtime,
+    /// with a name (see [`spawn_blocking`](Builder::spawn_blocking)).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let job = bobbin::task::Builder::new()
+    ///     .name("hash")
+    ///     .spawn_blocking_on(|| 1 + 1, &rt.handle());
+    /// assert_eq!(rt.block_on(job).unwrap(), 2);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking_on<F, T>(self, func: F, handle: &Handle) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        crate::runtime::blocking::spawn_blocking_on(
+            handle,
+            func,
+            self.name.map(Box::from),
+            std::panic::Location::caller(),
+        )
+    }
+
     /// Spawns the task on the runtime of `handle`.
     ///
     /// # Examples

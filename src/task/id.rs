@@ -65,6 +65,11 @@ impl Id {
     pub fn as_u64(self) -> u64 {
         self.0.get()
     }
+
+    /// The id whose number is `id` (none for 0, which no task has).
+    pub(crate) fn from_u64(id: u64) -> Option<Id> {
+        NonZeroU64::new(id).map(Id)
+    }
 }
 
 impl fmt::Display for Id {

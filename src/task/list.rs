@@ -29,6 +29,14 @@ use crate::loom::{Mutex, lock};
 use crossbeam_utils::CachePadded;
 use std::ptr::NonNull;
 
+/// What a report says about a task: its id, name and spawn location.
+#[derive(Clone, Debug)]
+pub(crate) struct TaskInfo {
+    pub(crate) id: super::Id,
+    pub(crate) name: Option<String>,
+    pub(crate) location: &'static std::panic::Location<'static>,
+}
+
 /// The intrusive links stored in each task header.
 #[derive(Default)]
 pub(crate) struct Links {
@@ -109,6 +117,28 @@ impl OwnedTasks {
                 task.shutdown();
             }
         }
+    }
+
+    /// The name and spawn location of the live task `id`, if it is still
+    /// linked (a walk of one shard: for rare reports, not hot paths).
+    pub(crate) fn describe(&self, id: super::Id) -> Option<TaskInfo> {
+        let shard = lock(&self.shards[super::id::block_of(id) & self.mask]);
+        let mut cursor = shard.head;
+        while let Some(node) = cursor {
+            // The cell is alive while linked (invariant 2) and we hold the
+            // shard's lock; its id, location and name never change.
+            let task = RawTask::from_raw(node);
+            let header = task.header();
+            if header.id == id {
+                return Some(TaskInfo {
+                    id,
+                    name: header.name.as_ref().map(|name| name.0.to_string()),
+                    location: header.location,
+                });
+            }
+            cursor = Shard::links(node, |links| links.next);
+        }
+        None
     }
 
     /// True if every linked task has completed or is being cancelled

@@ -43,7 +43,7 @@ pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
 pub use join_set::JoinSet;
 pub use yield_now::yield_now;
 
-pub use crate::runtime::spawn;
+pub use crate::runtime::{block_in_place, spawn, spawn_blocking};
 
 use std::any::Any;
 

@@ -235,7 +235,6 @@ impl Notified {
         raw
     }
 
-    #[cfg(test)]
     pub(crate) fn header(&self) -> &Header {
         self.raw.header()
     }

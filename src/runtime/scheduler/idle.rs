@@ -28,21 +28,31 @@ const UNPARK_ONE: usize = 1 << UNPARK_SHIFT;
 pub(crate) struct Idle {
     /// `num_unparked << 16 | num_searching`.
     state: AtomicUsize,
+    /// Every core, spares included: an inactive spare counts as unparked
+    /// and is never in `sleepers`, so "fewer unparked than cores" still
+    /// means "somebody sleeps".
+    num_cores: usize,
+    /// The workers (spares excluded): at most half of them search.
     num_workers: usize,
     sleepers: Mutex<Vec<usize>>,
 }
 
 impl Idle {
-    pub(crate) fn new(num_workers: usize) -> Idle {
-        assert!(
-            num_workers < SEARCH_MASK,
-            "too many workers for the idle word"
-        );
+    pub(crate) fn new(num_cores: usize, num_workers: usize) -> Idle {
+        assert!(num_cores < SEARCH_MASK, "too many cores for the idle word");
         Idle {
-            state: AtomicUsize::new(num_workers << UNPARK_SHIFT),
+            state: AtomicUsize::new(num_cores << UNPARK_SHIFT),
+            num_cores,
             num_workers,
-            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            sleepers: Mutex::new(Vec::with_capacity(num_cores)),
         }
+    }
+
+    /// How many cores are parked (a snapshot).
+    pub(crate) fn num_parked(&self) -> usize {
+        // SeqCst: the monitor's side of its sleep hand-shake
+        // (`Monitor::worker_unparked`).
+        self.num_cores - (self.state.load(SeqCst) >> UNPARK_SHIFT)
     }
 
     /// After making work visible: the index of a parked worker to wake, if
@@ -75,7 +85,7 @@ impl Idle {
     }
 
     fn should_wake(&self, state: usize) -> bool {
-        state & SEARCH_MASK == 0 && (state >> UNPARK_SHIFT) < self.num_workers
+        state & SEARCH_MASK == 0 && (state >> UNPARK_SHIFT) < self.num_cores
     }
 
     /// A worker out of local work wants to search others. False if enough
@@ -155,7 +165,7 @@ mod tests {
 
     #[test]
     fn at_most_half_search() {
-        let idle = Idle::new(4);
+        let idle = Idle::new(4, 4);
         assert!(idle.transition_worker_to_searching());
         assert!(idle.transition_worker_to_searching());
         assert!(
@@ -167,7 +177,7 @@ mod tests {
 
     #[test]
     fn wakes_only_when_nobody_searches_and_someone_sleeps() {
-        let idle = Idle::new(2);
+        let idle = Idle::new(2, 2);
         assert_eq!(idle.worker_to_notify(), None, "everybody is awake");
         assert!(!idle.transition_worker_to_parked(1, false));
         assert_eq!(idle.worker_to_notify(), Some(1));
@@ -182,7 +192,7 @@ mod tests {
 
     #[test]
     fn last_searcher_to_park_is_told() {
-        let idle = Idle::new(2);
+        let idle = Idle::new(2, 2);
         assert!(idle.transition_worker_to_searching());
         assert!(idle.transition_worker_to_parked(0, true));
     }

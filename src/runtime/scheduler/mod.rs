@@ -35,6 +35,7 @@
 
 mod idle;
 mod inject;
+pub(crate) mod monitor;
 mod park;
 pub(crate) mod queue;
 mod worker;
@@ -42,10 +43,13 @@ mod worker;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub(crate) use worker::{Launch, is_worker_of, is_worker_thread, launch, run};
+pub(crate) use worker::{
+    Core, Launch, enter_block_in_place, is_worker_of, is_worker_thread, launch, run, run_spare,
+};
 
 use crate::io::driver::IoHandle;
-use crate::loom::{Arc, AtomicBool, AtomicPtr, fence};
+use crate::loom::{Arc, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Mutex, fence, lock};
+use crate::runtime::blocking::{Job, Pool};
 use crate::task::list::OwnedTasks;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
@@ -56,14 +60,30 @@ use park::Unparker;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::Ordering::{AcqRel, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 /// What all workers and tasks of one runtime share.
 pub(crate) struct Shared {
     /// Padded: each worker's LIFO slot is written on every wake, and two on
     /// one cache line made the workers' wakes contend (seen in the
-    /// 1000-pair ping-pong profile).
+    /// 1000-pair ping-pong profile). The first `num_workers` are the
+    /// workers'; the rest are spare cores (see `spare` below).
     remotes: Box<[CachePadded<Remote>]>,
+    num_workers: usize,
+    /// Spare cores not running: one is handed the queue of a worker that
+    /// blocks (`block_in_place`, or a poll the monitor finds stuck) and runs
+    /// on a blocking-pool thread until that worker is back. An inactive
+    /// spare counts as unparked in `Idle` and is in no sleeper list.
+    /// Boxed: a core moves to a pool thread and back without copying.
+    #[allow(clippy::vec_box)]
+    spares: Mutex<Vec<Box<worker::Core>>>,
+    /// How many remotes a thief looks at: the workers, plus every spare that
+    /// has ever run (a high-water mark, so it only grows).
+    searchable: AtomicUsize,
+    /// The blocking pool (spawn_blocking jobs and running spares).
+    pub(crate) blocking: Pool,
+    /// The monitor thread's shared half.
+    pub(crate) monitor: monitor::Monitor,
     inject: Injector,
     idle: Idle,
     pub(crate) owned: OwnedTasks,
@@ -79,6 +99,26 @@ struct Remote {
     steal: queue::Steal,
     lifo: LifoSlot,
     unparker: Unparker,
+    /// Odd while the core's thread polls a task: bumped before and after
+    /// every poll, so the monitor sees a poll that lasts (Go's sysmon reads
+    /// `schedtick` the same way). Two plain stores per poll.
+    seq: AtomicU64,
+    /// The id of the task being polled, written before `seq` turns odd.
+    task: AtomicU64,
+    /// Set while the core's thread runs `block_in_place` (its queue was
+    /// handed off; the monitor leaves it alone).
+    blocking: AtomicBool,
+    /// Spares: running on a pool thread.
+    active: AtomicBool,
+    /// Spares: asked to stop once the worker they stand in for is back.
+    retire: AtomicBool,
+}
+
+impl Remote {
+    /// True if a task waits in this core's LIFO slot or ring.
+    fn has_queued(&self) -> bool {
+        !self.lifo.peek().is_null() || !self.steal.is_empty()
+    }
 }
 
 /// One task slot that the owning worker fills and empties, and a thief may
@@ -263,8 +303,10 @@ impl Shared {
     /// The last searcher parks: wake another worker if work was pushed while
     /// it searched (LIFO slots excepted: their owners are awake).
     fn notify_if_work_pending(&self) {
-        let pending =
-            self.remotes.iter().any(|remote| !remote.steal.is_empty()) || !self.inject.is_empty();
+        let pending = self
+            .searchable_remotes()
+            .any(|remote| !remote.steal.is_empty())
+            || !self.inject.is_empty();
         if pending {
             self.notify_parked();
         }
@@ -303,7 +345,100 @@ impl Shared {
     }
 
     pub(crate) fn num_workers(&self) -> usize {
-        self.remotes.len()
+        self.num_workers
+    }
+
+    /// Spare cores running now.
+    pub(crate) fn active_spares(&self) -> usize {
+        self.remotes[self.num_workers..]
+            .iter()
+            .filter(|remote| remote.active.load(Relaxed))
+            .count()
+    }
+
+    /// The tasks in a poll on a core now (for the shutdown report).
+    pub(crate) fn tasks_in_poll(&self) -> Vec<Id> {
+        self.remotes
+            .iter()
+            .filter_map(|remote| {
+                // Acquire: pairs with the core's Release of `seq`.
+                let seq = remote.seq.load(Acquire);
+                let task = remote.task.load(Relaxed);
+                (seq % 2 == 1 && remote.seq.load(Acquire) == seq)
+                    .then(|| Id::from_u64(task))
+                    .flatten()
+            })
+            .collect()
+    }
+
+    /// How many remotes thieves and the monitor look at.
+    fn num_searchable(&self) -> usize {
+        // Acquire: pairs with `launch_spare`, which raises it before the
+        // spare runs.
+        self.searchable.load(Acquire)
+    }
+
+    fn searchable_remotes(&self) -> impl Iterator<Item = &Remote> {
+        self.remotes[..self.num_searchable()]
+            .iter()
+            .map(|remote| &**remote)
+    }
+
+    /// An inactive spare core, if any is left.
+    fn take_spare(&self) -> Option<Box<worker::Core>> {
+        lock(&self.spares).pop()
+    }
+
+    /// Runs `core` (a spare, its ring already filled) on a pool thread.
+    fn launch_spare(this: &Arc<Shared>, core: Box<worker::Core>) -> usize {
+        let index = core.index;
+        let remote = &this.remotes[index];
+        // Relaxed: the pool's channel hands the core over with the flags.
+        remote.retire.store(false, Relaxed);
+        remote.active.store(true, Relaxed);
+        // AcqRel: thieves that read the new bound see the spare's ring.
+        this.searchable.fetch_max(index + 1, AcqRel);
+        this.blocking.submit(this, Job::Core(core));
+        index
+    }
+
+    /// Asks the spare at `index` to stop once it is between tasks.
+    fn retire_spare(&self, index: usize) {
+        self.remotes[index].retire.store(true, Release);
+        self.remotes[index].unparker.unpark();
+    }
+
+    /// Moves every task queued on core `index` (LIFO slot first, then the
+    /// ring) into `dst`, or into the injector if `dst` is `None`, from any
+    /// thread: what a thief does, until the ring is empty. `scratch` is a
+    /// ring of the caller's own to steal into. Returns how many moved.
+    fn evacuate(
+        &self,
+        index: usize,
+        scratch: &mut queue::Local,
+        mut dst: Option<&mut worker::Core>,
+    ) -> usize {
+        let remote = &self.remotes[index];
+        let mut moved = 0;
+        let mut put = |task: Notified| {
+            moved += 1;
+            match dst.as_deref_mut() {
+                Some(core) => core
+                    .run_queue
+                    .push_back_or_overflow(task, &self.inject, core.index),
+                None => self.inject.push(index, task),
+            }
+        };
+        if let Some(task) = remote.lifo.take() {
+            put(task);
+        }
+        while let Some(task) = remote.steal.steal_into(scratch) {
+            put(task);
+            while let Some(task) = scratch.pop() {
+                put(task);
+            }
+        }
+        moved
     }
 }
 

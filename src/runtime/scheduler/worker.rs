@@ -12,15 +12,18 @@
 
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
-use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared};
+use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared, monitor};
 use crate::io::driver::{Driver, IoHandle};
-use crate::loom::{Arc, AtomicBool};
+use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
+use crate::runtime::blocking::{Pool, PoolConfig};
 use crate::runtime::context;
 use crossbeam_utils::CachePadded;
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::io;
 use std::ptr;
+use std::rc::Rc;
+use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::time::Duration;
 
 /// Every this many ticks a worker looks at the injector before its own
@@ -50,6 +53,10 @@ pub(crate) struct Core {
     /// this worker's backlog.
     pub(super) polling_busy: bool,
     pub(super) deferred: Vec<Notified>,
+    /// The value of this core's `Remote::seq`: even between polls.
+    seq: u64,
+    /// A spare core (runs on a pool thread while a worker is blocked).
+    is_spare: bool,
 }
 
 /// A new runtime's shared state and the cores to start workers with.
@@ -58,19 +65,30 @@ pub(crate) struct Launch {
     pub(crate) cores: Vec<Core>,
 }
 
-/// Builds the shared state and one core per worker.
-pub(crate) fn launch(num_workers: usize) -> io::Result<Launch> {
+/// Builds the shared state, one core per worker, and as many spare cores
+/// (kept in `Shared::spares`).
+pub(crate) fn launch(
+    num_workers: usize,
+    pool: PoolConfig,
+    monitor: monitor::Config,
+) -> io::Result<Launch> {
     let driver = Driver::new()?;
     let io = driver.handle().clone();
-    let mut remotes = Vec::with_capacity(num_workers);
-    let mut cores = Vec::with_capacity(num_workers);
-    for index in 0..num_workers {
+    let num_cores = 2 * num_workers;
+    let mut remotes = Vec::with_capacity(num_cores);
+    let mut cores = Vec::with_capacity(num_cores);
+    for index in 0..num_cores {
         let (steal, run_queue) = queue::local();
         let (parker, unparker) = park::pair(io.clone());
         remotes.push(CachePadded::new(Remote {
             steal,
             lifo: LifoSlot::new(),
             unparker,
+            seq: AtomicU64::new(0),
+            task: AtomicU64::new(0),
+            blocking: AtomicBool::new(false),
+            active: AtomicBool::new(index < num_workers),
+            retire: AtomicBool::new(false),
         }));
         cores.push(Core {
             index,
@@ -79,21 +97,49 @@ pub(crate) fn launch(num_workers: usize) -> io::Result<Launch> {
             is_searching: false,
             rand: FastRand::new(index as u64),
             parker: Some(parker),
-            lifo_seen: vec![0; num_workers].into_boxed_slice(),
+            lifo_seen: vec![0; num_cores].into_boxed_slice(),
             polling_busy: false,
             deferred: Vec::new(),
+            seq: 0,
+            is_spare: index >= num_workers,
         });
     }
+    // Popped from the end: the lowest spare index is used first, which keeps
+    // the thieves' search range short.
+    let spares: Vec<Box<Core>> = cores.drain(num_workers..).rev().map(Box::new).collect();
     let shared = Arc::new(Shared {
         remotes: remotes.into_boxed_slice(),
+        num_workers,
+        spares: Mutex::new(spares),
+        searchable: AtomicUsize::new(num_workers),
+        blocking: Pool::new(pool),
+        monitor: monitor::Monitor::new(monitor, num_cores),
         inject: Injector::new(num_workers),
-        idle: Idle::new(num_workers),
+        idle: Idle::new(num_cores, num_workers),
         owned: crate::task::list::OwnedTasks::new(num_workers),
         is_shutdown: AtomicBool::new(false),
         driver: park::DriverSlot::new(driver),
         io,
     });
     Ok(Launch { shared, cores })
+}
+
+/// `launch` with the default pool and monitor settings (for the models).
+#[cfg(all(test, loom))]
+pub(crate) fn launch_default(num_workers: usize) -> io::Result<Launch> {
+    let pool = PoolConfig {
+        max_threads: 512,
+        keep_alive: Duration::from_secs(10),
+        thread_name: "bobbin-test".to_owned(),
+        stack_size: None,
+        on_thread_start: None,
+        on_thread_stop: None,
+    };
+    let monitor = monitor::Config {
+        threshold: Duration::from_millis(10),
+        on_long_poll: None,
+    };
+    launch(num_workers, pool, monitor)
 }
 
 /// The thread-local view of the worker running on this thread.
@@ -104,15 +150,35 @@ struct WorkerContext {
 }
 
 thread_local! {
-    /// Set once when a thread becomes a worker; a worker stays one for life.
-    static WORKER: OnceCell<WorkerContext> = const { OnceCell::new() };
+    /// Set while this thread runs a core: a worker thread for its whole
+    /// life, a pool thread while it runs a spare. Cleared during
+    /// `block_in_place`, when the thread is not a worker.
+    static WORKER: RefCell<Option<Rc<WorkerContext>>> = const { RefCell::new(None) };
 }
 
-/// True on a worker thread of any bobbin runtime.
+/// True on a thread that runs a core of any bobbin runtime (and is not
+/// inside `block_in_place`).
 pub(crate) fn is_worker_thread() -> bool {
     WORKER
-        .try_with(|worker| worker.get().is_some())
+        .try_with(|worker| worker.borrow().is_some())
         .unwrap_or(false)
+}
+
+/// Makes this thread run `cx`'s core until the guard drops.
+fn set_worker(cx: Rc<WorkerContext>) -> WorkerGuard {
+    let previous = WORKER.with(|worker| worker.replace(Some(cx)));
+    WorkerGuard { previous }
+}
+
+struct WorkerGuard {
+    previous: Option<Rc<WorkerContext>>,
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = WORKER.try_with(|worker| worker.replace(previous));
+    }
 }
 
 /// True on a worker thread of the runtime whose I/O and timers are `io`:
@@ -121,7 +187,8 @@ pub(crate) fn is_worker_of(io: &Arc<IoHandle>) -> bool {
     WORKER
         .try_with(|worker| {
             worker
-                .get()
+                .borrow()
+                .as_ref()
                 .is_some_and(|cx| Arc::ptr_eq(cx.shared.io(), io))
         })
         .unwrap_or(false)
@@ -138,7 +205,7 @@ pub(super) fn with_current_core(
     // `try_with` fails only while the thread's locals are being destroyed;
     // the task then goes the remote way.
     let _ = WORKER.try_with(|worker| {
-        if let Some(cx) = worker.get()
+        if let Some(cx) = worker.borrow().as_ref()
             && ptr::eq(&*cx.shared, shared)
             && let Ok(mut core) = cx.core.try_borrow_mut()
             && let Some(core) = core.as_mut()
@@ -156,19 +223,117 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
     let _enter = context::enter(Handle {
         shared: shared.clone(),
     });
-    WORKER.with(|worker| {
-        let cx = worker.get_or_init(|| WorkerContext {
-            shared,
-            core: RefCell::new(None),
-        });
-        let mut core = cx.run(Box::new(core));
-        cx.shutdown(&mut core);
+    let cx = Rc::new(WorkerContext {
+        shared,
+        core: RefCell::new(None),
     });
+    let _worker = set_worker(cx.clone());
+    let mut core = cx.run(Box::new(core));
+    cx.shutdown(&mut core);
+}
+
+/// What `block_in_place` keeps while its thread is not a worker: the
+/// context to restore, and the spare that took the queue.
+pub(crate) struct BlockInPlace {
+    cx: Rc<WorkerContext>,
+    index: usize,
+    spare: Option<usize>,
+    _worker: WorkerGuard,
+}
+
+/// Starts a `block_in_place` on this thread: if it runs a core and is inside
+/// a task's poll, the core's queued tasks (LIFO slot first) go to a spare
+/// core that starts on a pool thread (or to the injector if no spare is
+/// left), and the thread stops being a worker until the guard drops. `None`
+/// elsewhere: the caller just runs its closure.
+pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
+    let cx = WORKER.try_with(|worker| worker.borrow().clone()).ok()??;
+    let (index, spare) = {
+        let mut slot = cx.core.try_borrow_mut().ok()?;
+        let core = slot.as_mut()?;
+        let shared = &cx.shared;
+        let remote = &shared.remotes[core.index];
+        remote.blocking.store(true, Release);
+        let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
+        while let Some(task) = core.run_queue.pop() {
+            tasks.push(task);
+        }
+        let spare = match shared.take_spare() {
+            Some(mut spare) => {
+                for task in tasks {
+                    spare
+                        .run_queue
+                        .push_back_or_overflow(task, &shared.inject, spare.index);
+                }
+                let many = spare.run_queue.len() > 1;
+                let index = Shared::launch_spare(shared, spare);
+                if many {
+                    shared.notify_parked();
+                }
+                Some(index)
+            }
+            None => {
+                if !tasks.is_empty() {
+                    shared.inject.push_batch(core.index, tasks.into_iter());
+                    shared.notify_parked();
+                }
+                None
+            }
+        };
+        (core.index, spare)
+    };
+    // Wakes on this thread go the remote way from now on, and `block_on`
+    // is allowed here (the thread blocks no queue).
+    let worker = set_worker_none();
+    Some(BlockInPlace {
+        cx,
+        index,
+        spare,
+        _worker: worker,
+    })
+}
+
+fn set_worker_none() -> WorkerGuard {
+    let previous = WORKER.with(|worker| worker.replace(None));
+    WorkerGuard { previous }
+}
+
+impl Drop for BlockInPlace {
+    fn drop(&mut self) {
+        // `_worker` restores the context after this body runs.
+        let shared = &self.cx.shared;
+        shared.remotes[self.index].blocking.store(false, Release);
+        if let Some(spare) = self.spare {
+            shared.retire_spare(spare);
+        }
+    }
+}
+
+/// The body of a spare core's pool job: runs it as a worker until it is
+/// asked to retire (its worker is back) or the runtime shuts down.
+pub(crate) fn run_spare(shared: Arc<Shared>, core: Box<Core>) {
+    let cx = Rc::new(WorkerContext {
+        shared,
+        core: RefCell::new(None),
+    });
+    let _worker = set_worker(cx.clone());
+    let mut core = cx.run(core);
+    if cx.shared.is_shutdown() {
+        cx.shutdown(&mut core);
+    }
+    cx.retire(core);
 }
 
 impl WorkerContext {
+    /// True while the core should keep running: not shut down, and for a
+    /// spare, not asked to retire.
+    fn keeps_running(&self, core: &Core) -> bool {
+        let retiring = core.is_spare && self.shared.remotes[core.index].retire.load(Relaxed);
+        !(self.shared.is_shutdown() || retiring)
+    }
+
     fn run(&self, mut core: Box<Core>) -> Box<Core> {
-        while !self.shared.is_shutdown() {
+        while self.keeps_running(&core) {
             core.tick = core.tick.wrapping_add(1);
             if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL) {
                 core = self.poll_driver(core);
@@ -188,7 +353,13 @@ impl WorkerContext {
     fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
         self.transition_from_searching(&mut core);
         let mut lifo_polls = 0;
+        let remote = &self.shared.remotes[core.index];
         loop {
+            // The monitor's view of this poll (`Remote::seq`). Relaxed for
+            // the id: `seq`'s Release publishes it.
+            core.seq += 1;
+            remote.task.store(task.header().id.as_u64(), Relaxed);
+            remote.seq.store(core.seq, Release);
             *self.core.borrow_mut() = Some(core);
             task.run();
             core = self
@@ -196,6 +367,8 @@ impl WorkerContext {
                 .borrow_mut()
                 .take()
                 .expect("a worker's core is back in its context after every poll");
+            core.seq += 1;
+            remote.seq.store(core.seq, Release);
             let Some(next) = self.shared.remotes[core.index].lifo.take() else {
                 return core;
             };
@@ -262,7 +435,7 @@ impl WorkerContext {
             core.is_searching = true;
         }
         let remotes = &self.shared.remotes;
-        let count = remotes.len();
+        let count = self.shared.num_searchable();
         let start = core.rand.below(count);
         for i in 0..count {
             let victim = (start + i) % count;
@@ -313,7 +486,8 @@ impl WorkerContext {
         if was_last_searcher {
             self.shared.notify_if_work_pending();
         }
-        while !self.shared.is_shutdown() {
+        let mut woken = false;
+        while self.keeps_running(&core) {
             let mut held_driver = false;
             core = self.with_parker(core, |parker| {
                 held_driver = parker.park(&self.shared.driver)
@@ -330,6 +504,7 @@ impl WorkerContext {
                     if held_driver {
                         self.hand_off_driver();
                     }
+                    woken = true;
                     break;
                 }
                 // The driver put tasks on our ring: we are awake without
@@ -339,12 +514,22 @@ impl WorkerContext {
                         self.hand_off_driver();
                     }
                     self.notify_if_many(&core);
+                    woken = true;
                     break;
                 }
                 // Spurious, or shutdown (which the loop condition sees).
                 None => {}
             }
         }
+        if !woken && !self.shared.is_shutdown() {
+            // A spare asked to retire while parked: off the sleeper list, so
+            // it counts as unparked again, as inactive spares do.
+            if self.shared.idle.transition_from_parked(core.index, true) == Some(true) {
+                core.is_searching = true;
+            }
+            self.hand_off_driver();
+        }
+        self.shared.monitor.worker_unparked();
         core
     }
 
@@ -411,6 +596,23 @@ impl WorkerContext {
         if core.run_queue.len() > 1 {
             self.shared.notify_parked_local();
         }
+    }
+
+    /// A spare stops: it gives back its searcher count and its queued tasks
+    /// (to the injector, for the workers), and returns to the spare list.
+    fn retire(&self, mut core: Box<Core>) {
+        self.transition_from_searching(&mut core);
+        let remote = &self.shared.remotes[core.index];
+        let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
+        while let Some(task) = core.run_queue.pop() {
+            tasks.push(task);
+        }
+        if !tasks.is_empty() && !self.shared.is_shutdown() {
+            self.shared.inject.push_batch(core.index, tasks.into_iter());
+            self.shared.notify_parked();
+        }
+        remote.active.store(false, Release);
+        crate::loom::lock(&self.shared.spares).push(core);
     }
 
     /// Cancels every task of the runtime (all workers sweep, from different

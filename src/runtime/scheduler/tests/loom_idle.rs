@@ -33,7 +33,7 @@
 
 use super::super::idle::Idle;
 use super::super::inject::Injector;
-use super::super::launch;
+use super::super::worker::launch_default;
 use super::{Tasks, assert_each_once, ids_of, parker_pair};
 use crate::loom::Arc;
 use loom::thread;
@@ -42,7 +42,7 @@ use loom::thread;
 fn idle_parks_without_losing_a_wake() {
     loom::model(|| {
         let tasks = Tasks::new();
-        let idle = Arc::new(Idle::new(2));
+        let idle = Arc::new(Idle::new(2, 2));
         let inject = Arc::new(Injector::new(2));
         // Worker 1 is parked; worker 0 searched, found nothing, and parks.
         assert!(!idle.transition_worker_to_parked(1, false));
@@ -92,7 +92,7 @@ fn idle_parks_without_losing_a_wake() {
 fn last_searcher_parking_racing_remote_schedule_wakes_a_worker() {
     loom::model(|| {
         let tasks = Tasks::new();
-        let shared = launch(2).expect("a driver can be made").shared;
+        let shared = launch_default(2).expect("a driver can be made").shared;
         let (mut batch, _) = tasks.make(1);
         let task = batch.pop().expect("one task");
         // Worker 1 is parked; worker 0 searched, found nothing, and parks.
@@ -124,7 +124,7 @@ fn last_searcher_parking_racing_remote_schedule_wakes_a_worker() {
 fn parked_worker_wakes_for_remote_work() {
     loom::model(|| {
         let tasks = Tasks::new();
-        let idle = Arc::new(Idle::new(1));
+        let idle = Arc::new(Idle::new(1, 1));
         let inject = Arc::new(Injector::new(1));
         let (mut parker, unparker, driver) = parker_pair();
         let (mut batch, expected) = tasks.make(1);
@@ -177,7 +177,7 @@ fn parked_worker_wakes_for_remote_work() {
 fn remote_schedule_racing_shutdown_leaves_nothing_queued() {
     loom::model(|| {
         let tasks = Tasks::new();
-        let shared = launch(1).expect("a driver can be made").shared;
+        let shared = launch_default(1).expect("a driver can be made").shared;
         let (mut batch, _) = tasks.make(1);
         let task = batch.pop().expect("one task");
 

@@ -1,0 +1,294 @@
+//! The monitor: a thread per runtime that notices a worker stuck in one
+//! poll and keeps the runtime going around it (bobbin's answer to Go's
+//! sysmon, for tasks that cannot be preempted).
+//!
+//! How it sees a stuck poll without costing the workers anything: each
+//! core bumps `Remote::seq` before and after every poll (two plain stores
+//! on a line it owns), so the word is odd during a poll. The monitor
+//! samples every core every `interval` (a twentieth of the long-poll
+//! threshold, between 0.1 and 1 ms). An odd value seen at two samples in a
+//! row is a poll that has lasted at least the time between them. Then:
+//!
+//! 1. The core's queued tasks (LIFO slot included) move to the injector and
+//!    an idle worker is woken, at every sample while the poll lasts, so
+//!    nothing waits behind it for more than about two intervals.
+//! 2. Past the threshold (10 ms by default) the poll is a long poll: it is
+//!    counted, kept among the recent ones, and passed to the `on_long_poll`
+//!    callback with the task's id, name and spawn location.
+//! 3. If no core is left to run tasks (every one is in a long poll or in
+//!    `block_in_place`), a spare core starts on a blocking-pool thread:
+//!    Go's hand-off of a P whose thread is stuck. It runs the queue and
+//!    drives the reactor and timers until the stuck core is back.
+//!
+//! The monitor sleeps while every core is parked (after about 10 ms of
+//! that), so an idle runtime has no periodic wake-ups; the first worker to
+//! wake afterwards wakes it (one load on the unpark path, a futex wake only
+//! when the monitor really sleeps).
+
+use super::{Shared, queue};
+use crate::loom::Arc;
+use crate::runtime::metrics::LongPoll;
+use crate::task::Id;
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A callback for long polls.
+pub(crate) type LongPollHook = std::sync::Arc<dyn Fn(&LongPoll) + Send + Sync + 'static>;
+
+/// How many long polls `recent_long_polls` keeps.
+const RECENT: usize = 16;
+
+/// Samples of an all-parked runtime before the monitor sleeps.
+const IDLE_SAMPLES_BEFORE_SLEEP: u32 = 20;
+
+/// The monitor's settings (from the `Builder`).
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) threshold: Duration,
+    pub(crate) on_long_poll: Option<LongPollHook>,
+}
+
+/// The monitor's shared half (in `Shared`).
+pub(crate) struct Monitor {
+    config: Config,
+    interval: Duration,
+    /// Set while the monitor sleeps through an idle runtime.
+    sleeping: AtomicBool,
+    signal: Mutex<Signal>,
+    condvar: Condvar,
+    long_polls: AtomicU64,
+    recent: Mutex<VecDeque<LongPoll>>,
+}
+
+#[derive(Default)]
+struct Signal {
+    woken: bool,
+    shutdown: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Monitor {
+    pub(crate) fn new(config: Config, _num_cores: usize) -> Monitor {
+        let interval =
+            (config.threshold / 20).clamp(Duration::from_micros(100), Duration::from_millis(1));
+        Monitor {
+            config,
+            interval,
+            sleeping: AtomicBool::new(false),
+            signal: Mutex::new(Signal::default()),
+            condvar: Condvar::new(),
+            long_polls: AtomicU64::new(0),
+            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
+        }
+    }
+
+    /// A worker left its park: wake the monitor if it sleeps.
+    pub(crate) fn worker_unparked(&self) {
+        // SeqCst: with the Idle word's SeqCst update before this load, and
+        // the monitor's store of `sleeping` before its SeqCst read of that
+        // word, one of the two sees the other (`Monitor::sleep`).
+        if self.sleeping.load(SeqCst) && self.sleeping.swap(false, SeqCst) {
+            lock(&self.signal).woken = true;
+            self.condvar.notify_one();
+        }
+    }
+
+    /// Stops the monitor thread.
+    pub(crate) fn shutdown(&self) {
+        lock(&self.signal).shutdown = true;
+        self.condvar.notify_one();
+    }
+
+    /// How many polls have run past the threshold.
+    pub(crate) fn long_polls(&self) -> u64 {
+        self.long_polls.load(Relaxed)
+    }
+
+    /// The most recent long polls, oldest first.
+    pub(crate) fn recent_long_polls(&self) -> Vec<LongPoll> {
+        lock(&self.recent).iter().cloned().collect()
+    }
+
+    /// Waits `timeout` (or until woken); false once shut down.
+    fn wait(&self, timeout: Option<Duration>) -> bool {
+        let mut signal = lock(&self.signal);
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        while !signal.shutdown && !signal.woken {
+            signal = match deadline {
+                Some(deadline) => {
+                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                        break;
+                    };
+                    match self.condvar.wait_timeout(signal, left) {
+                        Ok((guard, _)) => guard,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    }
+                }
+                None => match self.condvar.wait(signal) {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                },
+            };
+        }
+        signal.woken = false;
+        !signal.shutdown
+    }
+
+    fn record(&self, long_poll: &LongPoll) {
+        self.long_polls.fetch_add(1, Relaxed);
+        {
+            let mut recent = lock(&self.recent);
+            if recent.len() == RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(long_poll.clone());
+        }
+        if let Some(hook) = &self.config.on_long_poll {
+            // A panicking callback is reported by the panic hook; the
+            // monitor goes on.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| hook(long_poll)));
+        }
+    }
+
+    /// The poll `serial` still runs: raise its recorded duration.
+    fn extend(&self, serial: u64, duration: Duration) {
+        if let Some(entry) = lock(&self.recent)
+            .iter_mut()
+            .find(|entry| entry.serial == serial)
+        {
+            entry.duration = duration;
+        }
+    }
+}
+
+/// What the monitor remembers of one core since its last sample.
+#[derive(Clone, Copy)]
+struct Watch {
+    seq: u64,
+    since: Instant,
+    /// The serial of the long poll recorded for this poll.
+    reported: Option<u64>,
+    /// A spare the monitor started for this poll.
+    spare: Option<usize>,
+}
+
+/// The monitor thread's body; returns at shutdown.
+pub(crate) fn run(shared: Arc<Shared>) {
+    let monitor = &shared.monitor;
+    let start = Instant::now();
+    let mut watch = vec![
+        Watch {
+            seq: 0,
+            since: start,
+            reported: None,
+            spare: None,
+        };
+        shared.remotes.len()
+    ];
+    let (_, mut scratch) = queue::local();
+    let mut idle_samples = 0;
+    let mut serial = 0;
+    while monitor.wait(Some(monitor.interval)) {
+        let now = Instant::now();
+        let mut active = 0;
+        let mut available = false;
+        let mut longest: Option<(usize, Duration)> = None;
+        let searchable = shared.num_searchable();
+        for (index, w) in watch.iter_mut().enumerate().take(searchable) {
+            let remote = &shared.remotes[index];
+            // Acquire: pairs with the Release stores of the core's thread.
+            if !remote.active.load(Acquire) {
+                continue;
+            }
+            active += 1;
+            let seq = remote.seq.load(Acquire);
+            let blocking = remote.blocking.load(Acquire);
+            if seq.is_multiple_of(2) || seq != w.seq || blocking {
+                // Between polls, in a new poll, or in `block_in_place`
+                // (whose queue went to a spare already).
+                if let Some(spare) = w.spare.take() {
+                    shared.retire_spare(spare);
+                }
+                *w = Watch {
+                    seq,
+                    since: now,
+                    reported: None,
+                    spare: None,
+                };
+                available |= !blocking;
+                continue;
+            }
+            // The same poll as at the last sample.
+            let stuck_for = now - w.since;
+            if remote.has_queued() {
+                shared.evacuate(index, &mut scratch, None);
+                shared.notify_parked();
+            }
+            if stuck_for < monitor.config.threshold {
+                available = true;
+                continue;
+            }
+            match w.reported {
+                Some(serial) => monitor.extend(serial, stuck_for),
+                None => {
+                    // Relaxed: `seq` (Acquire, re-read below) orders it.
+                    let task = remote.task.load(Relaxed);
+                    if remote.seq.load(Acquire) != seq {
+                        available = true;
+                        continue;
+                    }
+                    serial += 1;
+                    let info = Id::from_u64(task).and_then(|id| shared.owned.describe(id));
+                    let long_poll = LongPoll {
+                        id: Id::from_u64(task),
+                        name: info.as_ref().and_then(|info| info.name.clone()),
+                        location: info.map(|info| info.location),
+                        worker: index,
+                        duration: stuck_for,
+                        serial,
+                    };
+                    monitor.record(&long_poll);
+                    w.reported = Some(serial);
+                }
+            }
+            if w.spare.is_none() && longest.is_none_or(|(_, longest)| stuck_for > longest) {
+                longest = Some((index, stuck_for));
+            }
+        }
+        // Nobody left to run tasks or poll the reactor: a spare takes over
+        // the longest-stuck core's place.
+        if !available
+            && let Some((index, _)) = longest
+            && let Some(mut spare) = shared.take_spare()
+        {
+            shared.evacuate(index, &mut scratch, Some(&mut spare));
+            watch[index].spare = Some(Shared::launch_spare(&shared, spare));
+        }
+        // Sleep through an idle runtime.
+        if shared.idle.num_parked() >= active {
+            idle_samples += 1;
+        } else {
+            idle_samples = 0;
+        }
+        if idle_samples >= IDLE_SAMPLES_BEFORE_SLEEP {
+            idle_samples = 0;
+            monitor.sleeping.store(true, SeqCst);
+            // Re-check after the flag (see `worker_unparked`).
+            let still_idle = shared.idle.num_parked() >= active;
+            if still_idle && !monitor.wait(None) {
+                break;
+            }
+            monitor.sleeping.store(false, SeqCst);
+        }
+    }
+}
