@@ -61,19 +61,24 @@ fn block_in_place_hands_the_queue_to_another_core() {
         let (behind, blocker) = queued_behind_a_blocker(workers, Duration::from_millis(500), true);
         assert!(blocker >= Duration::from_millis(500));
         // Handed off before the closure ran: well before the block ends.
-        assert!(behind < Duration::from_millis(400), "{workers} workers: {behind:?}");
+        assert!(
+            behind < Duration::from_millis(400),
+            "{workers} workers: {behind:?}"
+        );
     }
 }
 
 #[test]
 fn a_task_queued_behind_a_blocking_poll_still_runs() {
     for workers in [1, 2] {
-        let (behind, blocker) =
-            queued_behind_a_blocker(workers, Duration::from_millis(500), false);
+        let (behind, blocker) = queued_behind_a_blocker(workers, Duration::from_millis(500), false);
         assert!(blocker >= Duration::from_millis(500));
         // The monitor moves it within about one threshold (10 ms); allow
         // a loaded CI machine ample room.
-        assert!(behind < Duration::from_millis(400), "{workers} workers: {behind:?}");
+        assert!(
+            behind < Duration::from_millis(400),
+            "{workers} workers: {behind:?}"
+        );
     }
 }
 
@@ -117,7 +122,8 @@ fn timers_and_sockets_keep_working_while_every_worker_is_blocked() {
     assert_eq!(order.last(), Some(&"blocker"), "{order:?}");
     let mut rest = server;
     let mut buf = [0u8; 1];
-    rest.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+    rest.set_read_timeout(Some(Duration::from_millis(10)))
+        .unwrap();
     let _ = rest.read(&mut buf);
 }
 
@@ -133,17 +139,18 @@ fn a_long_poll_is_reported_with_the_tasks_name_and_location() {
         })
         .build()
         .unwrap();
-    let task = bobbin::task::Builder::new()
-        .name("slow-hash")
-        .spawn_on(
-            async { std::thread::sleep(Duration::from_millis(300)) },
-            &rt.handle(),
-        );
+    let task = bobbin::task::Builder::new().name("slow-hash").spawn_on(
+        async { std::thread::sleep(Duration::from_millis(300)) },
+        &rt.handle(),
+    );
     let report = rx.recv_timeout(LIMIT).expect("the long poll was reported");
     assert_eq!(report.name(), Some("slow-hash"));
     assert_eq!(report.id(), Some(task.id()));
     let location = report.location().expect("the task is alive");
-    assert!(location.file().ends_with("blocking_monitor.rs"), "{location}");
+    assert!(
+        location.file().ends_with("blocking_monitor.rs"),
+        "{location}"
+    );
     assert!(report.duration() >= Duration::from_millis(20));
     assert!(report.to_string().contains("slow-hash"), "{report}");
     rt.block_on(task).unwrap();

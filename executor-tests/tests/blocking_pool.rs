@@ -190,5 +190,9 @@ fn shutdown_with_a_stuck_job_returns_after_the_timeout_and_names_it() {
     // The stuck job finishes on its own thread; its handle resolves.
     futures::executor::block_on(job).unwrap();
     // The job queued behind it never started: it was dropped unrun.
-    assert!(futures::executor::block_on(queued).unwrap_err().is_cancelled());
+    assert!(
+        futures::executor::block_on(queued)
+            .unwrap_err()
+            .is_cancelled()
+    );
 }

@@ -133,7 +133,13 @@ fn block_on_in_a_task_panics_and_says_to_await() {
             let message = panic_message(err.into_panic().as_ref());
             assert!(message.contains("worker thread"), "{message}");
             assert!(message.contains("`.await` the future instead"), "{message}");
+            assert!(message.contains("block_in_place"), "{message}");
         }
+        // What the message offers works: block_on inside block_in_place.
+        let inside = rt.block_on(rt.spawn(async {
+            bobbin::task::block_in_place(|| Handle::current().block_on(async { 4 }))
+        }));
+        assert_eq!(inside.unwrap(), 4);
         // The worker went on.
         assert_eq!(
             rt.block_on(rt.spawn(async { thread_name() })).unwrap(),
@@ -176,7 +182,7 @@ fn block_on_from_a_thread_started_by_a_task_is_allowed() {
         let handle = rt.handle();
         let value = rt.block_on(async move {
             bobbin::spawn(async move {
-                // What the panic message advises: a thread of its own.
+                // A thread of its own may block_on too.
                 let (tx, rx) = futures::channel::oneshot::channel();
                 thread::spawn(move || {
                     let value =

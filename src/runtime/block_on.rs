@@ -70,8 +70,8 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
     if super::scheduler::is_worker_thread() {
         panic!(
             "{operation} was called on a runtime worker thread, which would stall every task \
-             queued there; use the async form with `.await` inside tasks, or call it from a \
-             thread of your own (std::thread::spawn)"
+             queued there; use the async form with `.await` inside tasks, or call it inside \
+             bobbin::task::block_in_place or a bobbin::spawn_blocking job"
         );
     }
     poll_parked(future)

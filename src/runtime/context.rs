@@ -79,8 +79,9 @@ pub(crate) fn enter_block_on() -> BlockOnGuard {
     if super::scheduler::is_worker_thread() {
         panic!(
             "bobbin::block_on was called on a runtime worker thread, which would stall every task \
-             queued there; `.await` the future instead, or run the blocking code on a thread of its \
-             own (std::thread::spawn) and await its result through a channel"
+             queued there; `.await` the future instead, or wrap the blocking section in \
+             bobbin::task::block_in_place (inside which block_on is allowed), or move it to \
+             bobbin::spawn_blocking and await its JoinHandle"
         );
     }
     if IN_BLOCK_ON.with(|flag| flag.replace(true)) {

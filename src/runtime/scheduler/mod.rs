@@ -419,24 +419,24 @@ impl Shared {
         mut dst: Option<&mut worker::Core>,
     ) -> usize {
         let remote = &self.remotes[index];
-        let mut moved = 0;
-        let mut put = |task: Notified| {
-            moved += 1;
-            match dst.as_deref_mut() {
-                Some(core) => core
-                    .run_queue
-                    .push_back_or_overflow(task, &self.inject, core.index),
-                None => self.inject.push(index, task),
-            }
-        };
-        if let Some(task) = remote.lifo.take() {
-            put(task);
-        }
+        let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
         while let Some(task) = remote.steal.steal_into(scratch) {
-            put(task);
+            tasks.push(task);
             while let Some(task) = scratch.pop() {
-                put(task);
+                tasks.push(task);
             }
+        }
+        let moved = tasks.len();
+        match dst.as_deref_mut() {
+            Some(core) => {
+                for task in tasks {
+                    core.run_queue
+                        .push_back_or_overflow(task, &self.inject, core.index);
+                }
+            }
+            // One lock for the lot.
+            None if moved > 0 => self.inject.push_batch(index, tasks.into_iter()),
+            None => {}
         }
         moved
     }
