@@ -1,7 +1,9 @@
 //! A short tour of bobbin: spawn a million tasks and join them, catch a
 //! task's panic, abort a task, join a set, pass values down a pipeline of
 //! channels, wait on a channel and a timer with `select!`, share a `Mutex`,
-//! and shut a runtime down; prints what it did and how long each step took.
+//! run blocking code (`spawn_blocking`, `block_in_place`, and a task that
+//! blocks its worker without saying so, caught by the monitor), and shut a
+//! runtime down; prints what it did and how long each step took.
 //!
 //! Run with `cargo run --release --example tour`.
 
@@ -24,7 +26,9 @@ fn main() {
         pipeline().await;
         select_with_timer().await;
         shared_mutex().await;
+        blocking_pool().await;
     });
+    blocked_worker();
     shutdown();
 
     println!("\ntour finished in {:.2?}", started.elapsed());
@@ -234,6 +238,71 @@ async fn shared_mutex() {
     );
 }
 
+/// Runs blocking jobs on the blocking pool, and a blocking call in place.
+async fn blocking_pool() {
+    let start = Instant::now();
+    let jobs: Vec<_> = (0..64u64)
+        .map(|i| {
+            bobbin::spawn_blocking(move || {
+                std::thread::sleep(Duration::from_millis(10)); // a blocking call
+                i
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for job in jobs {
+        sum += job.await.expect("no job panics");
+    }
+    let threads = bobbin::runtime::Handle::current()
+        .metrics()
+        .blocking_threads();
+    let in_place = bobbin::spawn(async {
+        bobbin::task::block_in_place(|| std::thread::sleep(Duration::from_millis(20)));
+        "done"
+    })
+    .await
+    .expect("no panic");
+    println!(
+        "8. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
+         block_in_place: {in_place}; both in {:.2?}",
+        start.elapsed()
+    );
+}
+
+/// A task that blocks its worker inside a poll without saying so: the
+/// monitor reports it by name, and the task queued behind it still runs.
+fn blocked_worker() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let rt = bobbin::Runtime::builder()
+        .worker_threads(1)
+        .on_long_poll(move |long_poll| {
+            let _ = tx.lock().expect("not poisoned").send(long_poll.to_string());
+        })
+        .build()
+        .expect("a thread starts");
+    let start = Instant::now();
+    let behind = rt.block_on(async {
+        let (done_tx, done_rx) = bobbin::channel::oneshot();
+        bobbin::task::Builder::new()
+            .name("hasher")
+            .spawn(async move {
+                // Queued behind this task, on its only worker.
+                bobbin::spawn(async move { done_tx.send(Instant::now()) });
+                std::thread::sleep(Duration::from_millis(200)); // blocks the worker
+            });
+        done_rx.await.expect("the queued task ran")
+    });
+    let report = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the monitor reports the long poll");
+    println!(
+        "9. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
+         the monitor said: {report}",
+        behind - start
+    );
+}
+
 /// A runtime of our own: dropping it cancels every task and joins the
 /// workers.
 fn shutdown() {
@@ -249,7 +318,7 @@ fn shutdown() {
     rt.shutdown_timeout(Duration::from_secs(5));
     let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
     println!(
-        "8. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        "10. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
         start.elapsed()
     );
 }
