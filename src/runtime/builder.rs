@@ -109,9 +109,12 @@ impl Builder {
     /// [`on_long_poll`](Builder::on_long_poll) and
     /// [`RuntimeMetrics::recent_long_polls`](super::RuntimeMetrics::recent_long_polls))
     /// and, if no other core can run tasks, starts a spare core in the
-    /// blocked worker's place; 10 ms by default. (Tasks queued behind a poll
-    /// are moved to other workers much sooner, after a twentieth of it.)
-    /// Zero is rejected by [`build`](Builder::build).
+    /// blocked worker's place; 10 ms by default. It also paces the monitor:
+    /// it samples the workers once per threshold while all is calm (and
+    /// every twentieth of it while a poll is stuck), so tasks queued behind
+    /// a poll that runs long move to other workers within about one
+    /// threshold. A lower threshold rescues sooner at the price of more
+    /// wake-ups. Zero is rejected by [`build`](Builder::build).
     ///
     /// # Examples
     /// ```

@@ -5,13 +5,11 @@
 //! How it sees a stuck poll without costing the workers anything: each
 //! core bumps `Remote::seq` before and after every poll (two plain stores
 //! on a line it owns), so the word is odd during a poll. The monitor
-//! samples every core every `interval` (a twentieth of the long-poll
-//! threshold, between 0.1 and 1 ms). An odd value seen at two samples in a
-//! row is a poll that has lasted at least the time between them. Then:
+//! samples every core; an odd value seen at two samples in a row is a poll
+//! that has lasted at least the time between them. Then:
 //!
 //! 1. The core's queued tasks (LIFO slot included) move to the injector and
-//!    an idle worker is woken, at every sample while the poll lasts, so
-//!    nothing waits behind it for more than about two intervals.
+//!    an idle worker is woken, at every sample while the poll lasts.
 //! 2. Past the threshold (10 ms by default) the poll is a long poll: it is
 //!    counted, kept among the recent ones, and passed to the `on_long_poll`
 //!    callback with the task's id, name and spawn location.
@@ -20,10 +18,22 @@
 //!    Go's hand-off of a P whose thread is stuck. It runs the queue and
 //!    drives the reactor and timers until the stuck core is back.
 //!
-//! The monitor sleeps while every core is parked (after about 10 ms of
-//! that), so an idle runtime has no periodic wake-ups; the first worker to
-//! wake afterwards wakes it (one load on the unpark path, a futex wake only
-//! when the monitor really sleeps).
+//! How often it samples is the trade-off. Calm, it samples once per
+//! threshold (10 ms by default): a wake-up of a thread is not free, and on
+//! the 2-vCPU machine of the benchmarks a thread waking every 0.5 ms cost
+//! 25% on the spawn-chain and ping-pong benchmarks, every 10 ms about 5%,
+//! every 20 ms about 2% (docs/benchmarks.md). When a calm sample finds a
+//! poll with a task in its core's LIFO slot, it looks again after a
+//! twentieth of the threshold (0.1 to 1 ms); while a poll is stuck, it
+//! samples at that pace until the poll ends. So a task queued behind a poll
+//! that turns out long waits at most about one threshold (tasks in the ring
+//! are stolen sooner: pushing them there wakes an idle worker); a lower
+//! threshold buys a quicker rescue with more wake-ups.
+//!
+//! The monitor sleeps while every core is parked (after three calm samples
+//! of that), so an idle runtime has no periodic wake-ups; the first worker
+//! to wake afterwards wakes it (one load on the unpark path, a futex wake
+//! only when the monitor really sleeps).
 
 use super::{Shared, queue};
 use crate::loom::Arc;
@@ -44,7 +54,7 @@ pub(crate) type LongPollHook = std::sync::Arc<dyn Fn(&LongPoll) + Send + Sync + 
 const RECENT: usize = 16;
 
 /// Samples of an all-parked runtime before the monitor sleeps.
-const IDLE_SAMPLES_BEFORE_SLEEP: u32 = 20;
+const IDLE_SAMPLES_BEFORE_SLEEP: u32 = 3;
 
 /// The monitor's settings (from the `Builder`).
 #[derive(Clone)]
@@ -56,7 +66,10 @@ pub(crate) struct Config {
 /// The monitor's shared half (in `Shared`).
 pub(crate) struct Monitor {
     config: Config,
-    interval: Duration,
+    /// Between samples when nothing is at risk: the threshold.
+    calm: Duration,
+    /// Between samples while a poll has tasks queued behind it or is stuck.
+    alert: Duration,
     /// Set while the monitor sleeps through an idle runtime.
     sleeping: AtomicBool,
     signal: Mutex<Signal>,
@@ -79,11 +92,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Monitor {
     pub(crate) fn new(config: Config, _num_cores: usize) -> Monitor {
-        let interval =
+        let alert =
             (config.threshold / 20).clamp(Duration::from_micros(100), Duration::from_millis(1));
         Monitor {
+            calm: config.threshold,
+            alert,
             config,
-            interval,
             sleeping: AtomicBool::new(false),
             signal: Mutex::new(Signal::default()),
             condvar: Condvar::new(),
@@ -198,10 +212,14 @@ pub(crate) fn run(shared: Arc<Shared>) {
     let (_, mut scratch) = queue::local();
     let mut idle_samples = 0;
     let mut serial = 0;
-    while monitor.wait(Some(monitor.interval)) {
+    let mut interval = monitor.calm;
+    while monitor.wait(Some(interval)) {
+        let calm = interval == monitor.calm;
         let now = Instant::now();
         let mut active = 0;
         let mut available = false;
+        // A poll with tasks queued behind it, or a stuck one: look again soon.
+        let mut alert = false;
         let mut longest: Option<(usize, Duration)> = None;
         let searchable = shared.num_searchable();
         for (index, w) in watch.iter_mut().enumerate().take(searchable) {
@@ -226,8 +244,16 @@ pub(crate) fn run(shared: Arc<Shared>) {
                     spare: None,
                 };
                 available |= !blocking;
+                // A task in the LIFO slot of a core in a poll: the one case
+                // stealing does not cover soon (a thief takes it only as a
+                // last resort, and nobody was woken for it). Confirm soon;
+                // only from a calm sample, so a busy runtime whose LIFO
+                // slots are often full costs at most one extra look each.
+                alert |=
+                    calm && !blocking && !seq.is_multiple_of(2) && !remote.lifo.peek().is_null();
                 continue;
             }
+            alert = true;
             // The same poll as at the last sample.
             let stuck_for = now - w.since;
             if remote.has_queued() {
@@ -274,6 +300,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
             shared.evacuate(index, &mut scratch, Some(&mut spare));
             watch[index].spare = Some(Shared::launch_spare(&shared, spare));
         }
+        interval = if alert { monitor.alert } else { monitor.calm };
         // Sleep through an idle runtime.
         if shared.idle.num_parked() >= active {
             idle_samples += 1;
