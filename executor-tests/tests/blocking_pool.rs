@@ -196,3 +196,45 @@ fn shutdown_with_a_stuck_job_returns_after_the_timeout_and_names_it() {
             .is_cancelled()
     );
 }
+
+#[test]
+fn blocking_forms_inside_a_job_are_not_limited_by_the_budget() {
+    // More than a poll's budget of channel operations inside one blocking
+    // job (one task poll, as far as the harness knows) and inside
+    // block_in_place: each must complete, not spin on a spent budget.
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let (tx, rx) = bobbin::channel::unbounded();
+    let producer = rt.spawn_blocking(move || {
+        for i in 0..1_000u32 {
+            tx.send_blocking(i).unwrap();
+        }
+    });
+    let consumer = rt.spawn_blocking(move || {
+        let mut sum = 0u64;
+        while let Ok(i) = rx.recv_blocking() {
+            sum += u64::from(i);
+        }
+        sum
+    });
+    rt.block_on(producer).unwrap();
+    assert_eq!(rt.block_on(consumer).unwrap(), 499_500);
+    let total = rt.block_on(bobbin::spawn(async {
+        bobbin::task::block_in_place(|| {
+            bobbin::runtime::Handle::current().block_on(async {
+                let (tx, rx) = bobbin::channel::bounded(4);
+                let feeder = bobbin::spawn(async move {
+                    for i in 0..1_000u64 {
+                        tx.send(i).await.unwrap();
+                    }
+                });
+                let mut sum = 0;
+                while let Ok(i) = rx.recv().await {
+                    sum += i;
+                }
+                feeder.await.unwrap();
+                sum
+            })
+        })
+    }));
+    assert_eq!(total.unwrap(), 499_500);
+}

@@ -49,6 +49,22 @@ assert_auto_traits!(JoinSet<()>: Send, Sync, Unpin);
 assert_auto_traits!(JoinSet<NotSend>: !Send, !Sync, Unpin);
 assert_auto_traits!(task::Builder<'static>: Send, Sync, Unpin);
 assert_auto_traits!(Id: Send, Sync, Unpin);
+// Unconstrained is exactly what its future is.
+assert_auto_traits!(task::Unconstrained<std::future::Ready<()>>: Send, Sync, Unpin);
+assert_auto_traits!(task::Unconstrained<std::future::Ready<NotSend>>: !Send, !Sync, Unpin);
+assert_auto_traits!(task::Unconstrained<std::future::Ready<NotSync>>: Send, !Sync, Unpin);
+const _: () = assert!(!implements!(task::Unconstrained<PinnedFuture>: Unpin));
+
+/// A future that is not `Unpin`.
+struct PinnedFuture(NotUnpin);
+
+impl std::future::Future for PinnedFuture {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Ready(())
+    }
+}
 const _: () = assert!(
     implements!(Id: Copy)
         && implements!(Id: Eq)
@@ -68,6 +84,9 @@ fn futures_are_send_and_sync() {
     let yield_now = task::yield_now();
     require_send(&yield_now);
     require_sync(&yield_now);
+    let consume_budget = task::consume_budget();
+    require_send(&consume_budget);
+    require_sync(&consume_budget);
 
     let mut set = JoinSet::<u8>::new();
     let next = set.join_next();

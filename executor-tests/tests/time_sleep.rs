@@ -147,7 +147,7 @@ fn a_sleep_is_never_early() {
 }
 
 /// A zero duration, or a deadline already past, completes at the first
-/// poll, in a task as on the `block_on` thread.
+/// poll, in a task (unconstrained) as on the `block_on` thread.
 #[test]
 fn zero_and_past_deadlines_complete_at_the_first_poll() {
     with_timeout(LIMIT, || {
@@ -167,7 +167,11 @@ fn zero_and_past_deadlines_complete_at_the_first_poll() {
             }
         };
         rt.block_on(check());
-        rt.block_on(rt.spawn(check())).unwrap();
+        // In a task the cooperative budget makes the 129th ready sleep of
+        // one poll yield instead (task_budget.rs); unconstrained keeps this
+        // test about the timer.
+        rt.block_on(rt.spawn(bobbin::task::unconstrained(check())))
+            .unwrap();
     });
 }
 

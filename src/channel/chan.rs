@@ -20,6 +20,7 @@ use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use super::rendezvous::{ParkKey, Rendezvous};
 use super::waiters::{Turn, WaitKey, Waiters};
 use crate::loom::{AtomicUsize, fence};
+use crate::task::coop;
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed, SeqCst};
@@ -149,29 +150,45 @@ impl<T> Chan<T> {
     }
 
     /// Drives one send; `op` keeps its state between polls.
+    ///
+    /// Spends a unit of the task's budget when it completes, and returns
+    /// `Pending` before taking anything when the budget is spent (see
+    /// `task/coop.rs`). A parked rendezvous send is the exception: its
+    /// outcome was decided by the receiver that took its value (which
+    /// spent), and it returned `Pending` when it parked, so it completes
+    /// without spending; a budget `Pending` there would only widen the
+    /// window in which a `select!` drops a send that happened.
     pub(crate) fn poll_send(
         &self,
         op: &mut SendOp<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<T>>> {
         match &self.flavor {
-            Flavor::Buffered(buffered) => buffered.poll_send(op, cx),
-            Flavor::Rendezvous(rendezvous) => {
+            Flavor::Buffered(buffered) => coop::poll_budgeted(cx, |cx| buffered.poll_send(op, cx)),
+            Flavor::Rendezvous(rendezvous) if op.parked.is_some() => {
                 rendezvous.poll_send(&mut op.value, &mut op.parked, cx)
             }
+            Flavor::Rendezvous(rendezvous) => coop::poll_budgeted(cx, |cx| {
+                rendezvous.poll_send(&mut op.value, &mut op.parked, cx)
+            }),
         }
     }
 
     /// Drives one receive; `op` keeps its state between polls.
+    ///
+    /// Spends a unit of the task's budget when it completes, and returns
+    /// `Pending` before taking anything when the budget is spent. A turn or
+    /// a rendezvous value it was handed waits for it meanwhile (the task
+    /// has woken itself), or goes on to the next receiver if it is dropped.
     pub(crate) fn poll_recv(
         &self,
         op: &mut RecvOp,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, RecvError>> {
-        match &self.flavor {
+        coop::poll_budgeted(cx, |cx| match &self.flavor {
             Flavor::Buffered(buffered) => buffered.poll_recv(op, cx),
             Flavor::Rendezvous(rendezvous) => rendezvous.poll_recv(&mut op.parked, cx),
-        }
+        })
     }
 
     /// A send given up on: it leaves no trace, and a wake-up it was given

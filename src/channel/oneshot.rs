@@ -16,10 +16,11 @@
 
 use super::error::{RecvError, TryRecvError};
 use crate::loom::{Arc, Mutex, lock};
+use crate::task::coop;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 struct Inner<T> {
     state: Mutex<State<T>>,
@@ -253,6 +254,9 @@ impl<T> Future for Receiver<T> {
             "a oneshot Receiver was polled after it returned its value; a oneshot delivers one \
              value, so await it once (use a bounded or unbounded channel for a stream of values)"
         );
+        // Checked before the value is looked at: a budget `Pending` takes
+        // nothing (see `task/coop.rs`).
+        let restore = ready!(coop::poll_proceed(cx));
         let mut state = lock(&self.inner.state);
         let result = match state.value.take() {
             Some(value) => Ok(value),
@@ -269,6 +273,7 @@ impl<T> Future for Receiver<T> {
             }
         };
         drop(state);
+        restore.made_progress();
         self.finished = true;
         Poll::Ready(result)
     }

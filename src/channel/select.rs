@@ -40,7 +40,10 @@
 ///
 /// `default` (Go's `default:`) runs if no branch is ready at the first poll,
 /// or if every branch gets disabled. Without it, a `select!` whose branches
-/// are all disabled panics.
+/// are all disabled panics. A `select!` with `default` never waits, so,
+/// like the `try_*` methods, it spends none of the task's cooperative
+/// budget (see [`task::unconstrained`](crate::task::unconstrained)): a
+/// ready branch wins even when the task has spent its budget.
 ///
 /// The branch expressions are outside any closure: `break`, `continue`,
 /// `return`, `?` and `.await` in them act on the surrounding code.
@@ -135,7 +138,7 @@ macro_rules! select {
         let mut __disabled = [false; __SELECT_BRANCHES];
         let __order: [usize; __SELECT_BRANCHES] = $crate::__private::select_order($biased);
         let __has_default = $crate::select!(@has_default $($default)?);
-        ::core::future::poll_fn(|__cx| {
+        ::core::future::poll_fn(|__cx| $crate::__private::poll_branches(__has_default, || {
             let mut __pending = false;
             for &__i in __order.iter() {
                 if __disabled[__i] {
@@ -169,7 +172,7 @@ macro_rules! select {
             } else {
                 ::core::task::Poll::Ready(::core::option::Option::None)
             }
-        })
+        }))
         .await
         };
         match __chosen {
@@ -277,6 +280,19 @@ pub mod __private {
             rng.set(x);
             x.wrapping_mul(0x2545_f491_4f6c_dd1d)
         })
+    }
+
+    /// Polls a `select!`'s branches: unconstrained if it has a `default`.
+    /// Such a `select!` never waits, so like `try_recv` it takes part in no
+    /// budget: with the budget spent its ready branches would all say
+    /// `Pending`, and `default` would run although a value was there (Go's
+    /// `select` with `default` takes a ready case).
+    pub fn poll_branches<R>(has_default: bool, poll: impl FnOnce() -> R) -> R {
+        if has_default {
+            crate::task::coop::with_unconstrained(poll)
+        } else {
+            poll()
+        }
     }
 
     /// The order a `select!` tries its branches in: as written if `biased`,

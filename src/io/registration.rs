@@ -1,10 +1,21 @@
 //! `Registration`: a resource's link to the I/O driver of the runtime it
 //! was created in, and the readiness loop every I/O operation runs.
+//!
+//! The cooperative budget (`task/coop.rs`) is spent here, once per
+//! operation: each `poll_io`/`poll_stream_io` (a socket read, write,
+//! accept, send or receive) and each readiness wait (`poll_ready`,
+//! `Async::readable`/`writable`) that completes spends one unit, however
+//! many `WouldBlock`s its loop met. With the budget spent they return
+//! `Pending` before looking at the readiness or running the operation, so
+//! nothing is read or written and no waker is registered; one registered by
+//! an earlier poll stays, and the task has woken itself. A socket that
+//! always has data would otherwise let a reading task keep its worker.
 
 use super::driver::{IoHandle, Registered};
 use super::scheduled_io::{Direction, ReadyEvent};
 use crate::loom::Arc;
 use crate::runtime::Handle;
+use crate::task::coop;
 use mio::event::Source;
 use std::io;
 use std::task::{Context, Poll, ready};
@@ -24,7 +35,18 @@ impl Registration {
     }
 
     /// Ready in `direction`, or registers `cx` to be woken when it is.
+    /// Spends a unit of the task's budget when ready.
     pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        coop::poll_budgeted(cx, |cx| self.poll_readiness(cx, direction))
+    }
+
+    /// `poll_ready` without the budget: the loops below spend once per
+    /// operation, not once per readiness check.
+    fn poll_readiness(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
@@ -41,15 +63,17 @@ impl Registration {
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, direction))?;
-            match op() {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.registered.shared.clear_readiness(event);
+        coop::poll_budgeted(cx, |cx| {
+            loop {
+                let event = ready!(self.poll_readiness(cx, direction))?;
+                match op() {
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        self.registered.shared.clear_readiness(event);
+                    }
+                    result => return Poll::Ready(result),
                 }
-                result => return Poll::Ready(result),
             }
-        }
+        })
     }
 
     /// As `poll_io`, for a byte-stream transfer of `requested` bytes: a
@@ -65,21 +89,23 @@ impl Registration {
         requested: usize,
         mut op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, direction))?;
-            match op() {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.registered.shared.clear_readiness(event);
+        coop::poll_budgeted(cx, |cx| {
+            loop {
+                let event = ready!(self.poll_readiness(cx, direction))?;
+                match op() {
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        self.registered.shared.clear_readiness(event);
+                    }
+                    Ok(moved) if moved > 0 && moved < requested => {
+                        // A newer edge (tick check) survives this clear, and
+                        // so does end of stream.
+                        self.registered.shared.clear_drained(event);
+                        return Poll::Ready(Ok(moved));
+                    }
+                    result => return Poll::Ready(result),
                 }
-                Ok(moved) if moved > 0 && moved < requested => {
-                    // A newer edge (tick check) survives this clear, and so
-                    // does end of stream.
-                    self.registered.shared.clear_drained(event);
-                    return Poll::Ready(Ok(moved));
-                }
-                result => return Poll::Ready(result),
             }
-        }
+        })
     }
 
     /// Runs `op` once if the resource is ready in `direction`, without
@@ -135,8 +161,14 @@ impl<'a> Waiter<'a> {
         }
     }
 
-    /// Ready, or registers `cx` in this future's entry.
+    /// Ready, or registers `cx` in this future's entry. Spends a unit of
+    /// the task's budget when ready.
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        coop::poll_budgeted(cx, |cx| self.poll_readiness(cx))
+    }
+
+    /// `poll_ready` without the budget (for `poll_io`'s loop).
+    fn poll_readiness(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.registration
             .registered
             .shared
@@ -149,15 +181,17 @@ impl<'a> Waiter<'a> {
         cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = ready!(self.poll_ready(cx))?;
-            match op() {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.clear_readiness(event);
+        coop::poll_budgeted(cx, |cx| {
+            loop {
+                let event = ready!(self.poll_readiness(cx))?;
+                match op() {
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        self.registration.clear_readiness(event);
+                    }
+                    result => return Poll::Ready(result),
                 }
-                result => return Poll::Ready(result),
             }
-        }
+        })
     }
 }
 

@@ -40,8 +40,9 @@
 //!   `accept` itself returns every error at once.
 //!
 //! Caveats: host names are resolved with std's blocking resolver, on the
-//! calling thread (literal addresses never block); an asynchronous resolver
-//! on the blocking pool can come with issue 6. An accepted stream is
+//! calling thread (literal addresses never block). Moving that lookup to
+//! the blocking pool would need owned arguments (`impl ToSocketAddrs` may
+//! borrow), so it is left for now. An accepted stream is
 //! registered with the runtime current where `accept` runs (normally the
 //! listener's own).
 //!

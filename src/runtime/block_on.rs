@@ -84,7 +84,13 @@ fn poll_parked<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        // No budget here (nobody else runs on this thread to be starved),
+        // also when this runs inside a task's poll (in a blocking job or
+        // `block_in_place`), whose spent budget would otherwise make every
+        // operation pend forever.
+        if let Poll::Ready(output) =
+            crate::task::coop::with_unconstrained(|| future.as_mut().poll(&mut cx))
+        {
             return output;
         }
         parker.park();

@@ -339,7 +339,8 @@ where
             .func
             .take()
             .expect("a blocking task is polled once: it completes in that poll");
-        Poll::Ready(func())
+        // Blocking code is not cooperative: no budget.
+        Poll::Ready(crate::task::coop::with_unconstrained(func))
     }
 }
 

@@ -161,7 +161,7 @@ impl RuntimeMetrics {
     /// # Examples
     /// ```
     /// let rt = bobbin::Runtime::new().unwrap();
-    /// rt.block_on(bobbin::spawn_blocking(|| ())).unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
     /// assert!(rt.handle().metrics().blocking_threads() >= 1);
     /// ```
     pub fn blocking_threads(&self) -> usize {
@@ -173,7 +173,7 @@ impl RuntimeMetrics {
     /// # Examples
     /// ```
     /// let rt = bobbin::Runtime::new().unwrap();
-    /// rt.block_on(bobbin::spawn_blocking(|| ())).unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
     /// let metrics = rt.handle().metrics();
     /// assert!(metrics.idle_blocking_threads() <= metrics.blocking_threads());
     /// ```

@@ -120,7 +120,9 @@ where
     F: FnOnce() -> R,
 {
     let _handed_off = scheduler::enter_block_in_place();
-    func()
+    // The closure is not cooperative: no budget (blocking forms and
+    // `block_on` inside it budget their own polls).
+    crate::task::coop::with_unconstrained(func)
 }
 
 /// Runs a future to completion on this thread, and returns its output.

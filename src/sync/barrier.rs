@@ -7,6 +7,7 @@
 
 use super::generation::{Generation, Place};
 use crate::loom::{Mutex, lock};
+use crate::task::coop;
 use std::fmt;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -139,7 +140,14 @@ struct Arrival<'a> {
 }
 
 impl Arrival<'_> {
+    /// Spends a unit of the task's budget when it completes; with the
+    /// budget spent it returns `Pending` before arriving (or, once arrived,
+    /// before looking at its generation).
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
+        coop::poll_budgeted(cx, |cx| self.poll_arrival(cx))
+    }
+
+    fn poll_arrival(&mut self, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let mut state = lock(&self.barrier.state);
         match self.place {
             Some(place) if state.waiters.has_ended(place) => {

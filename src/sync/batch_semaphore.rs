@@ -45,6 +45,7 @@
 use super::error::{AcquireError, TryAcquireError};
 use super::wait_list::{WaitList, WakeList, set_waker};
 use crate::loom::{AtomicUsize, Mutex, fence, lock};
+use crate::task::coop;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -549,10 +550,16 @@ impl<'a> Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
 
+    /// Spends a unit of the task's budget when it completes; with the
+    /// budget spent it returns `Pending` before touching the semaphore, so
+    /// it neither takes permits nor queues (permits already handed to it
+    /// wait for its next poll, or go on if it is dropped).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.semaphore
-            .poll_acquire(&mut this.waiter, Some(cx.waker()))
+        coop::poll_budgeted(cx, |cx| {
+            this.semaphore
+                .poll_acquire(&mut this.waiter, Some(cx.waker()))
+        })
     }
 }
 

@@ -59,8 +59,14 @@
 //! and `executor-tests/tests/sync_*.rs` through the public API (fairness,
 //! cancel safety, thousands of tasks, outside any runtime, `Send`/`Sync`).
 //!
-//! The cooperative budget is not spent here yet: it lands with its own
-//! issue.
+//! The cooperative budget (`task/coop.rs`): every wait that completes
+//! spends one unit of the task's budget (the semaphore's `Acquire` future,
+//! so `Mutex`, `RwLock`, `Semaphore` and a waiting `OnceCell`;
+//! `Notified`; `Barrier::wait`; `WaitGroup::wait`), and with the budget
+//! spent it returns `Pending` before it takes or queues anything, so a task
+//! locking an uncontended `Mutex` in a loop still lets its neighbours run.
+//! The `try_*` forms, `Notified::enable` and reading an initialized
+//! `OnceCell` never wait, and spend nothing.
 
 #![deny(unsafe_code)]
 

@@ -31,6 +31,7 @@
 
 use super::wait_list::{WaitList, WakeList, set_waker};
 use crate::loom::{AtomicUsize, Mutex, lock};
+use crate::task::coop;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -479,8 +480,12 @@ impl Notified<'_> {
 impl Future for Notified<'_> {
     type Output = ();
 
+    /// Spends a unit of the task's budget when it completes; with the
+    /// budget spent it returns `Pending` before taking the permit or
+    /// queueing.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_notified(Some(cx.waker()))
+        let this = self.get_mut();
+        coop::poll_budgeted(cx, |cx| this.poll_notified(Some(cx.waker())))
     }
 }
 

@@ -15,7 +15,7 @@
 
 use super::generation::{Generation, Place};
 use crate::loom::{Arc, AtomicUsize, Mutex, lock};
-use crate::task::JoinHandle;
+use crate::task::{JoinHandle, coop};
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
@@ -394,9 +394,6 @@ impl WaitGroup {
     /// # });
     /// ```
     pub async fn wait(&self) {
-        if self.inner.count.is_zero() {
-            return;
-        }
         let mut waiting = Waiting {
             inner: &self.inner,
             place: None,
@@ -412,7 +409,20 @@ struct Waiting<'a> {
 }
 
 impl Waiting<'_> {
+    /// Spends a unit of the task's budget when it completes, even at once
+    /// (a loop waiting on a group at zero is always ready); with the budget
+    /// spent it returns `Pending` before looking at the count.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        coop::poll_budgeted(cx, |cx| {
+            // At zero before waiting: done, without the lock.
+            if self.place.is_none() && self.inner.count.is_zero() {
+                return Poll::Ready(());
+            }
+            self.poll_count(cx)
+        })
+    }
+
+    fn poll_count(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut waiters = lock(&self.inner.waiters);
         if let Some(place) = self.place
             && waiters.has_ended(place)

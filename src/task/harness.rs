@@ -14,7 +14,7 @@ use super::error::JoinError;
 use super::id::CurrentTask;
 use super::raw::{Cell, Header, Notified, RawTask, Stage, Vtable};
 use super::state::{ToIdle, ToRunning};
-use super::{Failure, Schedule, waker};
+use super::{Failure, Schedule, coop, waker};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
@@ -166,8 +166,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
-    /// Polls the future once; true if it finished (its output, or its panic,
-    /// is stored).
+    /// Polls the future once, with a fresh cooperative budget (`coop.rs`);
+    /// true if it finished (its output, or its panic, is stored).
     fn poll_future(&self, cx: &mut Context<'_>) -> bool {
         let _current = CurrentTask::enter(self.header().id);
         let stage = &self.cell().stage;
@@ -181,7 +181,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // SAFETY: the future lives in the heap cell and is never
                 // moved until `set_stage` drops it in place.
                 let future = unsafe { Pin::new_unchecked(future) };
-                future.poll(cx)
+                coop::budget(|| future.poll(cx))
             })
         }));
         let output = match polled {

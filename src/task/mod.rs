@@ -7,6 +7,12 @@
 //! cancel it. Users see [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
 //! [`Builder`], [`yield_now`] and task [`Id`]s.
 //!
+//! The cooperative budget (`coop.rs`) is here too: each task poll may
+//! complete 128 channel, sync, timer and I/O operations; after that they
+//! wake the task and return `Pending`, so a task whose operations are
+//! always ready still lets its neighbours run. [`unconstrained`] opts a
+//! future out; [`consume_budget`] lets a hand-written loop take part.
+//!
 //! Why this shape: tokio's task module proved that one allocation with a
 //! state word and a vtable gives allocation-free wakes and lock-free
 //! joins; async-task showed the same in fewer lines. bobbin keeps the state
@@ -20,6 +26,7 @@
 //! the task semantics tests in `executor-tests/tests/task_*.rs`.
 
 mod builder;
+pub(crate) mod coop;
 mod error;
 mod harness;
 mod id;
@@ -37,6 +44,7 @@ pub(crate) mod test_support;
 mod tests;
 
 pub use builder::Builder;
+pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use error::JoinError;
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, AbortOnDrop, JoinHandle};

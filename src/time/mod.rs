@@ -22,6 +22,12 @@
 //! before its `Instant` (a deadline clamped to the wheel's 2.2-year span)
 //! registers again.
 //!
+//! The cooperative budget (`task/coop.rs`): a `Sleep` that completes
+//! spends a unit of its task's budget, so a loop of due sleeps or ticks
+//! yields like a loop of channel operations; `Timeout` spends only through
+//! its deadline, and polls that deadline unconstrained when its future
+//! spent the last unit (see `timeout.rs`).
+//!
 //! Tested by the unit tests in `wheel/` and `executor-tests/tests/time_*.rs`.
 
 #![forbid(unsafe_code)]

@@ -4,6 +4,7 @@ use super::{Key, Registered};
 use crate::io::driver::IoHandle;
 use crate::loom::Arc;
 use crate::runtime::{self, Handle};
+use crate::task::coop;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -165,15 +166,24 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    /// Spends a unit of the task's budget when it completes (a loop of
+    /// `sleep(Duration::ZERO)` is always ready); with the budget spent it
+    /// returns `Pending` before it looks at the clock or the wheel.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if Instant::now() >= this.deadline {
+        coop::poll_budgeted(cx, |cx| this.poll_deadline(cx))
+    }
+}
+
+impl Sleep {
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
             // Drop an entry that has not fired yet (the deadline fell
             // between two driver turns).
-            this.cancel();
+            self.cancel();
             return Poll::Ready(());
         }
-        let (io, key) = this.timer.get_or_insert_with(|| {
+        let (io, key) = self.timer.get_or_insert_with(|| {
             (
                 Handle::with_current(|handle| handle.shared.io().clone()),
                 None,
@@ -191,7 +201,7 @@ impl Future for Sleep {
         // down), so it still completes at its deadline and never early.
         let mut moves = 0;
         loop {
-            match io.timers.register(this.deadline, cx.waker().clone()) {
+            match io.timers.register(self.deadline, cx.waker().clone()) {
                 Registered::Queued {
                     key: queued,
                     unpark,

@@ -2,6 +2,7 @@
 
 use super::error::Elapsed;
 use super::sleep::{Sleep, deadline_after, sleep_until};
+use crate::task::coop;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -114,12 +115,25 @@ impl<F> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
+    /// The inner future first, so one that is ready completes the
+    /// `Timeout` whatever the budget. Only the deadline spends (its
+    /// `Sleep`); and if the inner future spent the last of the task's
+    /// budget in this poll, the deadline is looked at unconstrained (as
+    /// tokio does), or a future that always spends the whole budget would
+    /// keep its `Timeout` from ever firing.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = this.value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(this.delay).poll(cx) {
+        let mut delay = Pin::new(this.delay);
+        let elapsed = if had_budget && !coop::has_budget_remaining() {
+            coop::with_unconstrained(|| delay.as_mut().poll(cx))
+        } else {
+            delay.as_mut().poll(cx)
+        };
+        match elapsed {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

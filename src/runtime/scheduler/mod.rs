@@ -416,7 +416,7 @@ impl Shared {
         &self,
         index: usize,
         scratch: &mut queue::Local,
-        mut dst: Option<&mut worker::Core>,
+        dst: Option<&mut worker::Core>,
     ) -> usize {
         let remote = &self.remotes[index];
         let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
@@ -427,7 +427,7 @@ impl Shared {
             }
         }
         let moved = tasks.len();
-        match dst.as_deref_mut() {
+        match dst {
             Some(core) => {
                 for task in tasks {
                     core.run_queue

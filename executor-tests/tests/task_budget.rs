@@ -1,0 +1,663 @@
+//! The cooperative budget, through the public API: a task whose channel,
+//! sync, timer or socket operations are always ready still lets its
+//! neighbour run on a one-worker runtime; one poll completes 128
+//! operations; outside a task nothing yields for the budget;
+//! `unconstrained` opts out and `consume_budget` opts a CPU loop in; a
+//! spent budget makes operations pend without taking anything, and loses
+//! no message or wake-up; a `Timeout` around a future that spends the
+//! whole budget still fires.
+//!
+//! The neighbour tests are deterministic: the spinning task queues its
+//! neighbour on its own (only) worker and then loops; nothing but a
+//! `Pending` from the spinner can let the neighbour run, and none of the
+//! spinner's operations has a reason to pend except the budget. Without
+//! the budget the spinner finishes its loop without ever seeing the
+//! neighbour; the loops are bounded, so no test can hang that way.
+
+use bobbin::channel::{self, RecvError};
+use bobbin::net::{TcpListener, TcpStream};
+use bobbin::sync::{Barrier, Mutex, Notify, RwLock, Semaphore, WaitGroup};
+use bobbin::task::{consume_budget, unconstrained, yield_now};
+use bobbin::time::{interval, sleep, timeout};
+use executor_tests::{LIMIT, runtime, with_timeout};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
+use futures::{SinkExt, StreamExt, poll};
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::task::Poll;
+use std::time::Duration;
+
+/// How many times a spinner loops: far more than one budget's worth.
+const SPINS: u64 = 20_000;
+
+/// The budget of one task poll (tokio's number).
+const BUDGET: u64 = 128;
+
+/// A task queued on the current worker, which records that it ran.
+struct Neighbour {
+    ran: Arc<AtomicBool>,
+}
+
+impl Neighbour {
+    /// Spawns it from the running task: on a one-worker runtime it can run
+    /// only when the spawning task returns `Pending`.
+    fn queue() -> Neighbour {
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        drop(bobbin::spawn(async move { flag.store(true, SeqCst) }));
+        Neighbour { ran }
+    }
+
+    fn has_run(&self) -> bool {
+        self.ran.load(SeqCst)
+    }
+}
+
+/// Runs `spinner` as a task on a fresh one-worker runtime; its output.
+fn on_one_worker<T: Send + 'static>(
+    name: &'static str,
+    spinner: impl Future<Output = T> + Send + 'static,
+) -> T {
+    with_timeout(LIMIT, move || {
+        let rt = runtime(1, name);
+        rt.block_on(rt.spawn(spinner)).unwrap()
+    })
+}
+
+/// The spinner returns the turn at which it first saw its neighbour had
+/// run; `None` means it never yielded.
+#[track_caller]
+fn assert_yielded(what: &str, seen_at: Option<u64>) {
+    match seen_at {
+        Some(turn) => assert!(turn < SPINS),
+        None => panic!(
+            "a task looping on {what} ran {SPINS} turns on a one-worker runtime without \
+             letting its queued neighbour run: the cooperative budget did not make it yield"
+        ),
+    }
+}
+
+/// Counts the polls of a future.
+async fn count_polls<F: Future>(future: F, polls: &AtomicU64) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        polls.fetch_add(1, SeqCst);
+        future.as_mut().poll(cx)
+    })
+    .await
+}
+
+#[test]
+fn a_task_spinning_on_a_ready_channel_lets_its_neighbour_run() {
+    // Send and receive on one unbounded channel: both always ready.
+    let seen = on_one_worker("budget-chan-ping", async {
+        let (tx, rx) = channel::unbounded();
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            tx.send(turn).await.unwrap();
+            assert_eq!(rx.recv().await, Ok(turn));
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("send + recv of an unbounded channel", seen);
+
+    // Receive from a full bounded channel, by `recv` and as a `Stream`.
+    let seen = on_one_worker("budget-chan-recv", async {
+        let (tx, rx) = channel::bounded(SPINS as usize);
+        for value in 0..SPINS {
+            tx.try_send(value).unwrap();
+        }
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            assert_eq!(rx.recv().await, Ok(turn));
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("recv of a full bounded channel", seen);
+
+    let seen = on_one_worker("budget-chan-stream", async {
+        let (tx, mut rx) = channel::unbounded();
+        for value in 0..SPINS {
+            tx.try_send(value).unwrap();
+        }
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            assert_eq!(rx.next().await, Some(turn));
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("Stream::next of a full channel", seen);
+
+    // Send through the `Sink` into a channel with room.
+    let seen = on_one_worker("budget-chan-sink", async {
+        let (mut tx, _rx) = channel::bounded(SPINS as usize);
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            SinkExt::send(&mut tx, turn).await.unwrap();
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("SinkExt::send into a channel with room", seen);
+
+    // A oneshot received at once, over and over.
+    let seen = on_one_worker("budget-oneshot", async {
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            let (tx, rx) = channel::oneshot();
+            tx.send(turn).unwrap();
+            assert_eq!(rx.await, Ok(turn));
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("a oneshot receive", seen);
+}
+
+#[test]
+fn a_task_spinning_on_uncontended_locks_lets_its_neighbour_run() {
+    let seen = on_one_worker("budget-mutex", async {
+        let mutex = Mutex::new(0u64);
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            *mutex.lock().await += 1;
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("Mutex::lock", seen);
+
+    let seen = on_one_worker("budget-rwlock", async {
+        let lock = RwLock::new(0u64);
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            *lock.write().await += 1;
+            assert_eq!(*lock.read().await, turn + 1);
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("RwLock::write and read", seen);
+
+    let seen = on_one_worker("budget-semaphore", async {
+        let semaphore = Semaphore::new(4);
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            drop(semaphore.acquire_many(2).await.unwrap());
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("Semaphore::acquire_many", seen);
+
+    let seen = on_one_worker("budget-notify", async {
+        let notify = Notify::new();
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            notify.notify_one();
+            notify.notified().await;
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("notify_one + notified", seen);
+
+    let seen = on_one_worker("budget-barrier", async {
+        let barrier = Barrier::new(1);
+        let group = WaitGroup::new();
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            assert!(barrier.wait().await.is_leader());
+            group.wait().await;
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("Barrier::wait(1) and WaitGroup::wait at zero", seen);
+}
+
+#[test]
+fn a_task_spinning_on_due_timers_lets_its_neighbour_run() {
+    let seen = on_one_worker("budget-sleep", async {
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            sleep(Duration::ZERO).await;
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("sleep(Duration::ZERO)", seen);
+
+    let seen = on_one_worker("budget-interval", async {
+        let mut ticks = interval(Duration::from_secs(3600));
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            ticks.reset_immediately();
+            ticks.tick().await;
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("Interval::tick, always due", seen);
+}
+
+#[test]
+fn a_task_reading_a_socket_that_always_has_data_lets_its_neighbour_run() {
+    const BYTES: usize = 16 * 1024;
+    let seen = on_one_worker("budget-tcp", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        client.write_all(&[7; BYTES]).await.unwrap();
+        // Until every byte is in the server's buffer, a read could find it
+        // empty and pend for a reason of its own.
+        let mut all = vec![0; BYTES];
+        while server.peek(&mut all).await.unwrap() < BYTES {
+            yield_now().await;
+        }
+        let neighbour = Neighbour::queue();
+        let mut byte = [0u8; 1];
+        for turn in 0..BYTES as u64 {
+            // One byte of many: each read is ready at once.
+            assert_eq!(server.read(&mut byte).await.unwrap(), 1);
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("one-byte reads of a TCP socket with data", seen);
+}
+
+/// 128 operations per poll, exactly: a task receiving 128 × 10 buffered
+/// values is polled 10 times; the same loop pure CPU with
+/// `consume_budget` likewise.
+#[test]
+fn one_poll_completes_128_operations() {
+    const POLLS: u64 = 10;
+    let polls = on_one_worker("budget-count", async {
+        let (tx, rx) = channel::unbounded();
+        for value in 0..BUDGET * POLLS {
+            tx.try_send(value).unwrap();
+        }
+        let polls = AtomicU64::new(0);
+        count_polls(
+            async {
+                for value in 0..BUDGET * POLLS {
+                    assert_eq!(rx.recv().await, Ok(value));
+                }
+            },
+            &polls,
+        )
+        .await;
+        polls.into_inner()
+    });
+    assert_eq!(
+        polls,
+        POLLS,
+        "polls to receive {} ready values",
+        BUDGET * POLLS
+    );
+
+    let polls = on_one_worker("budget-consume", async {
+        let polls = AtomicU64::new(0);
+        let sum = count_polls(
+            async {
+                let mut sum = 0u64;
+                for i in 0..BUDGET * POLLS {
+                    sum += i;
+                    consume_budget().await;
+                }
+                sum
+            },
+            &polls,
+        )
+        .await;
+        assert_eq!(sum, (0..BUDGET * POLLS).sum::<u64>());
+        polls.into_inner()
+    });
+    assert_eq!(polls, POLLS, "polls of a loop calling consume_budget");
+}
+
+#[test]
+fn consume_budget_makes_a_cpu_loop_yield() {
+    let seen = on_one_worker("budget-cpu", async {
+        let neighbour = Neighbour::queue();
+        let mut sum = 0u64;
+        for turn in 0..SPINS {
+            sum = sum.wrapping_add(turn * turn);
+            consume_budget().await;
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        std::hint::black_box(sum);
+        None
+    });
+    assert_yielded("a CPU loop with consume_budget", seen);
+}
+
+/// A task inside `unconstrained` finishes a loop of always-ready channel
+/// operations before a neighbour queued earlier on its worker runs; the
+/// same loop outside it yields (`a_task_spinning_on_a_ready_channel...`).
+#[test]
+fn unconstrained_opts_out_of_the_budget() {
+    let (ran_during, ran_after) = on_one_worker(
+        "budget-unconstrained",
+        unconstrained(async {
+            let (tx, rx) = channel::unbounded();
+            let neighbour = Neighbour::queue();
+            for turn in 0..10_000u64 {
+                tx.send(turn).await.unwrap();
+                assert_eq!(rx.recv().await, Ok(turn));
+                sleep(Duration::ZERO).await;
+                consume_budget().await;
+            }
+            let ran_during = neighbour.has_run();
+            // An await that really waits lets the neighbour run.
+            while !neighbour.has_run() {
+                yield_now().await;
+            }
+            (ran_during, neighbour.has_run())
+        }),
+    );
+    assert!(
+        !ran_during,
+        "the neighbour ran while an unconstrained task looped on ready operations"
+    );
+    assert!(ran_after);
+
+    // The budget of the code around `unconstrained` is untouched: after
+    // it, the task spins within its budget again.
+    let seen = on_one_worker("budget-after-unconstrained", async {
+        let (tx, rx) = channel::unbounded();
+        for turn in 0..1_000u64 {
+            unconstrained(tx.send(turn)).await.unwrap();
+            assert_eq!(unconstrained(rx.recv()).await, Ok(turn));
+        }
+        let neighbour = Neighbour::queue();
+        for turn in 0..SPINS {
+            tx.send(turn).await.unwrap();
+            assert_eq!(rx.recv().await, Ok(turn));
+            if neighbour.has_run() {
+                return Some(turn);
+            }
+        }
+        None
+    });
+    assert_yielded("a channel, after awaiting unconstrained futures", seen);
+}
+
+/// In `block_on`, under another executor and on a plain thread there is no
+/// budget: a loop of ready operations completes in one poll.
+#[test]
+fn outside_a_task_nothing_yields_for_the_budget() {
+    with_timeout(LIMIT, || {
+        let spin = |polls: Arc<AtomicU64>| async move {
+            let (tx, rx) = channel::unbounded();
+            let mutex = Mutex::new(());
+            let polled = count_polls(
+                async {
+                    for turn in 0..SPINS {
+                        tx.send(turn).await.unwrap();
+                        assert_eq!(rx.recv().await, Ok(turn));
+                        drop(mutex.lock().await);
+                        sleep(Duration::ZERO).await;
+                        consume_budget().await;
+                    }
+                },
+                &polls,
+            );
+            polled.await;
+        };
+        let rt = runtime(1, "budget-outside");
+        let polls = Arc::new(AtomicU64::new(0));
+        rt.block_on(spin(polls.clone()));
+        assert_eq!(polls.swap(0, SeqCst), 1, "Runtime::block_on");
+        bobbin::block_on(spin(polls.clone()));
+        assert_eq!(polls.swap(0, SeqCst), 1, "bobbin::block_on");
+        futures::executor::block_on(spin(polls.clone()));
+        assert_eq!(polls.swap(0, SeqCst), 1, "futures::executor::block_on");
+        let on_thread = polls.clone();
+        std::thread::spawn(move || futures::executor::block_on(spin(on_thread)))
+            .join()
+            .unwrap();
+        assert_eq!(polls.load(SeqCst), 1, "a plain thread");
+    });
+}
+
+/// With the budget spent, an operation returns `Pending` before it takes
+/// anything: the value stays in the channel, the lock stays free, the
+/// permit stays stored. `try_*` and a `select!` with `default` still take
+/// what is ready, a `Timeout` whose future is ready completes, and at the
+/// next poll everything goes on.
+#[test]
+fn a_spent_budget_makes_operations_pend_without_taking_anything() {
+    on_one_worker("budget-spent", async {
+        let (tx, rx) = channel::bounded(4);
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        tx.try_send(3).unwrap();
+        let mutex = Mutex::new(0);
+        let notify = Notify::new();
+        notify.notify_one();
+
+        // The first poll of the task: spend exactly the whole budget.
+        for _ in 0..BUDGET {
+            consume_budget().await;
+        }
+        assert!(poll!(pin!(rx.recv())).is_pending());
+        assert_eq!(rx.len(), 3, "a pending recv took a value");
+        assert!(poll!(pin!(tx.send(4))).is_pending());
+        assert_eq!(rx.len(), 3, "a pending send put its value");
+        assert!(poll!(pin!(mutex.lock())).is_pending());
+        assert!(mutex.try_lock().is_ok(), "a pending lock() kept the mutex");
+        assert!(poll!(pin!(sleep(Duration::ZERO))).is_pending());
+        assert!(poll!(pin!(consume_budget())).is_pending());
+        // Ready things that do not spend.
+        assert_eq!(rx.try_recv(), Ok(1));
+        let chosen = bobbin::select! {
+            value = rx.recv() => value,
+            default => Err(RecvError),
+        };
+        assert_eq!(
+            chosen,
+            Ok(2),
+            "select! with default ran default with a value ready"
+        );
+        let timed = poll!(pin!(timeout(Duration::from_secs(60), async { 5 })));
+        assert_eq!(timed, Poll::Ready(Ok(5)));
+
+        // The next poll has a fresh budget: nothing was lost.
+        assert_eq!(rx.recv().await, Ok(3));
+        *mutex.lock().await += 1;
+        notify.notified().await;
+        assert!(
+            poll!(pin!(notify.notified())).is_pending(),
+            "the permit was taken once"
+        );
+        assert_eq!(*mutex.lock().await, 1);
+    });
+}
+
+/// A `Timeout` around a future that always spends the whole budget still
+/// fires: the deadline is looked at even when the future spent the last
+/// unit.
+#[test]
+fn a_timeout_fires_around_a_future_that_spends_the_whole_budget() {
+    let (result, turns) = on_one_worker("budget-timeout", async {
+        let (tx, rx) = channel::unbounded();
+        let turns = AtomicU64::new(0);
+        // Ends only by the timeout (the count never reaches the bound).
+        let result = timeout(Duration::from_millis(20), async {
+            while turns.load(SeqCst) < u64::MAX {
+                tx.send(()).await.unwrap();
+                rx.recv().await.unwrap();
+                turns.fetch_add(1, SeqCst);
+            }
+        })
+        .await;
+        (result, turns.into_inner())
+    });
+    assert!(result.is_err(), "the timeout never fired");
+    assert!(turns > BUDGET / 2, "the inner loop ran {turns} turns");
+}
+
+/// Tasks that keep spending their budgets on a busy channel, lock and
+/// notification lose nothing: every value arrives once, every increment
+/// counts, every notification is seen.
+#[test]
+fn a_spent_budget_loses_no_message_or_wake_up() {
+    const PRODUCERS: u64 = 4;
+    const PER_PRODUCER: u64 = 5_000;
+    for workers in [1, 2] {
+        for capacity in [Some(0), Some(4), None] {
+            let (count, sum) = with_timeout(LIMIT, move || {
+                let rt = runtime(workers, "budget-no-loss");
+                rt.block_on(rt.spawn(async move {
+                    let (tx, rx) = match capacity {
+                        Some(n) => channel::bounded(n),
+                        None => channel::unbounded(),
+                    };
+                    for producer in 0..PRODUCERS {
+                        let mut tx = tx.clone();
+                        drop(bobbin::spawn(async move {
+                            let first = producer * PER_PRODUCER;
+                            for value in first..first + PER_PRODUCER {
+                                if producer == 0 {
+                                    tx.send(value).await.unwrap();
+                                } else {
+                                    tx.feed(value).await.unwrap();
+                                }
+                            }
+                            tx.flush().await.unwrap();
+                        }));
+                    }
+                    drop(tx);
+                    let (_idle_tx, idle) = channel::bounded::<u64>(1);
+                    let consumers: Vec<_> = (0..4)
+                        .map(|kind| {
+                            let mut rx = rx.clone();
+                            let idle = idle.clone();
+                            bobbin::spawn(async move {
+                                let (mut count, mut sum) = (0u64, 0u64);
+                                loop {
+                                    let value = match kind {
+                                        0 | 1 => rx.recv().await.ok(),
+                                        2 => rx.next().await,
+                                        _ => bobbin::select! {
+                                            value = rx.recv() => value.ok(),
+                                            value = idle.recv() => value.ok(),
+                                        },
+                                    };
+                                    let Some(value) = value else { break };
+                                    count += 1;
+                                    sum += value;
+                                }
+                                (count, sum)
+                            })
+                        })
+                        .collect();
+                    drop(rx);
+                    let (mut count, mut sum) = (0, 0);
+                    for consumer in consumers {
+                        let (c, s) = consumer.await.unwrap();
+                        count += c;
+                        sum += s;
+                    }
+                    (count, sum)
+                }))
+                .unwrap()
+            });
+            let total = PRODUCERS * PER_PRODUCER;
+            assert_eq!(count, total, "{workers} workers, capacity {capacity:?}");
+            assert_eq!(
+                sum,
+                total * (total - 1) / 2,
+                "{workers} workers, capacity {capacity:?}"
+            );
+        }
+
+        let (locked, notified) = with_timeout(LIMIT, move || {
+            let rt = runtime(workers, "budget-no-lost-wake");
+            rt.block_on(rt.spawn(async {
+                const TASKS: u64 = 16;
+                const LOCKS: u64 = 2_000;
+                let mutex = Arc::new(Mutex::new(0u64));
+                let semaphore = Arc::new(Semaphore::new(3));
+                let lockers: Vec<_> = (0..TASKS)
+                    .map(|_| {
+                        let mutex = mutex.clone();
+                        let semaphore = semaphore.clone();
+                        bobbin::spawn(async move {
+                            for _ in 0..LOCKS {
+                                let _permit = semaphore.acquire().await.unwrap();
+                                *mutex.lock().await += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                // Ping-pong: each side waits for the other's notification.
+                const ROUNDS: u64 = 10_000;
+                let ping = Arc::new(Notify::new());
+                let pong = Arc::new(Notify::new());
+                let other = {
+                    let (ping, pong) = (ping.clone(), pong.clone());
+                    bobbin::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            ping.notified().await;
+                            pong.notify_one();
+                        }
+                    })
+                };
+                let mut rounds = 0;
+                for _ in 0..ROUNDS {
+                    ping.notify_one();
+                    pong.notified().await;
+                    rounds += 1;
+                }
+                other.await.unwrap();
+                for locker in lockers {
+                    locker.await.unwrap();
+                }
+                assert_eq!(semaphore.available_permits(), 3);
+                let locked = *mutex.lock().await;
+                (locked, rounds)
+            }))
+            .unwrap()
+        });
+        assert_eq!(locked, 16 * 2_000, "{workers} workers");
+        assert_eq!(notified, 10_000, "{workers} workers");
+    }
+}
