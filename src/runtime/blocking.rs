@@ -26,10 +26,12 @@ use crate::task::list::TaskInfo;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::fence;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -117,30 +119,65 @@ impl Pool {
 
     /// Queues `job`, starting a thread for it if no idle one will take it.
     pub(crate) fn submit(&self, shared: &Arc<Shared>, job: Job) {
-        if self.is_shutdown.load(Acquire) {
+        if self.is_shutdown.load(SeqCst) {
             // Too late: the job is dropped (a task's notification; the
             // owned-task sweep cancels the task itself).
             drop(job);
             return;
         }
+        if let Job::Core(_) = job {
+            // A spare must run now, whatever the pool is busy with (a
+            // spare stuck behind the jobs it should make room for would
+            // help nobody): an idle thread if one is free, else a thread
+            // of its own, beyond the limit if need be.
+            let claimed = self
+                .spare
+                .fetch_update(AcqRel, Acquire, |spare| (spare > 0).then_some(spare - 1))
+                .is_ok();
+            if !claimed {
+                self.start_thread(shared, Some(job), true);
+                return;
+            }
+            self.send(job);
+        } else {
+            self.send(job);
+            // AcqRel: orders the send before the count an idle thread reads.
+            if self.spare.fetch_sub(1, AcqRel) <= 0 {
+                self.start_thread(shared, None, false);
+            }
+        }
+        // SeqCst fence: pairs with the one in `shutdown`; either its last
+        // drain sees our job or we see its flag (and drain).
+        fence(SeqCst);
+        if self.is_shutdown.load(SeqCst) {
+            self.drain();
+        }
+    }
+
+    fn send(&self, job: Job) {
         if self.jobs.send(job).is_err() {
             unreachable!("the pool owns its receiver, so the channel cannot disconnect");
         }
-        // AcqRel: orders the send before the count an idle thread reads.
-        if self.spare.fetch_sub(1, AcqRel) > 0 {
-            return;
-        }
-        self.start_thread(shared);
     }
 
-    fn start_thread(&self, shared: &Arc<Shared>) {
-        // Reserve a place below the limit.
-        let reserved = self
-            .threads
-            .fetch_update(AcqRel, Acquire, |threads| {
-                (threads < self.config.max_threads).then_some(threads + 1)
-            })
-            .is_ok();
+    /// Drops every queued job.
+    fn drain(&self) {
+        while let Ok(job) = self.queue.try_recv() {
+            drop(job);
+        }
+    }
+
+    /// Starts a thread that runs `first` (if any), then takes jobs from the
+    /// channel. Below the limit only, unless `force` (for a spare, which is
+    /// not counted while it runs).
+    fn start_thread(&self, shared: &Arc<Shared>, first: Option<Job>, force: bool) {
+        let reserved = force
+            || self
+                .threads
+                .fetch_update(AcqRel, Acquire, |threads| {
+                    (threads < self.config.max_threads).then_some(threads + 1)
+                })
+                .is_ok();
         if !reserved {
             // At the limit: the job waits for a thread to finish its own.
             return;
@@ -157,11 +194,14 @@ impl Pool {
         lock(&self.slots).push(slot.clone());
         self.started.fetch_add(1, Relaxed);
         let thread_shared = shared.clone();
-        let spawned = builder.spawn(move || thread_main(thread_shared, slot));
+        let thread_slot = slot.clone();
+        let spawned = builder.spawn(move || thread_main(thread_shared, thread_slot, first));
         if let Err(err) = spawned {
-            self.threads.fetch_sub(1, AcqRel);
+            if !force {
+                self.threads.fetch_sub(1, AcqRel);
+            }
             self.started.fetch_sub(1, Relaxed);
-            lock(&self.slots).pop();
+            lock(&self.slots).retain(|other| !std::sync::Arc::ptr_eq(other, &slot));
             if self.threads.load(Acquire) == 0 {
                 // The job stays queued for whichever thread starts next,
                 // but nothing may start now: say so rather than hang.
@@ -190,12 +230,16 @@ impl Pool {
     /// jobs finish on their own. Waits for the threads until `deadline`
     /// (forever with `None`) and returns what was still running.
     pub(crate) fn shutdown(&self, shared: &Shared, deadline: Option<Instant>) -> Vec<TaskInfo> {
-        self.is_shutdown.store(true, Release);
+        self.is_shutdown.store(true, SeqCst);
+        // SeqCst fence: see `submit`.
+        fence(SeqCst);
         drop(lock(&self.shutdown_signal).take());
-        while let Ok(job) = self.queue.try_recv() {
-            drop(job);
-        }
-        let started = self.started.load(Acquire);
+        self.drain();
+        // Shut down from one of our own threads (a runtime dropped in a
+        // blocking job, or in a task polled by a spare): that thread
+        // cannot be waited for here; it exits when its job returns.
+        let own = POOL_THREAD.with(Cell::get) == self.id();
+        let started = self.started.load(Acquire) - usize::from(own);
         let mut exited = lock(&self.exited);
         while *exited < started {
             match deadline {
@@ -217,12 +261,13 @@ impl Pool {
             }
         }
         drop(exited);
-        // Jobs sent while we drained (a submit that passed its check just
-        // before the flag) are dropped here.
-        while let Ok(job) = self.queue.try_recv() {
-            drop(job);
-        }
+        self.drain();
         self.running(shared)
+    }
+
+    /// Tells this pool apart from others (an address, never followed).
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
     }
 
     /// The blocking jobs running now.
@@ -243,14 +288,80 @@ impl Pool {
     }
 }
 
-/// The body of a pool thread.
-fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>) {
+thread_local! {
+    /// The pool this thread belongs to (its `Pool::id`), 0 on other threads.
+    static POOL_THREAD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Accounts for a pool thread's exit, even by a panic.
+struct ThreadExit<'a> {
+    pool: &'a Pool,
+    slot: std::sync::Arc<ThreadSlot>,
+    /// Already taken off `threads` (when it decided to leave).
+    counted_out: bool,
+}
+
+impl Drop for ThreadExit<'_> {
+    fn drop(&mut self) {
+        let pool = self.pool;
+        lock(&pool.slots).retain(|other| !std::sync::Arc::ptr_eq(other, &self.slot));
+        if !self.counted_out {
+            pool.threads.fetch_sub(1, AcqRel);
+        }
+        pool.thread_exited();
+    }
+}
+
+/// Runs one job on a pool thread; `counted`: the thread counts against the
+/// limit (it is not counted while it runs a spare).
+fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
+    match job {
+        Job::Task(task) => {
+            slot.current.store(task.header().id.as_u64(), Release);
+            task.run();
+        }
+        Job::Core(core) => {
+            slot.current.store(RUNNING_WORKER, Release);
+            // A running spare does not count against the limit: it stands
+            // in for a worker, and a job it waits for must still get a
+            // thread (`max_blocking_threads(1)` and `block_in_place` around
+            // a `spawn_blocking` would deadlock otherwise).
+            let pool = &shared.blocking;
+            if counted {
+                pool.threads.fetch_sub(1, AcqRel);
+                // A job may have found the pool full just before: it gets
+                // the place this thread leaves.
+                if pool.spare.load(Acquire) < 0 {
+                    pool.start_thread(shared, None, false);
+                }
+            }
+            super::scheduler::run_spare(shared.clone(), core);
+            pool.threads.fetch_add(1, AcqRel);
+        }
+    }
+    slot.current.store(0, Release);
+}
+
+/// The body of a pool thread: `first`, then jobs from the channel.
+fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>, first: Option<Job>) {
     let pool = &shared.blocking;
+    POOL_THREAD.with(|id| id.set(pool.id()));
+    let mut exit = ThreadExit {
+        pool,
+        slot: slot.clone(),
+        counted_out: false,
+    };
     let _enter = context::enter(Handle {
         shared: shared.clone(),
     });
     if let Some(hook) = &pool.config.on_thread_start {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
+    }
+    match first {
+        // Started for a spare, uncounted; counted from now on.
+        Some(job @ Job::Core(_)) => run_job(&shared, &slot, job, false),
+        Some(job) => run_job(&shared, &slot, job, true),
+        None => {}
     }
     loop {
         // Idle: claim one job (the one our starter queued, or a later one).
@@ -271,6 +382,10 @@ fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>) {
                         .fetch_update(AcqRel, Acquire, |spare| (spare > 0).then_some(spare - 1))
                         .is_ok();
                     if left {
+                        // Off the count at once, so a submit meanwhile
+                        // starts a thread rather than wait for us.
+                        pool.threads.fetch_sub(1, AcqRel);
+                        exit.counted_out = true;
                         break None;
                     }
                 }
@@ -281,24 +396,12 @@ fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>) {
             drop(job);
             continue;
         }
-        match job {
-            Job::Task(task) => {
-                slot.current.store(task.header().id.as_u64(), Release);
-                task.run();
-            }
-            Job::Core(core) => {
-                slot.current.store(RUNNING_WORKER, Release);
-                super::scheduler::run_spare(shared.clone(), core);
-            }
-        }
-        slot.current.store(0, Release);
+        run_job(&shared, &slot, job, true);
     }
     if let Some(hook) = &pool.config.on_thread_stop {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
     }
-    lock(&pool.slots).retain(|other| !std::sync::Arc::ptr_eq(other, &slot));
-    pool.threads.fetch_sub(1, AcqRel);
-    pool.thread_exited();
+    drop(exit);
 }
 
 /// The scheduler of blocking tasks: a wake (the first schedule, or an abort

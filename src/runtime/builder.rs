@@ -60,11 +60,12 @@ impl Builder {
         }
     }
 
-    /// Sets the most threads the blocking pool
-    /// ([`spawn_blocking`](crate::spawn_blocking), and the spare cores that
-    /// stand in for blocked workers) may run at once; 512 by default. Jobs
-    /// beyond it wait for a thread. Zero is rejected by
-    /// [`build`](Builder::build).
+    /// Sets the most threads the blocking pool may run
+    /// [`spawn_blocking`](crate::spawn_blocking) jobs on at once; 512 by
+    /// default. Jobs beyond it wait for a thread. It also bounds how many
+    /// spare cores may stand in for blocked workers at once (up to 1024),
+    /// but a spare's thread does not count against the limit while it runs.
+    /// Zero is rejected by [`build`](Builder::build).
     ///
     /// # Examples
     /// ```

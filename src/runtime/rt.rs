@@ -297,9 +297,11 @@ impl Runtime {
         shared.monitor.shutdown();
         if let Some(monitor) = self.monitor.take()
             && monitor.thread().id() != thread::current().id()
+            && shared.monitor.wait_exit(deadline)
         {
-            // The monitor wakes at once and holds no task; a panic in it
-            // was reported on its thread already.
+            // It exited (it wakes at once unless inside a slow
+            // `on_long_poll` callback, which a deadline does not wait for);
+            // a panic in it was reported on its thread already.
             let _ = monitor.join();
         }
         // Dropped inside one of its own tasks: that worker cannot be joined
@@ -320,11 +322,8 @@ impl Runtime {
             // would be a bug in the runtime, already reported on its thread.
             let _ = worker.join();
         }
-        let stuck_polls = if all_joined {
-            Vec::new()
-        } else {
-            shared.tasks_in_poll()
-        };
+        // Tasks still in a poll: on a worker not joined, or on a spare.
+        let stuck_polls = shared.tasks_in_poll();
         let blocking = match deadline {
             Some(deadline) => shared.blocking.shutdown(&shared, Some(deadline)),
             None => {

@@ -74,9 +74,7 @@ pub(crate) struct Shared {
     /// blocks (`block_in_place`, or a poll the monitor finds stuck) and runs
     /// on a blocking-pool thread until that worker is back. An inactive
     /// spare counts as unparked in `Idle` and is in no sleeper list.
-    /// Boxed: a core moves to a pool thread and back without copying.
-    #[allow(clippy::vec_box)]
-    spares: Mutex<Vec<Box<worker::Core>>>,
+    spares: Mutex<worker::Spares>,
     /// How many remotes a thief looks at: the workers, plus every spare that
     /// has ever run (a high-water mark, so it only grows).
     searchable: AtomicUsize,
@@ -96,7 +94,9 @@ pub(crate) struct Shared {
 
 /// The parts of a worker that other threads touch.
 struct Remote {
-    steal: queue::Steal,
+    /// The stealing end of the core's ring; set when the core is made (a
+    /// spare's on its first use).
+    steal: std::sync::OnceLock<queue::Steal>,
     lifo: LifoSlot,
     unparker: Unparker,
     /// Odd while the core's thread polls a task: bumped before and after
@@ -117,7 +117,16 @@ struct Remote {
 impl Remote {
     /// True if a task waits in this core's LIFO slot or ring.
     fn has_queued(&self) -> bool {
-        !self.lifo.peek().is_null() || !self.steal.is_empty()
+        !self.lifo.peek().is_null() || !self.ring_is_empty()
+    }
+
+    fn ring_is_empty(&self) -> bool {
+        self.steal.get().is_none_or(queue::Steal::is_empty)
+    }
+
+    /// Steals half of the core's ring into `dst` (see `queue::Steal`).
+    fn steal_into(&self, dst: &mut queue::Local) -> Option<Notified> {
+        self.steal.get()?.steal_into(dst)
     }
 }
 
@@ -305,7 +314,7 @@ impl Shared {
     fn notify_if_work_pending(&self) {
         let pending = self
             .searchable_remotes()
-            .any(|remote| !remote.steal.is_empty())
+            .any(|remote| !remote.ring_is_empty())
             || !self.inject.is_empty();
         if pending {
             self.notify_parked();
@@ -386,7 +395,12 @@ impl Shared {
 
     /// An inactive spare core, if any is left.
     fn take_spare(&self) -> Option<Box<worker::Core>> {
-        lock(&self.spares).pop()
+        lock(&self.spares).take(&self.remotes)
+    }
+
+    /// A retired spare goes back to the list.
+    fn return_spare(&self, core: Box<worker::Core>) {
+        lock(&self.spares).free.push(core);
     }
 
     /// Runs `core` (a spare, its ring already filled) on a pool thread.
@@ -420,7 +434,7 @@ impl Shared {
     ) -> usize {
         let remote = &self.remotes[index];
         let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
-        while let Some(task) = remote.steal.steal_into(scratch) {
+        while let Some(task) = remote.steal_into(scratch) {
             tasks.push(task);
             while let Some(task) = scratch.pop() {
                 tasks.push(task);

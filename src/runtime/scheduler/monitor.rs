@@ -82,6 +82,8 @@ pub(crate) struct Monitor {
 struct Signal {
     woken: bool,
     shutdown: bool,
+    /// The monitor thread has left `run` (or never started).
+    exited: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,6 +123,30 @@ impl Monitor {
     pub(crate) fn shutdown(&self) {
         lock(&self.signal).shutdown = true;
         self.condvar.notify_one();
+    }
+
+    /// Waits until the monitor thread has exited, or `deadline` passes (it
+    /// may be inside a slow `on_long_poll` callback). True if it exited.
+    pub(crate) fn wait_exit(&self, deadline: Option<Instant>) -> bool {
+        let mut signal = lock(&self.signal);
+        while !signal.exited {
+            signal = match deadline {
+                Some(deadline) => {
+                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                        return false;
+                    };
+                    match self.condvar.wait_timeout(signal, left) {
+                        Ok((guard, _)) => guard,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    }
+                }
+                None => match self.condvar.wait(signal) {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                },
+            };
+        }
+        true
     }
 
     /// How many polls have run past the threshold.
@@ -196,9 +222,20 @@ struct Watch {
     spare: Option<usize>,
 }
 
+/// Marks the monitor exited when dropped, even by a panic.
+struct Exited<'a>(&'a Monitor);
+
+impl Drop for Exited<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.signal).exited = true;
+        self.0.condvar.notify_all();
+    }
+}
+
 /// The monitor thread's body; returns at shutdown.
 pub(crate) fn run(shared: Arc<Shared>) {
     let monitor = &shared.monitor;
+    let _exited = Exited(monitor);
     let start = Instant::now();
     let mut watch = vec![
         Watch {
@@ -226,6 +263,11 @@ pub(crate) fn run(shared: Arc<Shared>) {
             let remote = &shared.remotes[index];
             // Acquire: pairs with the Release stores of the core's thread.
             if !remote.active.load(Acquire) {
+                // A spare that stood in for this one (itself a spare) and
+                // outlived it: its worker retired between two samples.
+                if let Some(spare) = w.spare.take() {
+                    shared.retire_spare(spare);
+                }
                 continue;
             }
             active += 1;

@@ -65,8 +65,9 @@ pub(crate) struct Launch {
     pub(crate) cores: Vec<Core>,
 }
 
-/// Builds the shared state, one core per worker, and as many spare cores
-/// (kept in `Shared::spares`).
+/// Builds the shared state and one core per worker. Spare cores, as many
+/// as the blocking pool may have threads (at most `MAX_SPARES`), get their
+/// place in `Shared::remotes` now and their ring when first used.
 pub(crate) fn launch(
     num_workers: usize,
     pool: PoolConfig,
@@ -74,12 +75,21 @@ pub(crate) fn launch(
 ) -> io::Result<Launch> {
     let driver = Driver::new()?;
     let io = driver.handle().clone();
-    let num_cores = 2 * num_workers;
+    let num_spares = pool.max_threads.min(MAX_SPARES);
+    let num_cores = num_workers + num_spares;
     let mut remotes = Vec::with_capacity(num_cores);
-    let mut cores = Vec::with_capacity(num_cores);
+    let mut cores = Vec::with_capacity(num_workers);
+    let mut parkers = Vec::with_capacity(num_spares);
     for index in 0..num_cores {
-        let (steal, run_queue) = queue::local();
         let (parker, unparker) = park::pair(io.clone());
+        let steal = std::sync::OnceLock::new();
+        if index < num_workers {
+            let (ring, run_queue) = queue::local();
+            let _ = steal.set(ring);
+            cores.push(Core::new(index, run_queue, parker, num_cores, false));
+        } else {
+            parkers.push(Some(parker));
+        }
         remotes.push(CachePadded::new(Remote {
             steal,
             lifo: LifoSlot::new(),
@@ -90,27 +100,16 @@ pub(crate) fn launch(
             active: AtomicBool::new(index < num_workers),
             retire: AtomicBool::new(false),
         }));
-        cores.push(Core {
-            index,
-            tick: 0,
-            run_queue,
-            is_searching: false,
-            rand: FastRand::new(index as u64),
-            parker: Some(parker),
-            lifo_seen: vec![0; num_cores].into_boxed_slice(),
-            polling_busy: false,
-            deferred: Vec::new(),
-            seq: 0,
-            is_spare: index >= num_workers,
-        });
     }
-    // Popped from the end: the lowest spare index is used first, which keeps
-    // the thieves' search range short.
-    let spares: Vec<Box<Core>> = cores.drain(num_workers..).rev().map(Box::new).collect();
     let shared = Arc::new(Shared {
         remotes: remotes.into_boxed_slice(),
         num_workers,
-        spares: Mutex::new(spares),
+        spares: Mutex::new(Spares {
+            free: Vec::new(),
+            parkers,
+            num_workers,
+            num_cores,
+        }),
         searchable: AtomicUsize::new(num_workers),
         blocking: Pool::new(pool),
         monitor: monitor::Monitor::new(monitor, num_cores),
@@ -124,11 +123,76 @@ pub(crate) fn launch(
     Ok(Launch { shared, cores })
 }
 
+/// The most spare cores a runtime keeps places for (128 bytes each, plus
+/// a ring of 2 KiB once used): more concurrent `block_in_place` sections
+/// than this run without a stand-in.
+const MAX_SPARES: usize = 1024;
+
+/// The spare cores not running, and the means to make more.
+pub(crate) struct Spares {
+    /// Made, not running. Boxed: a core moves to a pool thread and back
+    /// without copying.
+    #[allow(clippy::vec_box)]
+    pub(super) free: Vec<Box<Core>>,
+    /// The parker of each spare not made yet (index - num_workers).
+    parkers: Vec<Option<Parker>>,
+    num_workers: usize,
+    num_cores: usize,
+}
+
+impl Spares {
+    /// A spare core: a free one, or a new one in the lowest unused place.
+    pub(super) fn take(&mut self, remotes: &[CachePadded<Remote>]) -> Option<Box<Core>> {
+        if let Some(core) = self.free.pop() {
+            return Some(core);
+        }
+        let slot = self.parkers.iter().position(Option::is_some)?;
+        let parker = self.parkers[slot].take()?;
+        let index = self.num_workers + slot;
+        let (ring, run_queue) = queue::local();
+        if remotes[index].steal.set(ring).is_err() {
+            unreachable!("a spare's ring is set once, when the spare is made");
+        }
+        Some(Box::new(Core::new(
+            index,
+            run_queue,
+            parker,
+            self.num_cores,
+            true,
+        )))
+    }
+}
+
+impl Core {
+    fn new(
+        index: usize,
+        run_queue: queue::Local,
+        parker: Parker,
+        num_cores: usize,
+        is_spare: bool,
+    ) -> Core {
+        Core {
+            index,
+            tick: 0,
+            run_queue,
+            is_searching: false,
+            rand: FastRand::new(index as u64),
+            parker: Some(parker),
+            lifo_seen: vec![0; num_cores].into_boxed_slice(),
+            polling_busy: false,
+            deferred: Vec::new(),
+            seq: 0,
+            is_spare,
+        }
+    }
+}
+
 /// `launch` with the default pool and monitor settings (for the models).
 #[cfg(all(test, loom))]
 pub(crate) fn launch_default(num_workers: usize) -> io::Result<Launch> {
+    // Two spares: enough for the models, and few loom objects.
     let pool = PoolConfig {
-        max_threads: 512,
+        max_threads: 2,
         keep_alive: Duration::from_secs(10),
         thread_name: "bobbin-test".to_owned(),
         stack_size: None,
@@ -253,7 +317,6 @@ pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
         let core = slot.as_mut()?;
         let shared = &cx.shared;
         let remote = &shared.remotes[core.index];
-        remote.blocking.store(true, Release);
         let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
         while let Some(task) = core.run_queue.pop() {
             tasks.push(task);
@@ -280,6 +343,9 @@ pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
                 None
             }
         };
+        // Marked only once the hand-off is done (it may panic if no
+        // thread can be started), so a panic leaves no stale mark.
+        remote.blocking.store(true, Release);
         (core.index, spare)
     };
     // Wakes on this thread go the remote way from now on, and `block_on`
@@ -443,7 +509,7 @@ impl WorkerContext {
                 continue;
             }
             core.lifo_seen[victim] = remotes[victim].lifo.peek() as usize;
-            if let Some(task) = remotes[victim].steal.steal_into(&mut core.run_queue) {
+            if let Some(task) = remotes[victim].steal_into(&mut core.run_queue) {
                 return Some(task);
             }
         }
@@ -612,7 +678,7 @@ impl WorkerContext {
             self.shared.notify_parked();
         }
         remote.active.store(false, Release);
-        crate::loom::lock(&self.shared.spares).push(core);
+        self.shared.return_spare(core);
     }
 
     /// Cancels every task of the runtime (all workers sweep, from different
