@@ -44,6 +44,8 @@ pub(crate) enum Job {
     Task(Notified),
     /// A spare worker core standing in for a blocked worker.
     Core(Box<Core>),
+    /// Shutdown: the idle thread that takes it exits.
+    Stop,
 }
 
 /// How the pool is configured (from the `Builder`).
@@ -67,9 +69,6 @@ pub(crate) struct Pool {
     threads: AtomicUsize,
     config: PoolConfig,
     is_shutdown: AtomicBool,
-    /// Dropped at shutdown, which wakes every idle thread's `select!`.
-    shutdown_signal: Mutex<Option<Sender<()>>>,
-    shutdown_wait: Receiver<()>,
     /// One slot per live thread: what it runs now, for reports.
     slots: Mutex<Vec<std::sync::Arc<ThreadSlot>>>,
     /// Counts exits so shutdown can wait with a deadline.
@@ -99,7 +98,6 @@ const RUNNING_WORKER: u64 = u64::MAX;
 impl Pool {
     pub(crate) fn new(config: PoolConfig) -> Pool {
         let (jobs, queue) = crossbeam_channel::unbounded();
-        let (signal, shutdown_wait) = crossbeam_channel::bounded(0);
         Pool {
             jobs,
             queue,
@@ -107,8 +105,6 @@ impl Pool {
             threads: AtomicUsize::new(0),
             config,
             is_shutdown: AtomicBool::new(false),
-            shutdown_signal: Mutex::new(Some(signal)),
-            shutdown_wait,
             slots: Mutex::new(Vec::new()),
             exited: Mutex::new(0),
             exit_condvar: Condvar::new(),
@@ -233,8 +229,18 @@ impl Pool {
         self.is_shutdown.store(true, SeqCst);
         // SeqCst fence: see `submit`.
         fence(SeqCst);
-        drop(lock(&self.shutdown_signal).take());
         self.drain();
+        // One stop per live thread wakes the idle ones (a busy one sees the
+        // flag after its job; the stops left over are drained below). Not
+        // a second channel to select on: 500 idle threads registering with
+        // one more channel's waker list showed up as lock contention.
+        let live = self
+            .started
+            .load(Acquire)
+            .saturating_sub(*lock(&self.exited));
+        for _ in 0..live {
+            self.send(Job::Stop);
+        }
         // Shut down from one of our own threads (a runtime dropped in a
         // blocking job, or in a task polled by a spare): that thread
         // cannot be waited for here; it exits when its job returns.
@@ -320,6 +326,7 @@ fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
             slot.current.store(task.header().id.as_u64(), Release);
             task.run();
         }
+        Job::Stop => {}
         Job::Core(core) => {
             slot.current.store(RUNNING_WORKER, Release);
             // A running spare does not count against the limit: it stands
@@ -367,14 +374,12 @@ fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>, first: Opt
         // Idle: claim one job (the one our starter queued, or a later one).
         pool.spare.fetch_add(1, AcqRel);
         let job = loop {
-            let received = crossbeam_channel::select! {
-                recv(pool.queue) -> job => job.map_err(|_| RecvTimeoutError::Disconnected),
-                recv(pool.shutdown_wait) -> _ => Err(RecvTimeoutError::Disconnected),
-                default(pool.config.keep_alive) => Err(RecvTimeoutError::Timeout),
-            };
-            match received {
+            match pool.queue.recv_timeout(pool.config.keep_alive) {
+                Ok(Job::Stop) => break None,
                 Ok(job) => break Some(job),
-                Err(RecvTimeoutError::Disconnected) => break None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    unreachable!("the pool owns its sender, so the channel cannot disconnect")
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     // Leave only if nobody counted a job against us.
                     let left = pool
