@@ -361,3 +361,92 @@ pub(crate) fn run(shared: Arc<Shared>) {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn monitor(threshold: Duration) -> Monitor {
+        Monitor::new(
+            Config {
+                threshold,
+                on_long_poll: None,
+            },
+            2,
+        )
+    }
+
+    fn long_poll(serial: u64, duration: Duration) -> LongPoll {
+        LongPoll {
+            id: None,
+            name: Some(format!("task-{serial}")),
+            location: None,
+            worker: 0,
+            duration,
+            serial,
+        }
+    }
+
+    #[test]
+    fn the_pace_follows_the_threshold_within_bounds() {
+        let m = monitor(Duration::from_millis(10));
+        assert_eq!(m.calm, Duration::from_millis(10));
+        assert_eq!(m.alert, Duration::from_micros(500));
+        assert_eq!(
+            monitor(Duration::from_secs(1)).alert,
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            monitor(Duration::from_micros(200)).alert,
+            Duration::from_micros(100)
+        );
+    }
+
+    #[test]
+    fn the_recent_list_keeps_the_last_sixteen_and_extends_a_running_one() {
+        let m = monitor(Duration::from_millis(10));
+        for serial in 1..=20 {
+            m.record(&long_poll(serial, Duration::from_millis(10)));
+        }
+        assert_eq!(m.long_polls(), 20);
+        let recent = m.recent_long_polls();
+        assert_eq!(recent.len(), RECENT);
+        assert_eq!(recent[0].serial, 5, "the oldest four were dropped");
+        m.extend(20, Duration::from_millis(300));
+        m.extend(1, Duration::from_millis(300)); // gone: ignored
+        let recent = m.recent_long_polls();
+        assert_eq!(recent[RECENT - 1].duration, Duration::from_millis(300));
+        assert_eq!(recent[0].duration, Duration::from_millis(10));
+    }
+
+    #[test]
+    fn a_panicking_callback_is_contained() {
+        let m = Monitor::new(
+            Config {
+                threshold: Duration::from_millis(10),
+                on_long_poll: Some(std::sync::Arc::new(|_: &LongPoll| panic!("callback"))),
+            },
+            2,
+        );
+        m.record(&long_poll(1, Duration::from_millis(10)));
+        assert_eq!(m.long_polls(), 1);
+    }
+
+    #[test]
+    fn a_wake_before_the_wait_is_not_lost_and_shutdown_ends_it() {
+        let m = monitor(Duration::from_millis(10));
+        m.sleeping.store(true, SeqCst);
+        m.worker_unparked();
+        assert!(!m.sleeping.load(SeqCst), "the flag is taken by the wake");
+        // The wake is remembered: an untimed wait returns at once.
+        assert!(m.wait(None));
+        m.shutdown();
+        assert!(!m.wait(None));
+        assert!(
+            !m.wait_exit(Some(Instant::now())),
+            "never started: not exited"
+        );
+        drop(Exited(&m));
+        assert!(m.wait_exit(None));
+    }
+}
