@@ -371,6 +371,11 @@ fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>, first: Opt
         None => {}
     }
     loop {
+        // A thread that starts or finishes a job after shutdown began may
+        // have no stop job meant for it.
+        if pool.is_shutdown.load(Acquire) {
+            break;
+        }
         // Idle: claim one job (the one our starter queued, or a later one).
         pool.spare.fetch_add(1, AcqRel);
         let job = loop {
