@@ -25,6 +25,11 @@
 //!   (run for real, on a runtime's shared state from `launch`): a task
 //!   scheduled from outside while the runtime shuts down is dropped by one
 //!   of the two drains, never left in the injector.
+//! - `a_spare_retiring_while_parked_racing_a_wake_restores_the_counts`: a
+//!   spare core (counted unparked while inactive) parks, then retires while
+//!   a waker may pick it: whichever wins, it ends off the sleeper list and
+//!   counted unparked, and nobody is left counted as searching (the steps
+//!   of `WorkerContext::park` and `retire`).
 //! - `unpark_before_park_returns_at_once`, `unpark_racing_park_never_sleeps_forever`,
 //!   `two_unparks_racing_park`: the parker's three-state word.
 //!
@@ -242,6 +247,47 @@ fn two_unparks_racing_park() {
         parker.park(&driver);
         for unparking in unparkers {
             unparking.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_spare_retiring_while_parked_racing_a_wake_restores_the_counts() {
+    loom::model(|| {
+        // Cores 0 and 1 are workers (running); core 2 is a spare, which
+        // counts as unparked while inactive.
+        let idle = Arc::new(Idle::new(3, 2));
+        // The spare ran, found nothing, and parked.
+        assert!(!idle.transition_worker_to_parked(2, false));
+        assert_eq!(idle.num_parked(), 1);
+
+        let waker = {
+            let idle = idle.clone();
+            // As `notify_parked`: it may pick the spare.
+            thread::spawn(move || idle.worker_to_notify())
+        };
+        // The spare, asked to retire, leaves its park (`park`'s exit for a
+        // retiring spare), then gives back a searcher count (`retire`).
+        let mut is_searching = false;
+        if idle.transition_from_parked(2, true) == Some(true) {
+            is_searching = true;
+        }
+        if is_searching {
+            let _ = idle.transition_worker_from_searching();
+        }
+        let woken = waker.join().expect("the waker does not panic");
+
+        assert!(!idle.is_parked(2), "a retired spare is in no sleeper list");
+        assert_eq!(idle.num_parked(), 0, "every core counts as unparked again");
+        assert_eq!(
+            idle.num_searching(),
+            0,
+            "nobody is left counted as searching"
+        );
+        // If the waker picked the spare, it counted it searching, and the
+        // spare gave that back.
+        if woken == Some(2) {
+            assert!(is_searching);
         }
     });
 }
