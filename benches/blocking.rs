@@ -88,13 +88,15 @@
 //! in `blocking`), so after the warm-up the figure is the steady state of
 //! a grown pool, thread start-up excluded.
 
+use bobbin_benches::child::{
+    Kind, child_args, header, ms, print_table, run_all, signed_nanos, watchdog,
+};
 use bobbin_benches::{SmolRt, workers};
 use criterion::{Criterion, SamplingMode, Throughput};
 use futures::channel::oneshot;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::process::Command;
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -119,22 +121,14 @@ const PLACEMENTS: [Placement; 4] = [
     Placement::Ring,
     Placement::Elsewhere,
 ];
-const KINDS: [Kind; 3] = [Kind::Bobbin, Kind::Tokio, Kind::Smol];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(at) = args.iter().position(|arg| arg == "--child") {
-        let usage = "--child <placement> <runtime>";
-        let placement = args.get(at + 1).expect(usage);
+    if let Some((placement, kind)) = child_args(&args) {
         let placement = PLACEMENTS
             .into_iter()
             .find(|p| p.name() == placement)
             .expect("a known placement");
-        let kind = args.get(at + 2).expect(usage);
-        let kind = KINDS
-            .into_iter()
-            .find(|k| k.name() == kind)
-            .expect("a known runtime");
         child(placement, kind);
         return;
     }
@@ -172,18 +166,9 @@ fn main() {
 // ---------------------------------------------------------------------------
 // blocked_worker, parent: runs the children, prints the tables.
 
-/// One child's figures, by name; `None` if the child failed.
-type Figures = Option<Vec<(String, f64)>>;
-
 fn blocked_worker(placements: &[Placement]) {
-    let exe = std::env::current_exe().expect("the benchmark knows its own path");
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("command: {COMMAND}");
-    println!(
-        "blocked_worker: {} workers per runtime on {cpus} CPUs; each figure: median of {RUNS} \
-         runs [the runs], each run in a fresh process",
-        workers()
-    );
+    println!("blocked_worker: {}", header(RUNS));
     println!(
         "a ticker (next += {} ms; sleep_until(next)) beside a task that blocks its worker \
          {} ms in one poll (std::thread::sleep); ticks until {} ms after the block began; \
@@ -193,13 +178,7 @@ fn blocked_worker(placements: &[Placement]) {
         TICK_UNTIL.as_millis()
     );
     for placement in placements {
-        // results[kind][run]
-        let mut results: Vec<Vec<Figures>> = vec![Vec::new(); KINDS.len()];
-        for _ in 0..RUNS {
-            for (k, kind) in KINDS.iter().enumerate() {
-                results[k].push(run_child(&exe, *placement, *kind));
-            }
-        }
+        let results = run_all(placement.name(), RUNS);
         println!();
         println!("{}: {}", placement.name(), placement.describe());
         print_table(
@@ -216,92 +195,6 @@ fn blocked_worker(placements: &[Placement]) {
         );
     }
     println!();
-}
-
-/// Runs one child and parses its `name=value` figures.
-fn run_child(exe: &std::path::Path, placement: Placement, kind: Kind) -> Figures {
-    let output = Command::new(exe)
-        .args(["--child", placement.name(), kind.name()])
-        .output()
-        .expect("the benchmark can re-execute itself");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        eprintln!(
-            "{}/{} child failed ({}): {}{}",
-            placement.name(),
-            kind.name(),
-            output.status,
-            stdout,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return None;
-    }
-    let figures = stdout
-        .split_whitespace()
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            Some((name.to_owned(), value.parse().ok()?))
-        })
-        .collect();
-    Some(figures)
-}
-
-fn figure(figures: &Figures, name: &str) -> Option<f64> {
-    figures
-        .as_ref()?
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| *v)
-}
-
-fn print_table(results: &[Vec<Figures>], rows: &[(&str, &str, usize)]) {
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(_, key, precision)| {
-            results
-                .iter()
-                .map(|runs| {
-                    let values: Vec<Option<f64>> = runs.iter().map(|f| figure(f, key)).collect();
-                    cell(&values, *precision)
-                })
-                .collect()
-        })
-        .collect();
-    let label = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let width = cells
-        .iter()
-        .flatten()
-        .map(String::len)
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    print!("{:<label$}", "");
-    for kind in KINDS {
-        print!("  {:<width$}", kind.name());
-    }
-    println!();
-    for ((name, _, _), row) in rows.iter().zip(&cells) {
-        print!("{name:<label$}");
-        for cell in row {
-            print!("  {cell:<width$}");
-        }
-        println!();
-    }
-}
-
-/// `median [run run ...]`, or `failed` if any run failed.
-fn cell(values: &[Option<f64>], precision: usize) -> String {
-    let Some(values) = values.iter().copied().collect::<Option<Vec<f64>>>() else {
-        return "failed".to_owned();
-    };
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let runs: Vec<String> = values.iter().map(|v| format!("{v:.precision$}")).collect();
-    format!(
-        "{:.precision$} [{}]",
-        sorted[sorted.len() / 2],
-        runs.join(" ")
-    )
 }
 
 // ---------------------------------------------------------------------------
@@ -351,23 +244,6 @@ impl Placement {
                 "first ms (send to first poll)"
             }
             Placement::Elsewhere => "first ms (first tick)",
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Bobbin,
-    Tokio,
-    Smol,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Bobbin => "bobbin",
-            Kind::Tokio => "tokio",
-            Kind::Smol => "smol",
         }
     }
 }
@@ -438,11 +314,7 @@ impl Rt {
 }
 
 fn child(placement: Placement, kind: Kind) {
-    std::thread::spawn(|| {
-        std::thread::sleep(CHILD_LIMIT);
-        eprintln!("watchdog: no result after {CHILD_LIMIT:?}");
-        std::process::exit(3);
-    });
+    watchdog(CHILD_LIMIT);
     let rt = Rt::new(kind);
     let line = match kind {
         Kind::Bobbin => measure(&rt, placement, bobbin::time::sleep_until),
@@ -588,18 +460,6 @@ async fn blocker(
     }
     std::thread::sleep(BLOCK);
     let _ = done.send(());
-}
-
-/// `a - b` in nanoseconds, negative if `a` is before `b`.
-fn signed_nanos(a: Instant, b: Instant) -> i64 {
-    match a.checked_duration_since(b) {
-        Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-        None => -i64::try_from((b - a).as_nanos()).unwrap_or(i64::MAX),
-    }
-}
-
-fn ms(nanos: i64) -> f64 {
-    nanos as f64 / 1e6
 }
 
 /// The figures line of one run: `samples[0]` is the first lateness.

@@ -60,3 +60,187 @@ impl Drop for SmolRt {
         }
     }
 }
+
+/// The child-process benchmarks (`timers`, `blocking`): the parent
+/// re-executes its own binary as `--child <bench> <runtime>` once per run
+/// and runtime, reads back `name=value` figures from each child's stdout,
+/// and prints a table of medians and runs.
+pub mod child {
+    use std::path::Path;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    /// The runtimes under test.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub enum Kind {
+        /// bobbin.
+        Bobbin,
+        /// tokio's multi-thread runtime.
+        Tokio,
+        /// smol's async-executor.
+        Smol,
+    }
+
+    impl Kind {
+        /// Every runtime, in table order.
+        pub const ALL: [Kind; 3] = [Kind::Bobbin, Kind::Tokio, Kind::Smol];
+
+        /// The runtime's name in tables and on the child's command line.
+        pub fn name(self) -> &'static str {
+            match self {
+                Kind::Bobbin => "bobbin",
+                Kind::Tokio => "tokio",
+                Kind::Smol => "smol",
+            }
+        }
+    }
+
+    /// One child's figures, by name; `None` if the child failed.
+    pub type Figures = Option<Vec<(String, f64)>>;
+
+    /// `Some((bench, runtime))` if this process is a child.
+    pub fn child_args(args: &[String]) -> Option<(&str, Kind)> {
+        let at = args.iter().position(|arg| arg == "--child")?;
+        let usage = "--child <bench> <runtime>";
+        let bench = args.get(at + 1).expect(usage);
+        let kind = args.get(at + 2).expect(usage);
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == kind)
+            .expect("a known runtime");
+        Some((bench, kind))
+    }
+
+    /// The line under the command: workers, CPUs, how figures are made.
+    pub fn header(runs: usize) -> String {
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        format!(
+            "{} workers per runtime on {cpus} CPUs; each figure: median of {runs} runs \
+             [the runs], each run in a fresh process",
+            super::workers()
+        )
+    }
+
+    /// Runs `bench` `runs` times per runtime, the runtimes interleaved;
+    /// `results[kind][run]`.
+    pub fn run_all(bench: &str, runs: usize) -> Vec<Vec<Figures>> {
+        let exe = std::env::current_exe().expect("the benchmark knows its own path");
+        let mut results: Vec<Vec<Figures>> = vec![Vec::new(); Kind::ALL.len()];
+        for _ in 0..runs {
+            for (k, kind) in Kind::ALL.iter().enumerate() {
+                results[k].push(run_child(&exe, bench, *kind));
+            }
+        }
+        results
+    }
+
+    /// Runs one child and parses its `name=value` figures.
+    fn run_child(exe: &Path, bench: &str, kind: Kind) -> Figures {
+        let output = Command::new(exe)
+            .args(["--child", bench, kind.name()])
+            .output()
+            .expect("the benchmark can re-execute itself");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            eprintln!(
+                "{bench}/{} child failed ({}): {}{}",
+                kind.name(),
+                output.status,
+                stdout,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return None;
+        }
+        let figures = stdout
+            .split_whitespace()
+            .filter_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                Some((name.to_owned(), value.parse().ok()?))
+            })
+            .collect();
+        Some(figures)
+    }
+
+    fn figure(figures: &Figures, name: &str) -> Option<f64> {
+        figures
+            .as_ref()?
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Prints one row per `(label, figure name, decimals)`, one column per
+    /// runtime.
+    pub fn print_table(results: &[Vec<Figures>], rows: &[(&str, &str, usize)]) {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(_, key, precision)| {
+                results
+                    .iter()
+                    .map(|runs| {
+                        let values: Vec<Option<f64>> =
+                            runs.iter().map(|f| figure(f, key)).collect();
+                        cell(&values, *precision)
+                    })
+                    .collect()
+            })
+            .collect();
+        let label = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let width = cells
+            .iter()
+            .flatten()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        print!("{:<label$}", "");
+        for kind in Kind::ALL {
+            print!("  {:<width$}", kind.name());
+        }
+        println!();
+        for ((name, _, _), row) in rows.iter().zip(&cells) {
+            print!("{name:<label$}");
+            for cell in row {
+                print!("  {cell:<width$}");
+            }
+            println!();
+        }
+    }
+
+    /// `median [run run ...]`, or `failed` if any run failed.
+    fn cell(values: &[Option<f64>], precision: usize) -> String {
+        let Some(values) = values.iter().copied().collect::<Option<Vec<f64>>>() else {
+            return "failed".to_owned();
+        };
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let runs: Vec<String> = values.iter().map(|v| format!("{v:.precision$}")).collect();
+        format!(
+            "{:.precision$} [{}]",
+            sorted[sorted.len() / 2],
+            runs.join(" ")
+        )
+    }
+
+    /// Ends this (child) process if it has not finished within `limit`.
+    pub fn watchdog(limit: Duration) {
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            eprintln!("watchdog: no result after {limit:?}");
+            std::process::exit(3);
+        });
+    }
+
+    /// `a - b` in nanoseconds, negative if `a` is before `b`.
+    pub fn signed_nanos(a: Instant, b: Instant) -> i64 {
+        match a.checked_duration_since(b) {
+            Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+            None => -i64::try_from((b - a).as_nanos()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Nanoseconds as milliseconds.
+    pub fn ms(nanos: i64) -> f64 {
+        nanos as f64 / 1e6
+    }
+}

@@ -38,11 +38,13 @@
 //!   deadline is read from the clock as the others' are; the value is
 //!   polled first, the timer only if the value is pending).
 
+use bobbin_benches::child::{
+    Kind, child_args, header, ms, print_table, run_all, signed_nanos, watchdog,
+};
 use bobbin_benches::workers;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::process::Command;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -59,20 +61,13 @@ const CHILD_LIMIT: Duration = Duration::from_secs(60);
 const COMMAND: &str = "cargo bench -p bobbin-benches --bench timers";
 
 const BENCHES: [&str; 3] = ["sleeps", "churn", "timeout"];
-const KINDS: [Kind; 3] = [Kind::Bobbin, Kind::Tokio, Kind::Smol];
 
 /// smol's executor; its worker threads run it inside `async_io::block_on`.
 static SMOL: async_executor::Executor<'static> = async_executor::Executor::new();
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(at) = args.iter().position(|arg| arg == "--child") {
-        let bench = args.get(at + 1).expect("--child <bench> <runtime>");
-        let kind = args.get(at + 2).expect("--child <bench> <runtime>");
-        let kind = KINDS
-            .into_iter()
-            .find(|k| k.name() == kind)
-            .expect("a known runtime");
+    if let Some((bench, kind)) = child_args(&args) {
         child(bench, kind);
     } else {
         let chosen: Vec<&str> = BENCHES
@@ -86,26 +81,11 @@ fn main() {
 // ---------------------------------------------------------------------------
 // Parent: runs the children, prints the table.
 
-/// One child's figures, by name; `None` if the child failed.
-type Figures = Option<Vec<(String, f64)>>;
-
 fn parent(benches: &[&str]) {
-    let exe = std::env::current_exe().expect("the benchmark knows its own path");
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("command: {COMMAND}");
-    println!(
-        "{} workers per runtime on {cpus} CPUs; each figure: median of {RUNS} runs \
-         [the runs], each run in a fresh process",
-        workers()
-    );
+    println!("{}", header(RUNS));
     for bench in benches {
-        // results[kind][run]
-        let mut results: Vec<Vec<Figures>> = vec![Vec::new(); KINDS.len()];
-        for _ in 0..RUNS {
-            for (k, kind) in KINDS.iter().enumerate() {
-                results[k].push(run_child(&exe, bench, *kind));
-            }
-        }
+        let results = run_all(bench, RUNS);
         println!();
         match *bench {
             "sleeps" => {
@@ -157,118 +137,16 @@ fn parent(benches: &[&str]) {
     }
 }
 
-/// Runs one child and parses its `name=value` figures.
-fn run_child(exe: &std::path::Path, bench: &str, kind: Kind) -> Figures {
-    let output = Command::new(exe)
-        .args(["--child", bench, kind.name()])
-        .output()
-        .expect("the benchmark can re-execute itself");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        eprintln!(
-            "{bench}/{} child failed ({}): {}{}",
-            kind.name(),
-            output.status,
-            stdout,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return None;
-    }
-    let figures = stdout
-        .split_whitespace()
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            Some((name.to_owned(), value.parse().ok()?))
-        })
-        .collect();
-    Some(figures)
-}
-
-fn figure(figures: &Figures, name: &str) -> Option<f64> {
-    figures
-        .as_ref()?
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| *v)
-}
-
-fn print_table(results: &[Vec<Figures>], rows: &[(&str, &str, usize)]) {
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(_, key, precision)| {
-            results
-                .iter()
-                .map(|runs| {
-                    let values: Vec<Option<f64>> = runs.iter().map(|f| figure(f, key)).collect();
-                    cell(&values, *precision)
-                })
-                .collect()
-        })
-        .collect();
-    let label = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let width = cells
-        .iter()
-        .flatten()
-        .map(String::len)
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    print!("{:<label$}", "");
-    for kind in KINDS {
-        print!("  {:<width$}", kind.name());
-    }
-    println!();
-    for ((name, _, _), row) in rows.iter().zip(&cells) {
-        print!("{name:<label$}");
-        for cell in row {
-            print!("  {cell:<width$}");
-        }
-        println!();
-    }
-}
-
-/// `median [run run run]`, or `failed` if any run failed.
-fn cell(values: &[Option<f64>], precision: usize) -> String {
-    let Some(values) = values.iter().copied().collect::<Option<Vec<f64>>>() else {
-        return "failed".to_owned();
-    };
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let runs: Vec<String> = values.iter().map(|v| format!("{v:.precision$}")).collect();
-    format!(
-        "{:.precision$} [{}]",
-        sorted[sorted.len() / 2],
-        runs.join(" ")
-    )
-}
-
 // ---------------------------------------------------------------------------
 // Child: one runtime, one measurement.
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Bobbin,
-    Tokio,
-    Smol,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Bobbin => "bobbin",
-            Kind::Tokio => "tokio",
-            Kind::Smol => "smol",
-        }
-    }
-
-    /// Spawns a detached task on the runtime under test (from any thread:
-    /// the runtime is either current or, for smol, global).
-    fn spawn(self, fut: impl Future<Output = ()> + Send + 'static) {
-        match self {
-            Kind::Bobbin => drop(bobbin::spawn(fut)),
-            Kind::Tokio => drop(tokio::spawn(fut)),
-            Kind::Smol => SMOL.spawn(fut).detach(),
-        }
+/// Spawns a detached task on the runtime under test (from any thread: the
+/// runtime is either current or, for smol, global).
+fn spawn(kind: Kind, fut: impl Future<Output = ()> + Send + 'static) {
+    match kind {
+        Kind::Bobbin => drop(bobbin::spawn(fut)),
+        Kind::Tokio => drop(tokio::spawn(fut)),
+        Kind::Smol => SMOL.spawn(fut).detach(),
     }
 }
 
@@ -344,11 +222,7 @@ impl Rt {
 }
 
 fn child(bench: &str, kind: Kind) {
-    std::thread::spawn(|| {
-        std::thread::sleep(CHILD_LIMIT);
-        eprintln!("watchdog: no result after {CHILD_LIMIT:?}");
-        std::process::exit(3);
-    });
+    watchdog(CHILD_LIMIT);
     let rt = Rt::new(kind);
     let line = match (bench, kind) {
         ("sleeps", Kind::Bobbin) => sleeps(&rt, kind, bobbin::time::sleep_until),
@@ -412,14 +286,6 @@ fn leak<T: Default>(n: usize) -> &'static [T] {
     Vec::leak((0..n).map(|_| T::default()).collect())
 }
 
-/// `a - b` in nanoseconds, negative if `a` is before `b`.
-fn signed_nanos(a: Instant, b: Instant) -> i64 {
-    match a.checked_duration_since(b) {
-        Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-        None => -i64::try_from((b - a).as_nanos()).unwrap_or(i64::MAX),
-    }
-}
-
 /// CPU time (user + system) of this process so far, all threads, from
 /// `/proc/self/stat`: in clock ticks, assumed 100 per second (`getconf
 /// CLK_TCK`), so 10 ms granularity.
@@ -435,10 +301,6 @@ fn cpu_time() -> Duration {
         .map(|v| v.parse::<u64>().expect("utime and stime are numbers"))
         .sum();
     Duration::from_millis(ticks * 10)
-}
-
-fn ms(nanos: i64) -> f64 {
-    nanos as f64 / 1e6
 }
 
 /// `SLEEPERS` tasks sleep until `now + d` with `sleep_until`; returns the
@@ -459,7 +321,7 @@ where
         let start = Instant::now();
         for slot in slots {
             let d = Duration::from_millis(1 + rng.next() % MAX_SLEEP_MS);
-            kind.spawn(async move {
+            spawn(kind, async move {
                 let deadline = Instant::now() + d;
                 sleep_until(deadline).await;
                 let now = Instant::now();
