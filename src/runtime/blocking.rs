@@ -20,6 +20,7 @@
 //! it starts and the owned-task list (shutdown, reports) come for free.
 
 use super::scheduler::{Core, Shared};
+use super::wait::{ExitLatch, lock};
 use super::{Handle, context};
 use crate::loom::Arc;
 use crate::task::list::TaskInfo;
@@ -30,10 +31,10 @@ use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::fence;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -72,19 +73,10 @@ pub(crate) struct Pool {
     /// One slot per live thread: what it runs now, for reports.
     slots: Mutex<Vec<std::sync::Arc<ThreadSlot>>>,
     /// Counts exits so shutdown can wait with a deadline.
-    exited: Mutex<usize>,
-    exit_condvar: Condvar,
+    exits: ExitLatch,
     started: AtomicUsize,
     /// Thread names: `{thread_name}-blocking-{n}`.
     next_name: AtomicUsize,
-}
-
-/// Locks a pool mutex, ignoring poisoning (the guarded lists and counts
-/// are consistent between statements).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What one pool thread is running: a task id (0 when idle, `u64::MAX`
@@ -106,8 +98,7 @@ impl Pool {
             config,
             is_shutdown: AtomicBool::new(false),
             slots: Mutex::new(Vec::new()),
-            exited: Mutex::new(0),
-            exit_condvar: Condvar::new(),
+            exits: ExitLatch::default(),
             started: AtomicUsize::new(0),
             next_name: AtomicUsize::new(0),
         }
@@ -237,7 +228,7 @@ impl Pool {
         let live = self
             .started
             .load(Acquire)
-            .saturating_sub(*lock(&self.exited));
+            .saturating_sub(self.exits.count());
         for _ in 0..live {
             self.send(Job::Stop);
         }
@@ -246,27 +237,7 @@ impl Pool {
         // cannot be waited for here; it exits when its job returns.
         let own = POOL_THREAD.with(Cell::get) == self.id();
         let started = self.started.load(Acquire) - usize::from(own);
-        let mut exited = lock(&self.exited);
-        while *exited < started {
-            match deadline {
-                Some(deadline) => {
-                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                        break;
-                    };
-                    exited = match self.exit_condvar.wait_timeout(exited, left) {
-                        Ok((guard, _)) => guard,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    };
-                }
-                None => {
-                    exited = match self.exit_condvar.wait(exited) {
-                        Ok(guard) => guard,
-                        Err(poisoned) => poisoned.into_inner(),
-                    };
-                }
-            }
-        }
-        drop(exited);
+        self.exits.wait(started, deadline);
         self.drain();
         self.running(shared)
     }
@@ -286,11 +257,6 @@ impl Pool {
         ids.into_iter()
             .filter_map(|id| shared.owned.describe(Id::from_u64(id)?))
             .collect()
-    }
-
-    fn thread_exited(&self) {
-        *lock(&self.exited) += 1;
-        self.exit_condvar.notify_all();
     }
 }
 
@@ -314,7 +280,7 @@ impl Drop for ThreadExit<'_> {
         if !self.counted_out {
             pool.threads.fetch_sub(1, AcqRel);
         }
-        pool.thread_exited();
+        pool.exits.exited();
     }
 }
 

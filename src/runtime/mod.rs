@@ -22,6 +22,7 @@ mod handle;
 mod metrics;
 mod rt;
 pub(crate) mod scheduler;
+mod wait;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};

@@ -3,12 +3,13 @@
 use super::blocking::PoolConfig;
 use super::metrics::{ShutdownReport, Unfinished};
 use super::scheduler::{self, Launch, monitor};
+use super::wait::ExitLatch;
 use super::{Builder, EnterGuard, Handle};
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -51,44 +52,12 @@ pub struct Runtime {
     exits: Arc<ExitLatch>,
 }
 
-/// Counts worker threads that have exited, so shutdown can wait with a
-/// deadline (std threads cannot be joined with a timeout).
-#[derive(Default)]
-struct ExitLatch {
-    exited: Mutex<usize>,
-    condvar: Condvar,
-}
-
 /// Counts its thread's exit when dropped, even by a panic.
 struct ExitGuard(Arc<ExitLatch>);
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        *self
-            .0
-            .exited
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
-        self.0.condvar.notify_all();
-    }
-}
-
-impl ExitLatch {
-    /// Waits until `count` threads have exited or the deadline passes.
-    fn wait(&self, count: usize, deadline: Instant) {
-        let mut exited = self
-            .exited
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        while *exited < count {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return;
-            };
-            exited = match self.condvar.wait_timeout(exited, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        self.0.exited();
     }
 }
 
@@ -310,7 +279,7 @@ impl Runtime {
         let own_worker = self.workers.iter().any(|worker| worker.thread().id() == me);
         if let Some(deadline) = deadline {
             let others = self.workers.len() - usize::from(own_worker);
-            self.exits.wait(others, deadline);
+            self.exits.wait(others, Some(deadline));
         }
         let mut all_joined = !own_worker;
         for worker in self.workers.drain(..) {

@@ -38,13 +38,14 @@
 use super::{Shared, queue};
 use crate::loom::Arc;
 use crate::runtime::metrics::LongPoll;
+use crate::runtime::wait::{ExitLatch, lock, wait_until};
 use crate::task::Id;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// A callback for long polls.
@@ -76,20 +77,14 @@ pub(crate) struct Monitor {
     condvar: Condvar,
     long_polls: AtomicU64,
     recent: Mutex<VecDeque<LongPoll>>,
+    /// Counts the monitor thread's exit (0 or 1).
+    exit: ExitLatch,
 }
 
 #[derive(Default)]
 struct Signal {
     woken: bool,
     shutdown: bool,
-    /// The monitor thread has left `run` (or never started).
-    exited: bool,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Monitor {
@@ -105,6 +100,7 @@ impl Monitor {
             condvar: Condvar::new(),
             long_polls: AtomicU64::new(0),
             recent: Mutex::new(VecDeque::with_capacity(RECENT)),
+            exit: ExitLatch::default(),
         }
     }
 
@@ -128,25 +124,7 @@ impl Monitor {
     /// Waits until the monitor thread has exited, or `deadline` passes (it
     /// may be inside a slow `on_long_poll` callback). True if it exited.
     pub(crate) fn wait_exit(&self, deadline: Option<Instant>) -> bool {
-        let mut signal = lock(&self.signal);
-        while !signal.exited {
-            signal = match deadline {
-                Some(deadline) => {
-                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                        return false;
-                    };
-                    match self.condvar.wait_timeout(signal, left) {
-                        Ok((guard, _)) => guard,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    }
-                }
-                None => match self.condvar.wait(signal) {
-                    Ok(guard) => guard,
-                    Err(poisoned) => poisoned.into_inner(),
-                },
-            };
-        }
-        true
+        self.exit.wait(1, deadline)
     }
 
     /// How many polls have run past the threshold.
@@ -161,25 +139,10 @@ impl Monitor {
 
     /// Waits `timeout` (or until woken); false once shut down.
     fn wait(&self, timeout: Option<Duration>) -> bool {
-        let mut signal = lock(&self.signal);
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
-        while !signal.shutdown && !signal.woken {
-            signal = match deadline {
-                Some(deadline) => {
-                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                        break;
-                    };
-                    match self.condvar.wait_timeout(signal, left) {
-                        Ok((guard, _)) => guard,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    }
-                }
-                None => match self.condvar.wait(signal) {
-                    Ok(guard) => guard,
-                    Err(poisoned) => poisoned.into_inner(),
-                },
-            };
-        }
+        let (mut signal, _) = wait_until(&self.condvar, lock(&self.signal), deadline, |signal| {
+            signal.shutdown || signal.woken
+        });
         signal.woken = false;
         !signal.shutdown
     }
@@ -227,8 +190,7 @@ struct Exited<'a>(&'a Monitor);
 
 impl Drop for Exited<'_> {
     fn drop(&mut self) {
-        lock(&self.0.signal).exited = true;
-        self.0.condvar.notify_all();
+        self.0.exit.exited();
     }
 }
 
