@@ -61,19 +61,9 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        coop::poll_budgeted(cx, |cx| {
-            loop {
-                let event = ready!(self.poll_readiness(cx, direction))?;
-                match op() {
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        self.registered.shared.clear_readiness(event);
-                    }
-                    result => return Poll::Ready(result),
-                }
-            }
-        })
+        self.poll_io_drained(cx, direction, op, |_| false)
     }
 
     /// As `poll_io`, for a byte-stream transfer of `requested` bytes: a
@@ -87,8 +77,21 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
         requested: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_drained(cx, direction, op, |&moved| moved > 0 && moved < requested)
+    }
+
+    /// `poll_io`, where a success for which `drained` holds also clears the
+    /// readiness (a newer edge, by the tick check, survives that clear, and
+    /// so does end of stream).
+    fn poll_io_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         coop::poll_budgeted(cx, |cx| {
             loop {
                 let event = ready!(self.poll_readiness(cx, direction))?;
@@ -96,11 +99,9 @@ impl Registration {
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                         self.registered.shared.clear_readiness(event);
                     }
-                    Ok(moved) if moved > 0 && moved < requested => {
-                        // A newer edge (tick check) survives this clear, and
-                        // so does end of stream.
+                    Ok(value) if drained(&value) => {
                         self.registered.shared.clear_drained(event);
-                        return Poll::Ready(Ok(moved));
+                        return Poll::Ready(Ok(value));
                     }
                     result => return Poll::Ready(result),
                 }
