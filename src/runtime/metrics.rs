@@ -2,6 +2,7 @@
 //! blocking-pool threads, and what a shutdown left running.
 
 use crate::task::Id;
+use crate::task::list::TaskInfo;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
@@ -232,6 +233,25 @@ pub struct Unfinished {
 }
 
 impl Unfinished {
+    /// A blocking job still in its closure.
+    pub(crate) fn blocking(info: TaskInfo) -> Unfinished {
+        Unfinished::new(info, true)
+    }
+
+    /// A task still in a poll.
+    pub(crate) fn in_poll(info: TaskInfo) -> Unfinished {
+        Unfinished::new(info, false)
+    }
+
+    fn new(info: TaskInfo, blocking: bool) -> Unfinished {
+        Unfinished {
+            id: info.id,
+            name: info.name,
+            location: info.location,
+            blocking,
+        }
+    }
+
     /// The task's id.
     ///
     /// # Examples

@@ -301,15 +301,12 @@ impl Runtime {
                 let grace = Instant::now() + DROP_GRACE;
                 let running = shared.blocking.shutdown(&shared, Some(grace));
                 if !running.is_empty() {
-                    let names: Vec<String> = running
-                        .iter()
-                        .map(|info| describe(info.id, info.name.as_deref(), info.location))
-                        .collect();
+                    let report = ShutdownReport {
+                        unfinished: running.into_iter().map(Unfinished::blocking).collect(),
+                    };
                     eprintln!(
-                        "bobbin: dropping the runtime waits for {} blocking job(s) still running: \
-                         {}; use Runtime::shutdown_timeout to bound the wait",
-                        names.len(),
-                        names.join(", ")
+                        "bobbin: dropping the runtime waits for its blocking jobs (use \
+                         Runtime::shutdown_timeout to bound the wait); {report}"
                     );
                 }
                 shared.blocking.shutdown(&shared, None)
@@ -323,42 +320,22 @@ impl Runtime {
             );
         }
         shared.finish_shutdown();
-        let mut report = ShutdownReport::default();
-        for info in blocking {
-            report.unfinished.push(Unfinished {
-                id: info.id,
-                name: info.name,
-                location: info.location,
-                blocking: true,
-            });
+        let stuck = stuck_polls
+            .into_iter()
+            .filter_map(|id| shared.owned.describe(id))
+            .map(Unfinished::in_poll);
+        ShutdownReport {
+            unfinished: blocking
+                .into_iter()
+                .map(Unfinished::blocking)
+                .chain(stuck)
+                .collect(),
         }
-        for id in stuck_polls {
-            if let Some(info) = shared.owned.describe(id) {
-                report.unfinished.push(Unfinished {
-                    id,
-                    name: info.name,
-                    location: info.location,
-                    blocking: false,
-                });
-            }
-        }
-        report
     }
 }
 
 /// How long dropping a runtime waits for blocking jobs before it says so.
 const DROP_GRACE: Duration = Duration::from_secs(10);
-
-fn describe(
-    id: crate::task::Id,
-    name: Option<&str>,
-    location: &'static std::panic::Location<'static>,
-) -> String {
-    match name {
-        Some(name) => format!("task {id} {name:?} spawned at {location}"),
-        None => format!("task {id} spawned at {location}"),
-    }
-}
 
 impl Drop for Runtime {
     fn drop(&mut self) {
