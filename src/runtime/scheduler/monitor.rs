@@ -21,8 +21,8 @@
 //! How often it samples is the trade-off. Calm, it samples once per
 //! threshold (10 ms by default): a wake-up of a thread is not free, and on
 //! the 2-vCPU machine of the benchmarks a thread waking every 0.5 ms cost
-//! 25% on the spawn-chain and ping-pong benchmarks, every 10 ms about 5%,
-//! every 20 ms about 2% (docs/benchmarks.md). When a calm sample finds a
+//! 25% on the spawn-chain and ping-pong benchmarks, every 10 ms 4-9%,
+//! every 20 ms 2-3% (docs/benchmarks.md). When a calm sample finds a
 //! poll with a task in its core's LIFO slot, it looks again after a
 //! twentieth of the threshold (0.1 to 1 ms); while a poll is stuck, it
 //! samples at that pace until the poll ends. So a task queued behind a poll
