@@ -60,6 +60,10 @@ pub(crate) struct IoHandle {
     /// How many resources the slab holds (written under `resources`, read
     /// without it by `has_work`).
     registered: AtomicUsize,
+    /// Readiness events delivered so far (for the metrics). Written only by
+    /// the driver's holder, so a load and a store suffice; a std atomic
+    /// even under loom: a counter, not protocol.
+    events: std::sync::atomic::AtomicU64,
     /// The runtime's timers, fired by the driver after each poll.
     pub(crate) timers: Timers,
 }
@@ -91,6 +95,7 @@ impl Driver {
                 is_shutdown: false,
             }),
             registered: AtomicUsize::new(0),
+            events: std::sync::atomic::AtomicU64::new(0),
             timers: Timers::new(),
         });
         Ok(Driver {
@@ -139,11 +144,13 @@ impl Driver {
     fn dispatch(&mut self) {
         self.tick = self.tick.wrapping_add(1);
         let resources = lock(&self.handle.resources);
+        let mut delivered = 0;
         for event in self.events.iter() {
             let token = event.token();
             if token == WAKE_TOKEN {
                 continue;
             }
+            delivered += 1;
             let (index, generation) = (token.0 & INDEX_MASK, (token.0 >> INDEX_BITS) as u64);
             let Some(io) = resources.slab.get(index) else {
                 continue;
@@ -170,6 +177,8 @@ impl Driver {
             }
             io.set_readiness(self.tick, ready, &mut self.wake);
         }
+        let events = &self.handle.events;
+        events.store(events.load(Relaxed) + delivered, Relaxed);
     }
 }
 
@@ -254,6 +263,16 @@ impl IoHandle {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         lock(&self.resources).slab.len()
+    }
+
+    /// Resources registered now, readiness events delivered so far, and
+    /// deadlines pending (for the metrics).
+    pub(crate) fn counts(&self) -> (usize, u64, usize) {
+        (
+            self.registered.load(Relaxed),
+            self.events.load(Relaxed),
+            self.timers.pending(),
+        )
     }
 
     /// True if a non-blocking poll could deliver anything: some resource is

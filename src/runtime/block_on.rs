@@ -56,7 +56,15 @@ thread_local! {
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _block_on = context::enter_block_on();
     let _enter = context::enter(handle.clone());
-    poll_parked(future)
+    let panics = &handle.shared.panics;
+    if !panics.shuts_down() {
+        return poll_parked(future, || {});
+    }
+    // `UnhandledPanic::ShutdownRuntime`: the panic wakes this thread, which
+    // re-raises it before polling again.
+    let waker = Waker::from(THREAD_WAKER.with(Arc::clone));
+    let _watch = panics.watch(&waker);
+    poll_parked(future, || panics.check())
 }
 
 /// Runs `future` on this thread without entering any runtime: the blocking
@@ -74,16 +82,18 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
              bobbin::task::block_in_place or a bobbin::spawn_blocking job"
         );
     }
-    poll_parked(future)
+    poll_parked(future, || {})
 }
 
-/// Polls `future` until it is ready, parking the thread between polls.
-fn poll_parked<F: Future>(future: F) -> F::Output {
+/// Polls `future` until it is ready, parking the thread between polls;
+/// `before_poll` runs before each poll (and may panic to end it).
+fn poll_parked<F: Future>(future: F, before_poll: impl Fn()) -> F::Output {
     let parker = THREAD_WAKER.with(Arc::clone);
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
+        before_poll();
         // No budget here (nobody else runs on this thread to be starved),
         // also when this runs inside a task's poll (in a blocking job or
         // `block_in_place`), whose spent budget would otherwise make every

@@ -21,7 +21,7 @@
 
 use super::scheduler::{Core, Shared};
 use super::wait::{ExitLatch, lock};
-use super::{Handle, context};
+use super::{Handle, clock, context};
 use crate::loom::Arc;
 use crate::task::list::TaskInfo;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
@@ -77,6 +77,11 @@ pub(crate) struct Pool {
     started: AtomicUsize,
     /// Thread names: `{thread_name}-blocking-{n}`.
     next_name: AtomicUsize,
+    /// Jobs spawned, and jobs whose closure returned or panicked (for the
+    /// metrics; a job costs a thread hand-off, so a shared counter is
+    /// cheap beside it).
+    spawned: AtomicU64,
+    completed: AtomicU64,
 }
 
 /// What one pool thread is running: a task id (0 when idle, `u64::MAX`
@@ -101,7 +106,14 @@ impl Pool {
             exits: ExitLatch::default(),
             started: AtomicUsize::new(0),
             next_name: AtomicUsize::new(0),
+            spawned: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
         }
+    }
+
+    /// Jobs spawned and jobs completed so far.
+    pub(crate) fn job_counts(&self) -> (u64, u64) {
+        (self.spawned.load(Relaxed), self.completed.load(Relaxed))
     }
 
     /// Queues `job`, starting a thread for it if no idle one will take it.
@@ -290,7 +302,12 @@ fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
     match job {
         Job::Task(task) => {
             slot.current.store(task.header().id.as_u64(), Release);
-            task.run();
+            // The poll's stamp reads the coarse clock, which may be stale
+            // while every worker sleeps.
+            clock::refresh();
+            if task.run() {
+                shared.blocking.completed.fetch_add(1, Relaxed);
+            }
         }
         Job::Stop => {}
         Job::Core(core) => {
@@ -398,6 +415,10 @@ impl Schedule for BlockingSchedule {
     fn release(&self, task: &Header) {
         self.shared.owned.remove(task);
     }
+
+    fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
+        self.shared.panics.unhandled(&self.shared, task, payload);
+    }
 }
 
 /// The future of a blocking task: calls the closure on its first poll.
@@ -439,11 +460,14 @@ where
         id: Id::next(),
         location,
         name,
+        blocking: true,
     };
     let scheduler = BlockingSchedule {
         shared: shared.clone(),
     };
     let raw = RawTask::new(BlockingTask { func: Some(func) }, scheduler, meta);
+    raw.header().stats.stamp_spawn_precisely();
+    shared.blocking.spawned.fetch_add(1, Relaxed);
     let join = JoinHandle::new(raw);
     if !shared.owned.bind(raw) || shared.blocking.is_shutdown.load(Acquire) {
         // The runtime is shut down: the job is cancelled, never run. (The

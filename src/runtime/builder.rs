@@ -1,6 +1,6 @@
 //! `Builder`: configure and start a runtime.
 
-use super::{LongPoll, Runtime};
+use super::{LongPoll, Runtime, UnhandledPanic};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -35,6 +35,7 @@ pub struct Builder {
     pub(crate) thread_keep_alive: Duration,
     pub(crate) long_poll_threshold: Duration,
     pub(crate) on_long_poll: Option<super::scheduler::monitor::LongPollHook>,
+    pub(crate) unhandled_panic: UnhandledPanic,
 }
 
 impl Builder {
@@ -57,6 +58,7 @@ impl Builder {
             thread_keep_alive: Duration::from_secs(10),
             long_poll_threshold: Duration::from_millis(10),
             on_long_poll: None,
+            unhandled_panic: UnhandledPanic::Ignore,
         }
     }
 
@@ -243,6 +245,34 @@ impl Builder {
         self
     }
 
+    /// What to do with a task's panic that no `JoinHandle` observes (the
+    /// task was detached, or its handle dropped unawaited): ignore it (the
+    /// default), shut the runtime down and re-raise it from `block_on`, or
+    /// call a function with it. See [`UnhandledPanic`].
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::runtime::UnhandledPanic;
+    /// use std::panic::{AssertUnwindSafe, catch_unwind};
+    ///
+    /// let rt = bobbin::Runtime::builder()
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()
+    ///     .unwrap();
+    /// let ended = catch_unwind(AssertUnwindSafe(|| {
+    ///     rt.block_on(async {
+    ///         bobbin::spawn(async { panic!("boom") });
+    ///         bobbin::time::sleep(std::time::Duration::from_secs(60)).await;
+    ///     })
+    /// }));
+    /// let payload = ended.unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// ```
+    pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Builder {
+        self.unhandled_panic = policy;
+        self
+    }
+
     /// Starts the runtime's worker threads.
     ///
     /// # Errors
@@ -313,6 +343,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_keep_alive", &self.thread_keep_alive)
             .field("long_poll_threshold", &self.long_poll_threshold)
+            .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }
 }

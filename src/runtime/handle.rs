@@ -2,7 +2,7 @@
 //! anywhere.
 
 use super::scheduler::Shared;
-use super::{RuntimeMetrics, block_on, context, global};
+use super::{RuntimeMetrics, TaskDump, block_on, context, global};
 use crate::loom::Arc;
 use crate::task::JoinHandle;
 use crate::task::raw::RawTask;
@@ -165,7 +165,10 @@ impl Handle {
         super::blocking::spawn_blocking_on(self, func, None, Location::caller())
     }
 
-    /// A snapshot of this runtime's counters: long polls, blocking threads.
+    /// A snapshot of this runtime's counters: tasks, polls, steals, queue
+    /// depths, parks, blocking threads, I/O, timers and long polls (see
+    /// [`RuntimeMetrics`]). Cheap, and callable from any thread, inside
+    /// the runtime or not.
     ///
     /// # Examples
     /// ```
@@ -174,16 +177,57 @@ impl Handle {
     /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
         let shared = &self.shared;
+        let (workers, spares) = shared.core_metrics();
+        let (remote_schedules, remote_spawns, injector_depth) = shared.injector_metrics();
         let (blocking_threads, idle_blocking_threads) = shared.blocking.thread_counts();
+        let (blocking_jobs_spawned, blocking_jobs_completed) = shared.blocking.job_counts();
+        let (io_sources, io_events, timers_pending) = shared.io().counts();
         RuntimeMetrics {
             num_workers: shared.num_workers(),
+            workers,
+            spares,
+            active_spares: shared.active_spares(),
+            tasks_alive: shared.owned.len(),
+            remote_spawns,
+            remote_schedules,
+            injector_depth,
             long_polls: shared.monitor.long_polls(),
             recent_long_polls: shared.monitor.recent_long_polls(),
             blocking_threads,
             idle_blocking_threads,
             blocking_queue_depth: shared.blocking.queue_depth(),
-            active_spares: shared.active_spares(),
+            blocking_jobs_spawned,
+            blocking_jobs_completed,
+            io_sources,
+            io_events,
+            timers_pending,
         }
+    }
+
+    /// Every live task of this runtime: id, name, spawn location, state
+    /// (idle, scheduled, running on which worker, completed and not
+    /// joined), polls, age and time since its last poll (see
+    /// [`TaskDump`]). Like Go's goroutine dump, and on by default.
+    ///
+    /// Callable from any thread, inside a task too. It never waits for a
+    /// task: one stuck in a poll is listed as running, with how long that
+    /// poll has lasted. It takes each shard lock of the task list briefly,
+    /// so spawns wait for it about as long as for a spawn on another
+    /// thread; call it for diagnosis, not in a loop.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let _idle = bobbin::task::Builder::new()
+    ///     .name("forever")
+    ///     .spawn_on(std::future::pending::<()>(), &rt.handle());
+    /// std::thread::sleep(std::time::Duration::from_millis(20));
+    /// let dump = rt.handle().dump();
+    /// assert_eq!(dump.tasks().len(), 1);
+    /// assert!(dump.to_string().contains("\"forever\" [idle"));
+    /// ```
+    pub fn dump(&self) -> TaskDump {
+        super::dump::take(&self.shared)
     }
 
     /// Runs `future` to completion on this thread, with this runtime

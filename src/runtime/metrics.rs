@@ -105,8 +105,9 @@ impl fmt::Display for LongPoll {
         }
         write!(
             f,
-            " blocked core {} in one poll for {:?} or more",
-            self.worker, self.duration
+            " blocked core {} in one poll for {} or more",
+            self.worker,
+            super::dump::Human(self.duration)
         )
     }
 }
@@ -114,22 +115,170 @@ impl fmt::Display for LongPoll {
 /// A snapshot of a runtime's counters, from
 /// [`Handle::metrics`](super::Handle::metrics).
 ///
+/// Counts are totals since the runtime started; depths and thread counts
+/// are what they were when the snapshot was taken. Reading them costs the
+/// runtime nothing: each worker keeps its own counters (relaxed stores, no
+/// locks), and a snapshot only reads them. The `Display` form is a short
+/// report for people, with one line per worker.
+///
 /// # Examples
 /// ```
 /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
+/// rt.block_on(async {
+///     let tasks: Vec<_> = (0..100).map(|i| bobbin::spawn(async move { i })).collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+/// });
 /// let metrics = rt.handle().metrics();
 /// assert_eq!(metrics.num_workers(), 2);
+/// assert_eq!(metrics.tasks_spawned(), 100);
+/// assert_eq!(metrics.tasks_completed(), 100);
 /// assert_eq!(metrics.long_polls(), 0);
+/// println!("{metrics}");
 /// ```
 #[derive(Clone, Debug)]
 pub struct RuntimeMetrics {
     pub(crate) num_workers: usize,
+    pub(crate) workers: Vec<WorkerMetrics>,
+    /// The spare cores' counters, summed.
+    pub(crate) spares: WorkerMetrics,
+    pub(crate) active_spares: usize,
+    pub(crate) tasks_alive: usize,
+    pub(crate) remote_spawns: u64,
+    pub(crate) remote_schedules: u64,
+    pub(crate) injector_depth: usize,
     pub(crate) long_polls: u64,
     pub(crate) recent_long_polls: Vec<LongPoll>,
     pub(crate) blocking_threads: usize,
     pub(crate) idle_blocking_threads: usize,
     pub(crate) blocking_queue_depth: usize,
-    pub(crate) active_spares: usize,
+    pub(crate) blocking_jobs_spawned: u64,
+    pub(crate) blocking_jobs_completed: u64,
+    pub(crate) io_sources: usize,
+    pub(crate) io_events: u64,
+    pub(crate) timers_pending: usize,
+}
+
+/// One worker's counters in a [`RuntimeMetrics`] snapshot.
+///
+/// # Examples
+/// ```
+/// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
+/// rt.block_on(rt.spawn(async {})).unwrap();
+/// let metrics = rt.handle().metrics();
+/// let polls: u64 = metrics.workers().iter().map(|worker| worker.polls()).sum();
+/// assert!(polls >= 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct WorkerMetrics {
+    pub(crate) polls: u64,
+    pub(crate) spawned: u64,
+    pub(crate) completed: u64,
+    pub(crate) lifo_hits: u64,
+    pub(crate) steals: u64,
+    pub(crate) stolen: u64,
+    pub(crate) parks: u64,
+    pub(crate) unparks: u64,
+    pub(crate) overflows: u64,
+    pub(crate) queue_depth: usize,
+}
+
+impl WorkerMetrics {
+    /// Task polls it ran.
+    ///
+    /// # Examples
+    /// See [`WorkerMetrics`].
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// Tasks spawned by tasks running on it.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::tasks_spawned`].
+    pub fn spawned(&self) -> u64 {
+        self.spawned
+    }
+
+    /// Tasks that completed in a poll on it.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics`].
+    pub fn completed(&self) -> u64 {
+        self.completed
+    }
+
+    /// Tasks it took from its LIFO slot (a task woken by the task it had
+    /// just polled, run next while its data is hot in cache).
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::lifo_hits`].
+    pub fn lifo_hits(&self) -> u64 {
+        self.lifo_hits
+    }
+
+    /// Times it stole work from another worker.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::steals`].
+    pub fn steals(&self) -> u64 {
+        self.steals
+    }
+
+    /// Tasks those steals moved to it.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::steals`].
+    pub fn stolen_tasks(&self) -> u64 {
+        self.stolen
+    }
+
+    /// Times it went to sleep for want of work.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::parks`].
+    pub fn parks(&self) -> u64 {
+        self.parks
+    }
+
+    /// Times it woke up to work.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::parks`].
+    pub fn unparks(&self) -> u64 {
+        self.unparks
+    }
+
+    /// Times its local queue was full and moved half its tasks to the
+    /// injector.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::overflows`].
+    pub fn overflows(&self) -> u64 {
+        self.overflows
+    }
+
+    /// Tasks in its local queue and LIFO slot now.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::local_queue_depth`].
+    pub fn queue_depth(&self) -> usize {
+        self.queue_depth
+    }
+
+    pub(crate) fn add(&mut self, other: &WorkerMetrics) {
+        self.polls += other.polls;
+        self.spawned += other.spawned;
+        self.completed += other.completed;
+        self.lifo_hits += other.lifo_hits;
+        self.steals += other.steals;
+        self.stolen += other.stolen;
+        self.parks += other.parks;
+        self.unparks += other.unparks;
+        self.overflows += other.overflows;
+        self.queue_depth += other.queue_depth;
+    }
 }
 
 impl RuntimeMetrics {
@@ -139,6 +288,211 @@ impl RuntimeMetrics {
     /// See [`RuntimeMetrics`].
     pub fn num_workers(&self) -> usize {
         self.num_workers
+    }
+
+    /// Each worker's counters, by worker index. (Spare cores, which stand
+    /// in for blocked workers, are in the totals but not in this list.)
+    ///
+    /// # Examples
+    /// See [`WorkerMetrics`].
+    pub fn workers(&self) -> &[WorkerMetrics] {
+        &self.workers
+    }
+
+    fn total(&self, f: impl Fn(&WorkerMetrics) -> u64) -> u64 {
+        self.workers.iter().map(&f).sum::<u64>() + f(&self.spares)
+    }
+
+    /// Tasks alive: spawned and not yet freed (finished tasks whose
+    /// JoinHandle is still held included, blocking jobs too).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let task = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(rt.handle().metrics().tasks_alive(), 1);
+    /// drop(rt);
+    /// drop(task);
+    /// ```
+    pub fn tasks_alive(&self) -> usize {
+        self.tasks_alive
+    }
+
+    /// Tasks spawned (not counting blocking jobs), from tasks and from
+    /// outside the runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     // From a task: counted on the worker that ran it.
+    ///     bobbin::spawn(async { bobbin::spawn(async {}).await }).await
+    /// }).unwrap().unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// assert_eq!(metrics.tasks_spawned(), 2);
+    /// assert_eq!(metrics.remote_spawns(), 1); // the one from block_on
+    /// let on_workers: u64 = metrics.workers().iter().map(|w| w.spawned()).sum();
+    /// assert_eq!(on_workers, 1);
+    /// ```
+    pub fn tasks_spawned(&self) -> u64 {
+        self.total(|worker| worker.spawned) + self.remote_spawns
+    }
+
+    /// Tasks that completed (returned or panicked in a poll).
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics`].
+    pub fn tasks_completed(&self) -> u64 {
+        self.total(|worker| worker.completed)
+    }
+
+    /// Tasks spawned from outside the runtime's workers (a plain thread,
+    /// `block_on`, a blocking job).
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::tasks_spawned`].
+    pub fn remote_spawns(&self) -> u64 {
+        self.remote_spawns
+    }
+
+    /// Tasks queued from outside the workers: remote spawns, and wakes from
+    /// plain threads, timers and I/O polled by a busy worker.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// assert!(rt.handle().metrics().remote_schedules() >= 1);
+    /// ```
+    pub fn remote_schedules(&self) -> u64 {
+        self.remote_schedules
+    }
+
+    /// Task polls, on every worker.
+    ///
+    /// # Examples
+    /// See [`WorkerMetrics`].
+    pub fn polls(&self) -> u64 {
+        self.total(|worker| worker.polls)
+    }
+
+    /// Tasks run from a LIFO slot, on every worker.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(rt.spawn(async {
+    ///     // Each message wakes the other task, which runs next from the slot.
+    ///     let (tx, rx) = bobbin::channel::bounded::<u32>(0);
+    ///     let echo = bobbin::spawn(async move { while rx.recv().await.is_ok() {} });
+    ///     for i in 0..100 {
+    ///         tx.send(i).await.unwrap();
+    ///     }
+    ///     drop(tx);
+    ///     echo.await.unwrap();
+    /// })).unwrap();
+    /// assert!(rt.handle().metrics().lifo_hits() > 0);
+    /// ```
+    pub fn lifo_hits(&self) -> u64 {
+        self.total(|worker| worker.lifo_hits)
+    }
+
+    /// Steals, on every worker: times an idle worker took tasks from a busy
+    /// one's queue.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
+    /// rt.block_on(rt.spawn(async {
+    ///     // Spawned from a task: they queue on this worker, and the other
+    ///     // one steals some while this one is busy.
+    ///     let tasks: Vec<_> = (0..64)
+    ///         .map(|_| bobbin::spawn(async { std::thread::sleep(std::time::Duration::from_millis(1)) }))
+    ///         .collect();
+    ///     for task in tasks {
+    ///         task.await.unwrap();
+    ///     }
+    /// })).unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// assert!(metrics.steals() >= 1);
+    /// assert!(metrics.stolen_tasks() >= metrics.steals());
+    /// ```
+    pub fn steals(&self) -> u64 {
+        self.total(|worker| worker.steals)
+    }
+
+    /// Tasks moved by steals.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::steals`].
+    pub fn stolen_tasks(&self) -> u64 {
+        self.total(|worker| worker.stolen)
+    }
+
+    /// Times a worker went to sleep.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(async { bobbin::time::sleep(std::time::Duration::from_millis(20)).await });
+    /// std::thread::sleep(std::time::Duration::from_millis(20));
+    /// let metrics = rt.handle().metrics();
+    /// assert!(metrics.parks() >= 1);
+    /// assert!(metrics.unparks() <= metrics.parks());
+    /// ```
+    pub fn parks(&self) -> u64 {
+        self.total(|worker| worker.parks)
+    }
+
+    /// Times a worker woke up to work.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::parks`].
+    pub fn unparks(&self) -> u64 {
+        self.total(|worker| worker.unparks)
+    }
+
+    /// Times a worker's local queue was full and half of it moved to the
+    /// injector.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(1).build().unwrap();
+    /// rt.block_on(rt.spawn(async {
+    ///     // More spawns than a local queue holds (256).
+    ///     let tasks: Vec<_> = (0..1000).map(|_| bobbin::spawn(async {})).collect();
+    ///     for task in tasks {
+    ///         task.await.unwrap();
+    ///     }
+    /// })).unwrap();
+    /// assert!(rt.handle().metrics().overflows() >= 1);
+    /// ```
+    pub fn overflows(&self) -> u64 {
+        self.total(|worker| worker.overflows)
+    }
+
+    /// Tasks in the workers' local queues and LIFO slots now.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// assert_eq!(rt.handle().metrics().local_queue_depth(), 0);
+    /// ```
+    pub fn local_queue_depth(&self) -> usize {
+        self.workers
+            .iter()
+            .map(|worker| worker.queue_depth)
+            .sum::<usize>()
+            + self.spares.queue_depth
+    }
+
+    /// Tasks in the injector (the queue of tasks scheduled from outside the
+    /// workers, and of local-queue overflow) now.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::local_queue_depth`].
+    pub fn injector_depth(&self) -> usize {
+        self.injector_depth
     }
 
     /// How many polls have run past the long-poll threshold.
@@ -190,6 +544,28 @@ impl RuntimeMetrics {
         self.blocking_queue_depth
     }
 
+    /// Blocking jobs spawned ([`spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// assert_eq!(metrics.blocking_jobs_spawned(), 1);
+    /// assert_eq!(metrics.blocking_jobs_completed(), 1);
+    /// ```
+    pub fn blocking_jobs_spawned(&self) -> u64 {
+        self.blocking_jobs_spawned
+    }
+
+    /// Blocking jobs whose closure returned or panicked.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::blocking_jobs_spawned`].
+    pub fn blocking_jobs_completed(&self) -> u64 {
+        self.blocking_jobs_completed
+    }
+
     /// Spare cores running now in place of blocked workers (from
     /// [`block_in_place`](crate::task::block_in_place) or a long poll).
     ///
@@ -197,6 +573,134 @@ impl RuntimeMetrics {
     /// See [`RuntimeMetrics`].
     pub fn active_spares(&self) -> usize {
         self.active_spares
+    }
+
+    /// Sockets and other I/O resources registered with the runtime now.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let listener = rt.block_on(bobbin::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    /// assert_eq!(rt.handle().metrics().io_sources(), 1);
+    /// drop(listener);
+    /// assert_eq!(rt.handle().metrics().io_sources(), 0);
+    /// ```
+    pub fn io_sources(&self) -> usize {
+        self.io_sources
+    }
+
+    /// Readiness events the reactor has delivered.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = bobbin::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let client = bobbin::spawn(bobbin::net::TcpStream::connect(addr));
+    ///     listener.accept().await.unwrap();
+    ///     client.await.unwrap().unwrap();
+    /// });
+    /// assert!(rt.handle().metrics().io_events() >= 1);
+    /// ```
+    pub fn io_events(&self) -> u64 {
+        self.io_events
+    }
+
+    /// Timers (sleeps, timeouts, intervals) waiting for their deadline.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = bobbin::Runtime::new().unwrap();
+    /// let sleeper = rt.spawn(bobbin::time::sleep(Duration::from_secs(60)));
+    /// std::thread::sleep(Duration::from_millis(50));
+    /// assert_eq!(rt.handle().metrics().timers_pending(), 1);
+    /// sleeper.abort();
+    /// ```
+    pub fn timers_pending(&self) -> usize {
+        self.timers_pending
+    }
+}
+
+impl fmt::Display for RuntimeMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "runtime: {} workers", self.num_workers)?;
+        if self.active_spares > 0 {
+            write!(f, " ({} spare cores standing in)", self.active_spares)?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "tasks:    {} alive, {} spawned ({} from outside), {} completed",
+            self.tasks_alive,
+            self.tasks_spawned(),
+            self.remote_spawns,
+            self.tasks_completed()
+        )?;
+        writeln!(
+            f,
+            "polls:    {} ({} from a LIFO slot); {} steals moved {} tasks; {} overflows",
+            self.polls(),
+            self.lifo_hits(),
+            self.steals(),
+            self.stolen_tasks(),
+            self.overflows()
+        )?;
+        writeln!(
+            f,
+            "queues:   {} local, {} in the injector; {} remote schedules",
+            self.local_queue_depth(),
+            self.injector_depth,
+            self.remote_schedules
+        )?;
+        writeln!(
+            f,
+            "sleep:    {} parks, {} unparks",
+            self.parks(),
+            self.unparks()
+        )?;
+        writeln!(
+            f,
+            "blocking: {} threads ({} idle), {} queued, {} jobs spawned, {} completed",
+            self.blocking_threads,
+            self.idle_blocking_threads,
+            self.blocking_queue_depth,
+            self.blocking_jobs_spawned,
+            self.blocking_jobs_completed
+        )?;
+        writeln!(
+            f,
+            "reactor:  {} I/O sources, {} events; {} timers pending",
+            self.io_sources, self.io_events, self.timers_pending
+        )?;
+        write!(f, "long polls: {}", self.long_polls)?;
+        if let Some(last) = self.recent_long_polls.last() {
+            write!(f, " (last: {last})")?;
+        }
+        write!(
+            f,
+            "
+worker      polls   spawned completed      lifo    steals    stolen     parks   unparks overflows queue"
+        )?;
+        for (index, worker) in self.workers.iter().enumerate() {
+            write!(
+                f,
+                "
+{index:>6} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>5}",
+                worker.polls,
+                worker.spawned,
+                worker.completed,
+                worker.lifo_hits,
+                worker.steals,
+                worker.stolen,
+                worker.parks,
+                worker.unparks,
+                worker.overflows,
+                worker.queue_depth
+            )?;
+        }
+        Ok(())
     }
 }
 

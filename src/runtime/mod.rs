@@ -16,17 +16,22 @@
 mod block_on;
 pub(crate) mod blocking;
 mod builder;
+pub(crate) mod clock;
 mod context;
+mod dump;
 mod global;
 mod handle;
 mod metrics;
+pub(crate) mod panic;
 mod rt;
 pub(crate) mod scheduler;
 mod wait;
 
 pub use builder::Builder;
+pub use dump::{TaskDump, TaskSnapshot, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
-pub use metrics::{LongPoll, RuntimeMetrics, ShutdownReport, Unfinished};
+pub use metrics::{LongPoll, RuntimeMetrics, ShutdownReport, Unfinished, WorkerMetrics};
+pub use panic::{PanicCallback, TaskPanic, UnhandledPanic};
 pub use rt::Runtime;
 
 pub(crate) use block_on::park_on;

@@ -100,7 +100,8 @@ impl Runtime {
             threshold: builder.long_poll_threshold,
             on_long_poll: builder.on_long_poll.clone(),
         };
-        let Launch { shared, cores } = scheduler::launch(workers, pool, monitor)?;
+        let Launch { shared, cores } =
+            scheduler::launch(workers, pool, monitor, builder.unhandled_panic.clone())?;
         let mut runtime = Runtime {
             handle: Handle {
                 shared: shared.clone(),
@@ -322,7 +323,7 @@ impl Runtime {
         shared.finish_shutdown();
         let stuck = stuck_polls
             .into_iter()
-            .filter_map(|id| shared.owned.describe(id))
+            .filter_map(|(_, id)| shared.owned.describe(id))
             .map(Unfinished::in_poll);
         ShutdownReport {
             unfinished: blocking

@@ -41,8 +41,8 @@ where
 /// # Safety (all vtable entries below)
 /// `ptr` must point to a live `Cell<F, S>` (the vtable was built for it) and
 /// the caller must hand over the reference the entry's doc in `raw.rs` says.
-unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    Harness::<F, S>::from_raw(ptr).poll();
+unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
+    Harness::<F, S>::from_raw(ptr).poll()
 }
 
 unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
@@ -132,18 +132,23 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         self.cell().stage.with_mut(|ptr| unsafe { *ptr = stage });
     }
 
-    fn poll(self) {
+    /// True if the task completed in this poll (for the metrics).
+    fn poll(self) -> bool {
         match self.poll_inner() {
             Outcome::Idle => {}
             Outcome::Notified => self.scheduler().yield_now(Notified::from_raw(self.raw())),
-            Outcome::Complete => self.complete(),
+            Outcome::Complete => {
+                self.complete();
+                return true;
+            }
             Outcome::Dealloc => self.raw().dealloc(),
         }
+        false
     }
 
     fn poll_inner(&self) -> Outcome {
         match self.header().state.transition_to_running() {
-            ToRunning::Run => {}
+            ToRunning::Run => self.header().stats.poll_begins(),
             ToRunning::Cancelled => {
                 self.cancel_future();
                 return Outcome::Complete;
@@ -230,7 +235,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             if !snapshot.is_join_interested() {
                 // Nobody will read the output: the task drops it (state rule 1).
-                self.set_stage(Stage::Consumed);
+                self.drop_unread_output();
             } else if snapshot.is_join_waker_set() {
                 self.wake_join();
                 if !self
@@ -246,6 +251,26 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }));
         if self.header().state.transition_to_terminal(2) {
             self.raw().dealloc();
+        }
+    }
+
+    /// Drops an output nobody will read; a panic's payload goes to the
+    /// scheduler's unhandled-panic policy instead (`runtime/panic.rs`).
+    ///
+    /// The caller must own the stage (state rule 1), and the future must be
+    /// gone (COMPLETE is set), so the stage is not pinned and may move.
+    fn drop_unread_output(&self) {
+        let stage = self
+            .cell()
+            .stage
+            // SAFETY: the caller owns the stage (state rule 1) and it holds
+            // no pinned future (COMPLETE), so moving it out is fine.
+            .with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
+        match stage {
+            Stage::Finished(Err(Failure::Panic(payload))) => {
+                self.scheduler().unhandled_panic(self.header(), payload);
+            }
+            other => drop(other),
         }
     }
 
@@ -351,7 +376,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             // touch the output or the waker slot again, so both are ours
             // (state rules 1, 2); clean them up, then give up interest and
             // reference in one step.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.drop_unread_output()));
             self.set_join_waker(None);
             if state.drop_join_interest_and_reference() {
                 self.raw().dealloc();
@@ -361,7 +386,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let dropped = state.transition_to_join_handle_dropped();
         if dropped.drop_output {
             // The output's Drop may panic; the handle's drop must not.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.drop_unread_output()));
         }
         if dropped.drop_waker {
             self.set_join_waker(None);

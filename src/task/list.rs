@@ -141,6 +141,28 @@ impl OwnedTasks {
         None
     }
 
+    /// How many tasks are linked (spawned, not yet freed).
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|shard| lock(shard).len).sum()
+    }
+
+    /// Calls `f` with every linked task's header, one shard at a time under
+    /// its lock: `f` must not block or touch the list (it reads the header's
+    /// atomics and immutable fields, which is all a dump needs). Never waits
+    /// for a task: a task stuck in a poll is visited like any other.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            let mut cursor = shard.head;
+            while let Some(node) = cursor {
+                // The cell is alive while linked (invariant 2) and we hold
+                // the shard's lock.
+                f(RawTask::from_raw(node).header());
+                cursor = Shard::links(node, |links| links.next);
+            }
+        }
+    }
+
     /// True if every linked task has completed or is being cancelled
     /// (after a shutdown, the tasks still linked are those a handle or waker
     /// keeps allocated, and those an `abort` on another thread is dropping).

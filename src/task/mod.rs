@@ -72,4 +72,11 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 
     /// The task's cell is about to be freed: unlink it from the owned list.
     fn release(&self, task: &raw::Header);
+
+    /// The task panicked and nobody will read the payload (its JoinHandle
+    /// is gone): the runtime's `UnhandledPanic` policy decides.
+    fn unhandled_panic(&self, task: &raw::Header, payload: Box<dyn Any + Send + 'static>) {
+        let _ = task;
+        drop(payload);
+    }
 }

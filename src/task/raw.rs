@@ -16,9 +16,11 @@ use super::list::Links;
 use super::state::State;
 use super::{Failure, Schedule};
 use crate::loom::UnsafeCell;
+use crate::runtime::clock;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::task::Waker;
 
 /// The type-erased front of every task cell.
@@ -38,6 +40,72 @@ pub(crate) struct Header {
     pub(crate) location: &'static Location<'static>,
     /// Boxed twice so an unnamed task pays one word, not two.
     pub(crate) name: Option<Box<Name>>,
+    /// What the task dump shows: polls, spawn and last poll times.
+    pub(crate) stats: Stats,
+}
+
+/// A task's history for the dump (`Handle::dump`): 13 bytes in the header.
+///
+/// Written only by the thread that holds RUNNING (or, for `spawned`, the
+/// spawner before the task is published, and a remote spawner once right
+/// after), read at any time by a dump. Relaxed std atomics: these are
+/// reports, never used to decide anything, so a dump may see a poll's
+/// count before its time; and they stay out of the loom models.
+pub(crate) struct Stats {
+    /// Polls begun, saturating at `u32::MAX`.
+    polls: AtomicU32,
+    /// When the last poll began, in coarse ticks (`runtime::clock`).
+    last_poll: AtomicU32,
+    /// When the task was spawned, in coarse ticks.
+    spawned: AtomicU32,
+    /// A `spawn_blocking` job.
+    pub(crate) blocking: bool,
+}
+
+/// What a dump reads from `Stats`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatsSnapshot {
+    pub(crate) polls: u32,
+    pub(crate) last_poll: u32,
+    pub(crate) spawned: u32,
+}
+
+impl Stats {
+    fn new(blocking: bool) -> Stats {
+        let now = clock::coarse();
+        Stats {
+            polls: AtomicU32::new(0),
+            last_poll: AtomicU32::new(now),
+            spawned: AtomicU32::new(now),
+            blocking,
+        }
+    }
+
+    /// A poll begins (the caller holds RUNNING): one load of the coarse
+    /// clock and three plain accesses, no read-modify-write.
+    pub(crate) fn poll_begins(&self) {
+        let polls = self.polls.load(Relaxed);
+        self.polls.store(polls.saturating_add(1), Relaxed);
+        self.last_poll.store(clock::coarse(), Relaxed);
+    }
+
+    /// Stamps the spawn with the real clock: for spawns from outside a
+    /// worker, where the coarse clock may be stale (`runtime::clock`).
+    pub(crate) fn stamp_spawn_precisely(&self) {
+        let now = clock::refresh();
+        self.spawned.store(now, Relaxed);
+        if self.polls.load(Relaxed) == 0 {
+            self.last_poll.store(now, Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            polls: self.polls.load(Relaxed),
+            last_poll: self.last_poll.load(Relaxed),
+            spawned: self.spawned.load(Relaxed),
+        }
+    }
 }
 
 /// A task's name (from `task::Builder::name`).
@@ -46,7 +114,8 @@ pub(crate) struct Name(pub(crate) Box<str>);
 /// Operations that need the concrete future and scheduler types.
 pub(crate) struct Vtable {
     /// Polls the task; consumes the reference of the `Notified` it was given.
-    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// True if the task completed.
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> bool,
     /// Hands a reference, already counted, to the scheduler as a `Notified`.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the cell.
@@ -88,6 +157,8 @@ pub(crate) struct Meta {
     pub(crate) id: Id,
     pub(crate) location: &'static Location<'static>,
     pub(crate) name: Option<Box<str>>,
+    /// A `spawn_blocking` job (shown as such in the dump).
+    pub(crate) blocking: bool,
 }
 
 /// An untyped, non-owning pointer to a task. Owners of references
@@ -113,6 +184,7 @@ impl RawTask {
                 id: meta.id,
                 location: meta.location,
                 name: meta.name.map(|name| Box::new(Name(name))),
+                stats: Stats::new(meta.blocking),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -138,8 +210,9 @@ impl RawTask {
         unsafe { self.ptr.as_ref() }
     }
 
-    /// Polls the task, consuming the reference of the caller's `Notified`.
-    pub(crate) fn poll(self) {
+    /// Polls the task, consuming the reference of the caller's `Notified`;
+    /// true if it completed.
+    pub(crate) fn poll(self) -> bool {
         let poll = self.header().vtable.poll;
         // SAFETY: the vtable belongs to this cell (header invariant 3) and the
         // caller hands over a counted reference, which `poll` consumes.
@@ -239,9 +312,10 @@ impl Notified {
         self.raw.header()
     }
 
-    /// Polls the task; its reference passes to the poll.
-    pub(crate) fn run(self) {
-        self.into_raw().poll();
+    /// Polls the task; its reference passes to the poll. True if it
+    /// completed.
+    pub(crate) fn run(self) -> bool {
+        self.into_raw().poll()
     }
 }
 

@@ -52,6 +52,7 @@ impl Tracked {
             id: Id::next(),
             location: std::panic::Location::caller(),
             name: None,
+            blocking: false,
         };
         let raw = RawTask::new(future, Inert, meta);
         // Give up the owned list's reference (there is no list) and the
@@ -94,6 +95,7 @@ impl Queue {
             id: Id::next(),
             location: std::panic::Location::caller(),
             name: None,
+            blocking: false,
         };
         let raw = RawTask::new(future, self.clone(), meta);
         self.schedule(Notified::from_raw(raw));

@@ -158,6 +158,11 @@ impl Timers {
         self.pending.store(state.wheel.len(), Relaxed);
     }
 
+    /// How many deadlines are queued (a hint without the lock).
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Relaxed)
+    }
+
     /// True if some deadline is queued (a hint without the lock).
     pub(crate) fn has_pending(&self) -> bool {
         // Relaxed: a hint. A deadline queued just after this read is

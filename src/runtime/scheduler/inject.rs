@@ -20,7 +20,7 @@ use crate::loom::{AtomicUsize, Mutex, lock};
 use crate::task::raw::Notified;
 use crossbeam_utils::CachePadded;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering::Relaxed};
 
 /// The buffer a shard keeps once it empties; more is released.
 const RETAINED_CAPACITY: usize = 1024;
@@ -34,6 +34,12 @@ pub(crate) struct Injector {
 struct Shard {
     queue: Mutex<VecDeque<Notified>>,
     len: AtomicUsize,
+    /// Tasks pushed from outside the workers (`push_remote`), and how many
+    /// of those were spawns. Written under `queue`'s lock (so a load and a
+    /// store suffice), read without it for the metrics. Std atomics even
+    /// under loom: counters, not protocol.
+    remote_schedules: StdAtomicU64,
+    remote_spawns: StdAtomicU64,
 }
 
 /// The home shard of a thread that is not a worker: picked round-robin when
@@ -57,6 +63,8 @@ impl Injector {
                 CachePadded::new(Shard {
                     queue: Mutex::new(VecDeque::new()),
                     len: AtomicUsize::new(0),
+                    remote_schedules: StdAtomicU64::new(0),
+                    remote_spawns: StdAtomicU64::new(0),
                 })
             })
             .collect();
@@ -69,6 +77,33 @@ impl Injector {
     /// Pushes one task into shard `home` (modulo the shard count).
     pub(crate) fn push(&self, home: usize, task: Notified) {
         self.push_batch(home, std::iter::once(task));
+    }
+
+    /// Pushes a task woken (or, if `spawn`, spawned) away from the
+    /// workers, and counts it.
+    pub(crate) fn push_remote(&self, home: usize, task: Notified, spawn: bool) {
+        let shard = &self.shards[home & self.mask];
+        let mut queue = lock(&shard.queue);
+        queue.push_back(task);
+        shard.len.store(queue.len(), Relaxed);
+        let bump = |counter: &StdAtomicU64| counter.store(counter.load(Relaxed) + 1, Relaxed);
+        bump(&shard.remote_schedules);
+        if spawn {
+            bump(&shard.remote_spawns);
+        }
+    }
+
+    /// How many tasks were pushed from outside the workers, and how many
+    /// of those were spawns.
+    pub(crate) fn remote_counts(&self) -> (u64, u64) {
+        self.shards
+            .iter()
+            .fold((0, 0), |(schedules, spawns), shard| {
+                (
+                    schedules + shard.remote_schedules.load(Relaxed),
+                    spawns + shard.remote_spawns.load(Relaxed),
+                )
+            })
     }
 
     /// Pushes a batch into shard `home` under one lock.

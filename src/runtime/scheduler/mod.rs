@@ -38,6 +38,7 @@ mod inject;
 pub(crate) mod monitor;
 mod park;
 pub(crate) mod queue;
+pub(crate) mod stats;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -50,6 +51,7 @@ pub(crate) use worker::{
 use crate::io::driver::IoHandle;
 use crate::loom::{Arc, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Mutex, fence, lock};
 use crate::runtime::blocking::{Job, Pool};
+use crate::runtime::metrics::WorkerMetrics;
 use crate::task::list::OwnedTasks;
 use crate::task::raw::{Header, Meta, Notified, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
@@ -90,6 +92,8 @@ pub(crate) struct Shared {
     driver: park::DriverSlot,
     /// The driver's shared half: registration, unparking, timers.
     io: Arc<IoHandle>,
+    /// The `UnhandledPanic` policy and its state.
+    pub(crate) panics: crate::runtime::panic::Panics,
 }
 
 /// The parts of a worker that other threads touch.
@@ -112,6 +116,8 @@ struct Remote {
     active: AtomicBool,
     /// Spares: asked to stop once the worker they stand in for is back.
     retire: AtomicBool,
+    /// The core's counters (`Handle::metrics`).
+    stats: stats::CoreStats,
 }
 
 impl Remote {
@@ -224,6 +230,7 @@ impl Shared {
             id: Id::next(),
             location,
             name,
+            blocking: false,
         };
         let raw = RawTask::new(future, this.clone(), meta);
         let join = JoinHandle::new(raw);
@@ -231,7 +238,15 @@ impl Shared {
             // The first Notified's reference goes to the cancellation.
             return (join, Some(raw));
         }
-        this.schedule_task(Notified::from_raw(raw), false);
+        let task = worker::with_current_core(this, Notified::from_raw(raw), |core, task| {
+            this.remotes[core.index].stats.spawned.add(1);
+            this.schedule_local(core, task, false);
+        });
+        if let Some(task) = task {
+            // From outside a worker, the coarse clock may be stale.
+            task.header().stats.stamp_spawn_precisely();
+            this.schedule_remote(task, true);
+        }
         (join, None)
     }
 
@@ -247,7 +262,7 @@ impl Shared {
             self.schedule_local(core, task, is_yield)
         });
         if let Some(task) = task {
-            self.schedule_remote(task);
+            self.schedule_remote(task, false);
         }
     }
 
@@ -279,8 +294,10 @@ impl Shared {
         }
     }
 
-    fn schedule_remote(&self, task: Notified) {
-        self.inject.push(inject::thread_home(), task);
+    /// Queues a task woken (or, if `spawn`, spawned) away from this
+    /// runtime's workers.
+    fn schedule_remote(&self, task: Notified, spawn: bool) {
+        self.inject.push_remote(inject::thread_home(), task, spawn);
         // SeqCst fence: pairs with the one in `begin_shutdown`; either the
         // shutdown's drain sees our push or we see its flag (and drain).
         fence(SeqCst);
@@ -357,6 +374,43 @@ impl Shared {
         self.num_workers
     }
 
+    /// Each worker's counters, and the spare cores' summed.
+    pub(crate) fn core_metrics(&self) -> (Vec<WorkerMetrics>, WorkerMetrics) {
+        let read = |remote: &Remote| {
+            let stats = &remote.stats;
+            let ring = remote.steal.get();
+            WorkerMetrics {
+                polls: stats.polls.get(),
+                spawned: stats.spawned.get(),
+                completed: stats.completed.get(),
+                lifo_hits: stats.lifo_hits.get(),
+                steals: stats.steals.get(),
+                stolen: stats.stolen.get(),
+                parks: stats.parks.get(),
+                unparks: stats.unparks.get(),
+                overflows: ring.map_or(0, queue::Steal::overflows),
+                queue_depth: ring.map_or(0, queue::Steal::len)
+                    + usize::from(!remote.lifo.peek().is_null()),
+            }
+        };
+        let workers = self.remotes[..self.num_workers]
+            .iter()
+            .map(|remote| read(remote))
+            .collect();
+        let mut spares = WorkerMetrics::default();
+        for remote in &self.remotes[self.num_workers..self.num_searchable()] {
+            spares.add(&read(remote));
+        }
+        (workers, spares)
+    }
+
+    /// Tasks pushed from outside the workers, and how many were spawns;
+    /// tasks in the injector now.
+    pub(crate) fn injector_metrics(&self) -> (u64, u64, usize) {
+        let (schedules, spawns) = self.inject.remote_counts();
+        (schedules, spawns, self.inject.len())
+    }
+
     /// Spare cores running now.
     pub(crate) fn active_spares(&self) -> usize {
         self.remotes[self.num_workers..]
@@ -365,16 +419,18 @@ impl Shared {
             .count()
     }
 
-    /// The tasks in a poll on a core now (for the shutdown report).
-    pub(crate) fn tasks_in_poll(&self) -> Vec<Id> {
+    /// The tasks in a poll on a core now, with the core's index (for the
+    /// shutdown report and the dump).
+    pub(crate) fn tasks_in_poll(&self) -> Vec<(usize, Id)> {
         self.remotes
             .iter()
-            .filter_map(|remote| {
+            .enumerate()
+            .filter_map(|(index, remote)| {
                 // Acquire: pairs with the core's Release of `seq`.
                 let seq = remote.seq.load(Acquire);
                 let task = remote.task.load(Relaxed);
                 (seq % 2 == 1 && remote.seq.load(Acquire) == seq)
-                    .then(|| Id::from_u64(task))
+                    .then(|| Some((index, Id::from_u64(task)?)))
                     .flatten()
             })
             .collect()
@@ -467,5 +523,9 @@ impl Schedule for Arc<Shared> {
 
     fn release(&self, task: &Header) {
         self.owned.remove(task);
+    }
+
+    fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
+        self.panics.unhandled(self, task, payload);
     }
 }

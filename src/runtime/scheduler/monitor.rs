@@ -37,6 +37,7 @@
 
 use super::{Shared, queue};
 use crate::loom::Arc;
+use crate::runtime::clock;
 use crate::runtime::metrics::LongPoll;
 use crate::runtime::wait::{ExitLatch, lock, wait_until};
 use crate::task::Id;
@@ -215,6 +216,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
     while monitor.wait(Some(interval)) {
         let calm = interval == monitor.calm;
         let now = Instant::now();
+        clock::advance_to(clock::ticks_at(now));
         let mut active = 0;
         let mut available = false;
         // A poll with tasks queued behind it, or a stuck one: look again soon.

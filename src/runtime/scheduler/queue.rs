@@ -47,6 +47,10 @@ struct Inner {
     head: AtomicU64,
     tail: AtomicU32,
     buffer: Box<[UnsafeCell<MaybeUninit<Notified>>]>,
+    /// Times the owner pushed into the injector because the ring was full
+    /// (or a thief was copying out of a full ring). Written by the owner
+    /// only; a std atomic even under loom: a counter, not protocol.
+    overflows: std::sync::atomic::AtomicU64,
 }
 
 // SAFETY: slots hold `Notified`, which is `Send`; access to each slot is
@@ -72,6 +76,7 @@ pub(crate) fn local() -> (Steal, Local) {
         head: AtomicU64::new(0),
         tail: AtomicU32::new(0),
         buffer,
+        overflows: std::sync::atomic::AtomicU64::new(0),
     });
     (Steal(inner.clone()), Local { inner })
 }
@@ -94,6 +99,12 @@ impl Inner {
     unsafe fn put(&self, index: u32, task: Notified) {
         // SAFETY: the caller's obligations make the write exclusive.
         self.buffer[index as usize & MASK].with_mut(|ptr| unsafe { (*ptr).write(task) });
+    }
+
+    /// Counts an overflow (the owner only).
+    fn count_overflow(&self) {
+        let overflows = &self.overflows;
+        overflows.store(overflows.load(Relaxed) + 1, Relaxed);
     }
 
     fn len(&self) -> usize {
@@ -159,6 +170,7 @@ impl Local {
                 // A thief is copying out of the ring; it will make room, but
                 // we cannot wait for it. The injector takes this one.
                 inject.push(home, task);
+                self.inner.count_overflow();
                 return;
             }
             match self.push_overflow(task, real, tail, inject, home) {
@@ -208,6 +220,7 @@ impl Local {
         // claimed by us (invariant 1) and initialised (invariant 3).
         let batch = (0..HALF).map(|i| unsafe { inner.take(head.wrapping_add(i)) });
         inject.push_batch(home, batch.chain(std::iter::once(task)));
+        self.inner.count_overflow();
         Ok(())
     }
 
@@ -258,6 +271,16 @@ impl Steal {
     /// True if the ring holds no task.
     pub(crate) fn is_empty(&self) -> bool {
         self.0.len() == 0
+    }
+
+    /// How many tasks the ring holds (a snapshot, for the metrics).
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// How many times the owner overflowed into the injector.
+    pub(crate) fn overflows(&self) -> u64 {
+        self.0.overflows.load(Relaxed)
     }
 
     /// Steals half of this ring into `dst` and returns one of the stolen

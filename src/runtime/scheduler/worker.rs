@@ -17,7 +17,7 @@ use crate::io::driver::{Driver, IoHandle};
 use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::blocking::{Pool, PoolConfig};
-use crate::runtime::context;
+use crate::runtime::{clock, context};
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
 use std::io;
@@ -72,6 +72,7 @@ pub(crate) fn launch(
     num_workers: usize,
     pool: PoolConfig,
     monitor: monitor::Config,
+    unhandled_panic: crate::runtime::UnhandledPanic,
 ) -> io::Result<Launch> {
     let driver = Driver::new()?;
     let io = driver.handle().clone();
@@ -99,6 +100,7 @@ pub(crate) fn launch(
             blocking: AtomicBool::new(false),
             active: AtomicBool::new(index < num_workers),
             retire: AtomicBool::new(false),
+            stats: Default::default(),
         }));
     }
     let shared = Arc::new(Shared {
@@ -119,6 +121,7 @@ pub(crate) fn launch(
         is_shutdown: AtomicBool::new(false),
         driver: park::DriverSlot::new(driver),
         io,
+        panics: crate::runtime::panic::Panics::new(unhandled_panic),
     });
     Ok(Launch { shared, cores })
 }
@@ -203,7 +206,7 @@ pub(crate) fn launch_default(num_workers: usize) -> io::Result<Launch> {
         threshold: Duration::from_millis(10),
         on_long_poll: None,
     };
-    launch(num_workers, pool, monitor)
+    launch(num_workers, pool, monitor, Default::default())
 }
 
 /// The thread-local view of the worker running on this thread.
@@ -399,9 +402,13 @@ impl WorkerContext {
     }
 
     fn run(&self, mut core: Box<Core>) -> Box<Core> {
+        clock::refresh();
         while self.keeps_running(&core) {
             core.tick = core.tick.wrapping_add(1);
             if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL) {
+                // Keeps the dump's clock fresh while polls are short; the
+                // monitor does it while one is long (`runtime::clock`).
+                clock::refresh();
                 core = self.poll_driver(core);
             }
             if let Some(task) = self.next_task(&mut core) {
@@ -427,7 +434,7 @@ impl WorkerContext {
             remote.task.store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
             *self.core.borrow_mut() = Some(core);
-            task.run();
+            let completed = task.run();
             core = self
                 .core
                 .borrow_mut()
@@ -435,7 +442,9 @@ impl WorkerContext {
                 .expect("a worker's core is back in its context after every poll");
             core.seq += 1;
             remote.seq.store(core.seq, Release);
-            let Some(next) = self.shared.remotes[core.index].lifo.take() else {
+            remote.stats.polls.add(1);
+            remote.stats.completed.add(u64::from(completed));
+            let Some(next) = remote.lifo.take() else {
                 return core;
             };
             if lifo_polls >= MAX_LIFO_POLLS {
@@ -447,6 +456,7 @@ impl WorkerContext {
                 return core;
             }
             lifo_polls += 1;
+            remote.stats.lifo_hits.add(1);
             task = next;
         }
     }
@@ -462,7 +472,9 @@ impl WorkerContext {
         {
             return Some(task);
         }
-        if let Some(task) = self.shared.remotes[core.index].lifo.take() {
+        let remote = &self.shared.remotes[core.index];
+        if let Some(task) = remote.lifo.take() {
+            remote.stats.lifo_hits.add(1);
             return Some(task);
         }
         core.run_queue
@@ -510,6 +522,9 @@ impl WorkerContext {
             }
             core.lifo_seen[victim] = remotes[victim].lifo.peek() as usize;
             if let Some(task) = remotes[victim].steal_into(&mut core.run_queue) {
+                let stats = &remotes[core.index].stats;
+                stats.steals.add(1);
+                stats.stolen.add(1 + core.run_queue.len() as u64);
                 return Some(task);
             }
         }
@@ -518,14 +533,18 @@ impl WorkerContext {
         }
         // Last resort: a LIFO task that sat in its slot during our whole
         // search; its worker is busy with something else.
-        (0..count)
+        let task = (0..count)
             .map(|i| (start + i) % count)
             .filter(|&victim| victim != core.index)
             .find_map(|victim| {
                 remotes[victim]
                     .lifo
                     .take_if(core.lifo_seen[victim] as *mut _)
-            })
+            })?;
+        let stats = &remotes[core.index].stats;
+        stats.steals.add(1);
+        stats.stolen.add(1);
+        Some(task)
     }
 
     fn transition_from_searching(&self, core: &mut Core) {
@@ -553,6 +572,8 @@ impl WorkerContext {
             self.shared.notify_if_work_pending();
         }
         let mut woken = false;
+        let stats = &self.shared.remotes[core.index].stats;
+        stats.parks.add(1);
         while self.keeps_running(&core) {
             let mut held_driver = false;
             core = self.with_parker(core, |parker| {
@@ -586,6 +607,10 @@ impl WorkerContext {
                 // Spurious, or shutdown (which the loop condition sees).
                 None => {}
             }
+        }
+        if woken {
+            stats.unparks.add(1);
+            clock::refresh();
         }
         if !woken && !self.shared.is_shutdown() {
             // A spare asked to retire while parked: off the sleeper list, so

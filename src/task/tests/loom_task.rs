@@ -111,6 +111,7 @@ impl Mock {
             id: Id::next(),
             location: std::panic::Location::caller(),
             name: None,
+            blocking: false,
         };
         let raw = RawTask::new(future, self.clone(), meta);
         if let Some(owned) = &self.0.owned {

@@ -65,6 +65,7 @@ impl Tasks {
             id: Id::next(),
             location: std::panic::Location::caller(),
             name: None,
+            blocking: false,
         };
         let raw = RawTask::new(future, Inert, meta);
         // Give up the owned list's reference (there is no list) and the
