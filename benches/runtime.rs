@@ -17,6 +17,11 @@
 //!   capacity-1 channels.
 //! - `ping_pong/1000_pairs`: 1000 such pairs at once, 100 round trips each.
 //! - `block_on`: `block_on` of a ready future.
+//! - `metrics_reader/{chained_spawn,1000_pairs}`: the cost of being
+//!   watched. bobbin alone, then with a thread reading `metrics()` every
+//!   millisecond, then with one taking a `dump()` every 10 ms; tokio alone
+//!   and with a thread reading its stable metrics (alive tasks, injection
+//!   queue depth) every millisecond; smol (which has no metrics) alone.
 
 use bobbin_benches::{SmolRt, workers};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -270,6 +275,86 @@ fn benches(c: &mut Criterion) {
         |rt| ping_pong(rt, PAIRS, PAIR_ROUNDS),
     );
     block_on_overhead(c);
+    metrics_reader(c);
+}
+
+/// A thread that reads a runtime's figures every `every` until dropped.
+struct Reader {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Reader {
+    fn start(every: Duration, read: impl Fn() -> usize + Send + 'static) -> Reader {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut sink = 0u64;
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                sink = sink.wrapping_add(read() as u64);
+                std::thread::sleep(every);
+            }
+            sink
+        });
+        Reader {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            std::hint::black_box(thread.join().unwrap());
+        }
+    }
+}
+
+/// Each workload with and without a reader of the runtime's figures.
+fn metrics_reader(c: &mut Criterion) {
+    let workloads: [(&str, u64, fn(&BobbinRt), fn(&TokioRt), fn(&SmolRt)); 2] = [
+        (
+            "chained_spawn",
+            CHAIN_DEPTH,
+            chained_spawn,
+            chained_spawn,
+            chained_spawn,
+        ),
+        (
+            "1000_pairs",
+            2 * PAIRS * PAIR_ROUNDS,
+            |rt| ping_pong(rt, PAIRS, PAIR_ROUNDS),
+            |rt| ping_pong(rt, PAIRS, PAIR_ROUNDS),
+            |rt| ping_pong(rt, PAIRS, PAIR_ROUNDS),
+        ),
+    ];
+    let millisecond = Duration::from_millis(1);
+    for (name, elements, bobbin, tokio, smol) in workloads {
+        let (b, t, s) = runtimes();
+        let mut group = c.benchmark_group(format!("metrics_reader/{name}"));
+        group.throughput(Throughput::Elements(elements));
+        group.bench_function("bobbin", |bencher| bencher.iter(|| bobbin(&b)));
+        let handle = b.0.handle();
+        let reader = Reader::start(millisecond, move || handle.metrics().polls() as usize);
+        group.bench_function("bobbin+metrics_1ms", |bencher| bencher.iter(|| bobbin(&b)));
+        drop(reader);
+        let handle = b.0.handle();
+        let reader = Reader::start(10 * millisecond, move || handle.dump().tasks().len());
+        group.bench_function("bobbin+dump_10ms", |bencher| bencher.iter(|| bobbin(&b)));
+        drop(reader);
+        group.bench_function("tokio", |bencher| bencher.iter(|| tokio(&t)));
+        let handle = t.0.handle().clone();
+        let reader = Reader::start(millisecond, move || {
+            let metrics = handle.metrics();
+            metrics.num_alive_tasks() + metrics.global_queue_depth()
+        });
+        group.bench_function("tokio+metrics_1ms", |bencher| bencher.iter(|| tokio(&t)));
+        drop(reader);
+        group.bench_function("smol", |bencher| bencher.iter(|| smol(&s)));
+        group.finish();
+    }
 }
 
 /// `block_on` of a ready future, from the main thread.
