@@ -312,9 +312,12 @@ impl Drop for Reader {
     }
 }
 
+/// A workload: its name, elements per run, and its body on each runtime.
+type Workload = (&'static str, u64, fn(&BobbinRt), fn(&TokioRt), fn(&SmolRt));
+
 /// Each workload with and without a reader of the runtime's figures.
 fn metrics_reader(c: &mut Criterion) {
-    let workloads: [(&str, u64, fn(&BobbinRt), fn(&TokioRt), fn(&SmolRt)); 2] = [
+    let workloads: [Workload; 2] = [
         (
             "chained_spawn",
             CHAIN_DEPTH,
