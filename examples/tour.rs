@@ -2,8 +2,9 @@
 //! task's panic, abort a task, join a set, pass values down a pipeline of
 //! channels, wait on a channel and a timer with `select!`, share a `Mutex`,
 //! run blocking code (`spawn_blocking`, `block_in_place`, and a task that
-//! blocks its worker without saying so, caught by the monitor), and shut a
-//! runtime down; prints what it did and how long each step took.
+//! blocks its worker without saying so, caught by the monitor), read a
+//! runtime's metrics and task dump and catch a panic nobody awaited, and
+//! shut a runtime down; prints what it did and how long each step took.
 //!
 //! Run with `cargo run --release --example tour`.
 
@@ -29,6 +30,7 @@ fn main() {
         blocking_pool().await;
     });
     blocked_worker();
+    observe();
     shutdown();
 
     println!("\ntour finished in {:.2?}", started.elapsed());
@@ -303,6 +305,54 @@ fn blocked_worker() {
     );
 }
 
+/// What a runtime says about itself: its counters, its task dump (like
+/// Go's goroutine dump) and a panic that nobody awaited.
+fn observe() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let rt = bobbin::Runtime::builder()
+        .worker_threads(2)
+        .unhandled_panic(bobbin::runtime::UnhandledPanic::callback(move |panic| {
+            let _ = tx.lock().expect("not poisoned").send(panic.to_string());
+        }))
+        .build()
+        .expect("two threads start");
+    let (stop_tx, stop_rx) = bobbin::channel::bounded::<()>(0);
+    let waiters: Vec<_> = (0..3)
+        .map(|i| {
+            let stop_rx = stop_rx.clone();
+            bobbin::task::Builder::new()
+                .name(&format!("waiter-{i}"))
+                .spawn_on(async move { stop_rx.recv().await }, &rt.handle())
+        })
+        .collect();
+    let busy = bobbin::task::Builder::new()
+        .name("cruncher")
+        .spawn_on(async { std::thread::sleep(Duration::from_millis(100)) }, &rt.handle());
+    drop(rt.spawn(async { panic!("nobody awaits this task") }));
+    std::thread::sleep(Duration::from_millis(50));
+    let dump = rt.handle().dump();
+    let metrics = rt.handle().metrics();
+    let panic = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the unhandled panic is reported");
+    println!(
+        "10. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
+        metrics.tasks_alive(),
+        metrics.tasks_spawned(),
+        metrics.polls()
+    );
+    for line in dump.to_string().lines().filter(|line| !line.is_empty()).take(5) {
+        println!("      {line}");
+    }
+    println!("    and the unhandled-panic callback said: {panic}");
+    drop(stop_tx);
+    for waiter in waiters {
+        let _ = rt.block_on(waiter);
+    }
+    rt.block_on(busy).expect("the cruncher finishes");
+}
+
 /// A runtime of our own: dropping it cancels every task and joins the
 /// workers.
 fn shutdown() {
@@ -318,7 +368,7 @@ fn shutdown() {
     rt.shutdown_timeout(Duration::from_secs(5));
     let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
     println!(
-        "10. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        "11. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
         start.elapsed()
     );
 }

@@ -626,8 +626,10 @@ impl RuntimeMetrics {
 impl fmt::Display for RuntimeMetrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "runtime: {} workers", self.num_workers)?;
-        if self.active_spares > 0 {
-            write!(f, " ({} spare cores standing in)", self.active_spares)?;
+        match self.active_spares {
+            0 => {}
+            1 => f.write_str(" (1 spare core standing in for a blocked one)")?,
+            spares => write!(f, " ({spares} spare cores standing in for blocked ones)")?,
         }
         writeln!(f)?;
         writeln!(
