@@ -7,6 +7,13 @@
 //! global runtime on first use; `block_on.rs` runs a future on the calling
 //! thread; `scheduler/` is the work-stealing scheduler itself.
 //!
+//! What a runtime tells about itself: `Handle::metrics` (counters, in
+//! `metrics.rs` and `scheduler/stats.rs`), `Handle::dump` (every live task,
+//! `dump.rs`, stamped by the coarse clock of `clock.rs`), long polls found
+//! by the monitor, the `UnhandledPanic` policy (`panic.rs`) and the
+//! `ShutdownReport` of `Runtime::shutdown_timeout`. `docs/debugging.md`
+//! shows them on a real program.
+//!
 //! Why a global runtime: Go programs never thread a scheduler through their
 //! calls, and Rust libraries that spawn should not have to either. Inside a
 //! runtime (on a worker, in `block_on`, under `Handle::enter`) spawns go to
