@@ -25,8 +25,10 @@ impl Counter {
     }
 }
 
-/// What one core counts.
+/// What one core counts: 64 bytes, aligned to start a cache line (see
+/// `Remote::stats`).
 #[derive(Default)]
+#[repr(align(64))]
 pub(crate) struct CoreStats {
     /// Task polls run.
     pub(crate) polls: Counter,
