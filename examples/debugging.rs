@@ -38,7 +38,11 @@ fn main() {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         // Dropping a JoinHandle detaches the task; it keeps running.
-        drop(Builder::new().name("accept-loop").spawn(accept_loop(listener)));
+        drop(
+            Builder::new()
+                .name("accept-loop")
+                .spawn(accept_loop(listener)),
+        );
 
         // A client that connects and then says nothing: its connection
         // task waits forever (the leak the dump should point at).
@@ -48,7 +52,10 @@ fn main() {
         // Two clients that talk and leave: their tasks end.
         for n in 0..2 {
             let mut client = TcpStream::connect(addr).await.expect("connect");
-            client.write_all(format!("hello {n}\n").as_bytes()).await.expect("write");
+            client
+                .write_all(format!("hello {n}\n").as_bytes())
+                .await
+                .expect("write");
             let mut echo = [0; 8];
             client.read_exact(&mut echo).await.expect("echo");
         }
@@ -74,9 +81,7 @@ fn main() {
                 .spawn_blocking(|| std::thread::sleep(Duration::from_millis(900))),
         );
         // A result nobody joined: finished, still holding its output.
-        let _forgotten = Builder::new()
-            .name("price-lookup")
-            .spawn(async { 42 });
+        let _forgotten = Builder::new().name("price-lookup").spawn(async { 42 });
         // A panic nobody awaits.
         drop(
             Builder::new()

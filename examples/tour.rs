@@ -326,9 +326,10 @@ fn observe() {
                 .spawn_on(async move { stop_rx.recv().await }, &rt.handle())
         })
         .collect();
-    let busy = bobbin::task::Builder::new()
-        .name("cruncher")
-        .spawn_on(async { std::thread::sleep(Duration::from_millis(100)) }, &rt.handle());
+    let busy = bobbin::task::Builder::new().name("cruncher").spawn_on(
+        async { std::thread::sleep(Duration::from_millis(100)) },
+        &rt.handle(),
+    );
     drop(rt.spawn(async { panic!("nobody awaits this task") }));
     std::thread::sleep(Duration::from_millis(50));
     let dump = rt.handle().dump();
@@ -342,7 +343,12 @@ fn observe() {
         metrics.tasks_spawned(),
         metrics.polls()
     );
-    for line in dump.to_string().lines().filter(|line| !line.is_empty()).take(5) {
+    for line in dump
+        .to_string()
+        .lines()
+        .filter(|line| !line.is_empty())
+        .take(5)
+    {
         println!("      {line}");
     }
     println!("    and the unhandled-panic callback said: {panic}");

@@ -35,12 +35,13 @@ fn spawned_completed_and_alive_count_every_task_once() {
             sum
         });
         assert_eq!(outer, 999 * 1000 / 2 + 99 * 100 / 2);
-        // A completion is counted just after the task's JoinHandle is woken.
-        wait_until(LIMIT, "all 1101 completions counted", || {
-            handle.metrics().tasks_completed() == 1101
+        // Workers publish their counters when they go idle (or every 61
+        // polls), so wait until both counts are in.
+        wait_until(LIMIT, "all 1101 spawns and completions published", || {
+            let metrics = handle.metrics();
+            metrics.tasks_completed() == 1101 && metrics.tasks_spawned() == 1101
         });
         let metrics = handle.metrics();
-        assert_eq!(metrics.tasks_spawned(), 1101);
         assert_eq!(metrics.remote_spawns(), 101);
         let on_workers: u64 = metrics.workers().iter().map(|w| w.spawned()).sum();
         assert_eq!(on_workers, 1000);
@@ -117,6 +118,10 @@ fn a_steal_is_counted_on_the_worker_that_took_the_work() {
         assert_eq!(thieves.len(), 1, "the other worker ran some of the tasks");
         let thief = thieves.into_iter().next().unwrap();
         let index: usize = thief.rsplit('-').next().unwrap().parse().unwrap();
+        // Published when the thief goes idle.
+        wait_until(LIMIT, "the thief's counters are published", || {
+            rt.handle().metrics().workers()[index].steals() >= 1
+        });
         let metrics = rt.handle().metrics();
         let worker = &metrics.workers()[index];
         assert!(worker.steals() >= 1, "{metrics}");
@@ -157,7 +162,9 @@ fn parks_unparks_timers_io_and_blocking_follow_the_script() {
         let metrics = handle.metrics();
         assert_eq!(metrics.io_sources(), 0);
         assert!(metrics.io_events() >= 1, "{metrics}");
-        assert!(metrics.unparks() >= 1);
+        wait_until(LIMIT, "an unpark is published", || {
+            handle.metrics().unparks() >= 1
+        });
         // Blocking jobs.
         let jobs: Vec<_> = (0..3).map(|_| rt.spawn_blocking(|| 1)).collect();
         for job in jobs {
@@ -261,12 +268,14 @@ fn metrics_can_be_read_from_inside_a_task_and_while_work_runs() {
         });
         let inside = rt.block_on(rt.spawn(async {
             let tasks: Vec<_> = (0..2000).map(|_| bobbin::spawn(async {})).collect();
+            let alive = bobbin::runtime::Handle::current().metrics().tasks_alive();
             for task in tasks {
                 task.await.unwrap();
             }
-            bobbin::runtime::Handle::current().metrics().tasks_spawned()
+            alive
         }));
         reader.join().unwrap();
+        // Read from inside a task, while its 2000 children were held.
         assert!(inside.unwrap() >= 2001);
     });
 }

@@ -7,6 +7,7 @@
 
 use super::Handle;
 use super::context;
+use super::panic::Panics;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -57,14 +58,24 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _block_on = context::enter_block_on();
     let _enter = context::enter(handle.clone());
     let panics = &handle.shared.panics;
-    if !panics.shuts_down() {
-        return poll_parked(future, || {});
+    if panics.shuts_down() {
+        return block_on_watching(panics, future);
     }
-    // `UnhandledPanic::ShutdownRuntime`: the panic wakes this thread, which
-    // re-raises it before polling again.
+    poll_parked(future)
+}
+
+/// `block_on` under `UnhandledPanic::ShutdownRuntime`: the panic wakes
+/// this thread, which re-raises it before polling again. Apart, so the
+/// common `block_on` stays as lean as it was.
+#[cold]
+fn block_on_watching<F: Future>(panics: &Panics, future: F) -> F::Output {
     let waker = Waker::from(THREAD_WAKER.with(Arc::clone));
     let _watch = panics.watch(&waker);
-    poll_parked(future, || panics.check())
+    let mut future = pin!(future);
+    poll_parked(std::future::poll_fn(|cx| {
+        panics.check();
+        future.as_mut().poll(cx)
+    }))
 }
 
 /// Runs `future` on this thread without entering any runtime: the blocking
@@ -82,18 +93,16 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
              bobbin::task::block_in_place or a bobbin::spawn_blocking job"
         );
     }
-    poll_parked(future, || {})
+    poll_parked(future)
 }
 
-/// Polls `future` until it is ready, parking the thread between polls;
-/// `before_poll` runs before each poll (and may panic to end it).
-fn poll_parked<F: Future>(future: F, before_poll: impl Fn()) -> F::Output {
+/// Polls `future` until it is ready, parking the thread between polls.
+fn poll_parked<F: Future>(future: F) -> F::Output {
     let parker = THREAD_WAKER.with(Arc::clone);
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
-        before_poll();
         // No budget here (nobody else runs on this thread to be starved),
         // also when this runs inside a task's poll (in a blocking job or
         // `block_in_place`), whose spent budget would otherwise make every

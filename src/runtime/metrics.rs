@@ -117,9 +117,12 @@ impl fmt::Display for LongPoll {
 ///
 /// Counts are totals since the runtime started; depths and thread counts
 /// are what they were when the snapshot was taken. Reading them costs the
-/// runtime nothing: each worker keeps its own counters (relaxed stores, no
-/// locks), and a snapshot only reads them. The `Display` form is a short
-/// report for people, with one line per worker.
+/// runtime nothing it would notice: each worker counts in plain integers
+/// of its own and publishes them every 61 polls and whenever it goes idle,
+/// so a snapshot of a busy worker's counters (polls, spawns, completions,
+/// LIFO hits, steals, parks) lags by at most 61 polls, and is exact once
+/// the worker is idle. The other figures are read live. The `Display` form
+/// is a short report for people, with one line per worker.
 ///
 /// # Examples
 /// ```
@@ -130,7 +133,15 @@ impl fmt::Display for LongPoll {
 ///         task.await.unwrap();
 ///     }
 /// });
-/// let metrics = rt.handle().metrics();
+/// // The workers publish their counters when they go idle, just after.
+/// let mut metrics = rt.handle().metrics();
+/// for _ in 0..1000 {
+///     if metrics.tasks_completed() == 100 {
+///         break;
+///     }
+///     std::thread::sleep(std::time::Duration::from_millis(1));
+///     metrics = rt.handle().metrics();
+/// }
 /// assert_eq!(metrics.num_workers(), 2);
 /// assert_eq!(metrics.tasks_spawned(), 100);
 /// assert_eq!(metrics.tasks_completed(), 100);
@@ -166,9 +177,12 @@ pub struct RuntimeMetrics {
 /// ```
 /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
 /// rt.block_on(rt.spawn(async {})).unwrap();
+/// // Published when the worker goes idle, or within 61 polls.
+/// std::thread::sleep(std::time::Duration::from_millis(100));
 /// let metrics = rt.handle().metrics();
 /// let polls: u64 = metrics.workers().iter().map(|worker| worker.polls()).sum();
-/// assert!(polls >= 1);
+/// assert_eq!(polls, metrics.polls());
+/// assert_eq!(polls, 1);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct WorkerMetrics {
@@ -329,8 +343,16 @@ impl RuntimeMetrics {
     ///     bobbin::spawn(async { bobbin::spawn(async {}).await }).await
     /// }).unwrap().unwrap();
     /// let metrics = rt.handle().metrics();
-    /// assert_eq!(metrics.tasks_spawned(), 2);
-    /// assert_eq!(metrics.remote_spawns(), 1); // the one from block_on
+    /// assert_eq!(metrics.remote_spawns(), 1); // the one from block_on, at once
+    /// // The worker's own count is published when it goes idle.
+    /// let mut metrics = metrics;
+    /// for _ in 0..1000 {
+    ///     if metrics.tasks_spawned() == 2 {
+    ///         break;
+    ///     }
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    ///     metrics = rt.handle().metrics();
+    /// }
     /// let on_workers: u64 = metrics.workers().iter().map(|w| w.spawned()).sum();
     /// assert_eq!(on_workers, 1);
     /// ```
@@ -391,7 +413,12 @@ impl RuntimeMetrics {
     ///     drop(tx);
     ///     echo.await.unwrap();
     /// })).unwrap();
-    /// assert!(rt.handle().metrics().lifo_hits() > 0);
+    /// // Published when the worker goes idle, just after.
+    /// let published = (0..1000).any(|_| {
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    ///     rt.handle().metrics().lifo_hits() > 0
+    /// });
+    /// assert!(published);
     /// ```
     pub fn lifo_hits(&self) -> u64 {
         self.total(|worker| worker.lifo_hits)
@@ -413,8 +440,13 @@ impl RuntimeMetrics {
     ///         task.await.unwrap();
     ///     }
     /// })).unwrap();
+    /// // Published when the thief goes idle, just after.
+    /// let published = (0..1000).any(|_| {
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    ///     rt.handle().metrics().steals() >= 1
+    /// });
+    /// assert!(published);
     /// let metrics = rt.handle().metrics();
-    /// assert!(metrics.steals() >= 1);
     /// assert!(metrics.stolen_tasks() >= metrics.steals());
     /// ```
     pub fn steals(&self) -> u64 {
@@ -550,9 +582,13 @@ impl RuntimeMetrics {
     /// ```
     /// let rt = bobbin::Runtime::new().unwrap();
     /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
-    /// let metrics = rt.handle().metrics();
-    /// assert_eq!(metrics.blocking_jobs_spawned(), 1);
-    /// assert_eq!(metrics.blocking_jobs_completed(), 1);
+    /// assert_eq!(rt.handle().metrics().blocking_jobs_spawned(), 1);
+    /// // Counted just after the job's JoinHandle is woken.
+    /// let counted = (0..1000).any(|_| {
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    ///     rt.handle().metrics().blocking_jobs_completed() == 1
+    /// });
+    /// assert!(counted);
     /// ```
     pub fn blocking_jobs_spawned(&self) -> u64 {
         self.blocking_jobs_spawned

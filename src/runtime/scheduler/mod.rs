@@ -117,12 +117,11 @@ struct Remote {
     active: AtomicBool,
     /// Spares: asked to stop once the worker they stand in for is back.
     retire: AtomicBool,
-    /// The core's counters (`Handle::metrics`), on a 64-byte cache line of
-    /// their own (`repr(C)` keeps them last, their alignment starts a
-    /// line): the owner writes them on every poll, while thieves read the
-    /// LIFO slot and the ring on the line before. Sharing that line cost
-    /// 12% on `chained_spawn`. Free in memory: the hot fields take 56
-    /// bytes, so `Remote` stays within its padded 128.
+    /// The core's counters as last published (`stats.rs`), on a 64-byte
+    /// line of their own (`repr(C)` keeps them last, their alignment starts
+    /// a line), apart from the LIFO slot and ring that thieves read. Free in
+    /// memory: the fields above take 56 bytes, so `Remote` stays within the
+    /// 128 its padding takes.
     stats: stats::CoreStats,
 }
 
@@ -245,7 +244,7 @@ impl Shared {
             return (join, Some(raw));
         }
         let task = worker::with_current_core(this, Notified::from_raw(raw), |core, task| {
-            this.remotes[core.index].stats.spawned.add(1);
+            core.stats.spawned += 1;
             this.schedule_local(core, task, false);
         });
         if let Some(task) = task {
@@ -383,17 +382,17 @@ impl Shared {
     /// Each worker's counters, and the spare cores' summed.
     pub(crate) fn core_metrics(&self) -> (Vec<WorkerMetrics>, WorkerMetrics) {
         let read = |remote: &Remote| {
-            let stats = &remote.stats;
+            let stats = remote.stats.read();
             let ring = remote.steal.get();
             WorkerMetrics {
-                polls: stats.polls.get(),
-                spawned: stats.spawned.get(),
-                completed: stats.completed.get(),
-                lifo_hits: stats.lifo_hits.get(),
-                steals: stats.steals.get(),
-                stolen: stats.stolen.get(),
-                parks: stats.parks.get(),
-                unparks: stats.unparks.get(),
+                polls: stats.polls,
+                spawned: stats.spawned,
+                completed: stats.completed,
+                lifo_hits: stats.lifo_hits,
+                steals: stats.steals,
+                stolen: stats.stolen,
+                parks: stats.parks,
+                unparks: stats.unparks,
                 overflows: ring.map_or(0, queue::Steal::overflows),
                 queue_depth: ring.map_or(0, queue::Steal::len)
                     + usize::from(!remote.lifo.peek().is_null()),

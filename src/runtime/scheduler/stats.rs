@@ -1,51 +1,90 @@
 //! Each core's counters for `Handle::metrics`.
 //!
-//! A core's counters are written only by the thread running that core (a
-//! worker, or a pool thread running a spare), so a bump is a relaxed load
-//! and store, not a locked read-modify-write: about as cheap as a plain
-//! `+= 1`, and readable from any thread. They sit on their own cache line,
-//! apart from the fields thieves and wakers touch. Std atomics even under
-//! loom: counters are reports, not part of any protocol.
+//! A core counts in plain integers inside its `Core` (`LocalStats`), which
+//! only the thread running it touches and which is hot in its cache anyway,
+//! so counting costs a plain `+= 1`. It publishes them (`publish`) into
+//! the shared `CoreStats`, which readers load, every `GLOBAL_POLL_INTERVAL`
+//! ticks of its loop, before it parks, and when it stops: a snapshot lags a
+//! busy worker by at most 61 polls and is exact for a parked one. Counting
+//! straight into a shared word instead cost 12% on `chained_spawn`
+//! (measured against a98b869), from the cache-line traffic with thieves.
+//! Tokio batches its worker metrics the same way.
+//!
+//! Std atomics even under loom: counters are reports, not protocol.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A counter with a single writer at a time.
-#[derive(Default)]
-pub(crate) struct Counter(AtomicU64);
-
-impl Counter {
-    /// Adds `n`. Only the counter's writer (the core's thread) calls this;
-    /// a core changes threads only through a synchronising hand-off.
-    pub(crate) fn add(&self, n: u64) {
-        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
-    }
-
-    pub(crate) fn get(&self) -> u64 {
-        self.0.load(Relaxed)
-    }
+/// The counters of one core, as the core's thread keeps them.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct LocalStats {
+    /// Task polls run.
+    pub(crate) polls: u64,
+    /// Tasks spawned by a task running on this core.
+    pub(crate) spawned: u64,
+    /// Tasks that completed in a poll on this core.
+    pub(crate) completed: u64,
+    /// Tasks taken from the core's own LIFO slot.
+    pub(crate) lifo_hits: u64,
+    /// Successful steals from another core (each moves one or more tasks).
+    pub(crate) steals: u64,
+    /// Tasks moved by those steals.
+    pub(crate) stolen: u64,
+    /// Times the core's thread went to sleep.
+    pub(crate) parks: u64,
+    /// Times it woke up with work to do (a wake, or the driver's events).
+    pub(crate) unparks: u64,
 }
 
-/// What one core counts: 64 bytes, aligned to start a cache line (see
-/// `Remote::stats`).
+/// The published copy of a core's counters: written by the core's thread
+/// (`publish`), read by anyone (`read`). 64 bytes, aligned to start a
+/// cache line (see `Remote::stats`).
 #[derive(Default)]
 #[repr(align(64))]
 pub(crate) struct CoreStats {
-    /// Task polls run.
-    pub(crate) polls: Counter,
-    /// Tasks spawned by a task running on this core.
-    pub(crate) spawned: Counter,
-    /// Tasks that completed in a poll on this core.
-    pub(crate) completed: Counter,
-    /// Tasks taken from the core's own LIFO slot.
-    pub(crate) lifo_hits: Counter,
-    /// Successful steals from another core (each moves one or more tasks).
-    pub(crate) steals: Counter,
-    /// Tasks moved by those steals.
-    pub(crate) stolen: Counter,
-    /// Times the core's thread went to sleep.
-    pub(crate) parks: Counter,
-    /// Times it woke up with work to do (a wake, or the driver's events).
-    pub(crate) unparks: Counter,
+    words: [AtomicU64; 8],
+}
+
+impl CoreStats {
+    /// Stores `local` for readers.
+    pub(crate) fn publish(&self, local: &LocalStats) {
+        let values = [
+            local.polls,
+            local.spawned,
+            local.completed,
+            local.lifo_hits,
+            local.steals,
+            local.stolen,
+            local.parks,
+            local.unparks,
+        ];
+        for (word, value) in self.words.iter().zip(values) {
+            word.store(value, Relaxed);
+        }
+    }
+
+    /// The counters as last published.
+    pub(crate) fn read(&self) -> LocalStats {
+        let [
+            polls,
+            spawned,
+            completed,
+            lifo_hits,
+            steals,
+            stolen,
+            parks,
+            unparks,
+        ] = std::array::from_fn(|i| self.words[i].load(Relaxed));
+        LocalStats {
+            polls,
+            spawned,
+            completed,
+            lifo_hits,
+            steals,
+            stolen,
+            parks,
+            unparks,
+        }
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -53,10 +92,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_counter_adds() {
-        let counter = Counter::default();
-        counter.add(2);
-        counter.add(3);
-        assert_eq!(counter.get(), 5);
+    fn what_is_published_is_what_is_read() {
+        let local = LocalStats {
+            polls: 1,
+            spawned: 2,
+            completed: 3,
+            lifo_hits: 4,
+            steals: 5,
+            stolen: 6,
+            parks: 7,
+            unparks: 8,
+        };
+        let shared = CoreStats::default();
+        assert_eq!(shared.read(), LocalStats::default());
+        shared.publish(&local);
+        assert_eq!(shared.read(), local);
     }
 }

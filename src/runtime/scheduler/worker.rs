@@ -12,6 +12,7 @@
 
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
+use super::stats::LocalStats;
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared, monitor};
 use crate::io::driver::{Driver, IoHandle};
 use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
@@ -57,6 +58,9 @@ pub(crate) struct Core {
     seq: u64,
     /// A spare core (runs on a pool thread while a worker is blocked).
     is_spare: bool,
+    /// The counters, published to `Remote::stats` now and then
+    /// (`stats.rs`).
+    pub(super) stats: LocalStats,
 }
 
 /// A new runtime's shared state and the cores to start workers with.
@@ -186,6 +190,7 @@ impl Core {
             deferred: Vec::new(),
             seq: 0,
             is_spare,
+            stats: LocalStats::default(),
         }
     }
 }
@@ -409,6 +414,7 @@ impl WorkerContext {
                 // Keeps the dump's clock fresh while polls are short; the
                 // monitor does it while one is long (`runtime::clock`).
                 clock::refresh();
+                self.publish_stats(&core);
                 core = self.poll_driver(core);
             }
             if let Some(task) = self.next_task(&mut core) {
@@ -442,8 +448,8 @@ impl WorkerContext {
                 .expect("a worker's core is back in its context after every poll");
             core.seq += 1;
             remote.seq.store(core.seq, Release);
-            remote.stats.polls.add(1);
-            remote.stats.completed.add(u64::from(completed));
+            core.stats.polls += 1;
+            core.stats.completed += u64::from(completed);
             let Some(next) = remote.lifo.take() else {
                 return core;
             };
@@ -456,7 +462,7 @@ impl WorkerContext {
                 return core;
             }
             lifo_polls += 1;
-            remote.stats.lifo_hits.add(1);
+            core.stats.lifo_hits += 1;
             task = next;
         }
     }
@@ -472,9 +478,8 @@ impl WorkerContext {
         {
             return Some(task);
         }
-        let remote = &self.shared.remotes[core.index];
-        if let Some(task) = remote.lifo.take() {
-            remote.stats.lifo_hits.add(1);
+        if let Some(task) = self.shared.remotes[core.index].lifo.take() {
+            core.stats.lifo_hits += 1;
             return Some(task);
         }
         core.run_queue
@@ -522,9 +527,8 @@ impl WorkerContext {
             }
             core.lifo_seen[victim] = remotes[victim].lifo.peek() as usize;
             if let Some(task) = remotes[victim].steal_into(&mut core.run_queue) {
-                let stats = &remotes[core.index].stats;
-                stats.steals.add(1);
-                stats.stolen.add(1 + core.run_queue.len() as u64);
+                core.stats.steals += 1;
+                core.stats.stolen += 1 + core.run_queue.len() as u64;
                 return Some(task);
             }
         }
@@ -541,9 +545,8 @@ impl WorkerContext {
                     .lifo
                     .take_if(core.lifo_seen[victim] as *mut _)
             })?;
-        let stats = &remotes[core.index].stats;
-        stats.steals.add(1);
-        stats.stolen.add(1);
+        core.stats.steals += 1;
+        core.stats.stolen += 1;
         Some(task)
     }
 
@@ -572,8 +575,9 @@ impl WorkerContext {
             self.shared.notify_if_work_pending();
         }
         let mut woken = false;
-        let stats = &self.shared.remotes[core.index].stats;
-        stats.parks.add(1);
+        core.stats.parks += 1;
+        // Readers see exact counts while this worker sleeps.
+        self.publish_stats(&core);
         while self.keeps_running(&core) {
             let mut held_driver = false;
             core = self.with_parker(core, |parker| {
@@ -609,7 +613,7 @@ impl WorkerContext {
             }
         }
         if woken {
-            stats.unparks.add(1);
+            core.stats.unparks += 1;
             clock::refresh();
         }
         if !woken && !self.shared.is_shutdown() {
@@ -622,6 +626,11 @@ impl WorkerContext {
         }
         self.shared.monitor.worker_unparked();
         core
+    }
+
+    /// Makes the core's counters visible to `Handle::metrics`.
+    fn publish_stats(&self, core: &Core) {
+        self.shared.remotes[core.index].stats.publish(&core.stats);
     }
 
     /// Runs `f` with the parker taken out of the core and the core in the
@@ -693,6 +702,7 @@ impl WorkerContext {
     /// (to the injector, for the workers), and returns to the spare list.
     fn retire(&self, mut core: Box<Core>) {
         self.transition_from_searching(&mut core);
+        self.publish_stats(&core);
         let remote = &self.shared.remotes[core.index];
         let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
         while let Some(task) = core.run_queue.pop() {
@@ -709,6 +719,7 @@ impl WorkerContext {
     /// Cancels every task of the runtime (all workers sweep, from different
     /// shards) and drops the notifications this worker holds.
     fn shutdown(&self, core: &mut Core) {
+        self.publish_stats(core);
         self.shared.owned.close_and_shutdown_all(core.index);
         drop(self.shared.remotes[core.index].lifo.take());
         while let Some(task) = core.run_queue.pop() {
