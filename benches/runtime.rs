@@ -18,8 +18,9 @@
 //! - `ping_pong/1000_pairs`: 1000 such pairs at once, 100 round trips each.
 //! - `block_on`: `block_on` of a ready future.
 //! - `metrics_reader/{chained_spawn,1000_pairs}`: the cost of being
-//!   watched. bobbin alone, then with a thread reading `metrics()` every
-//!   millisecond, then with one taking a `dump()` every 10 ms; tokio alone
+//!   watched. bobbin alone, with a thread that only wakes every
+//!   millisecond (the control), with one reading `metrics()` every
+//!   millisecond, and with one taking a `dump()` every 10 ms; tokio alone
 //!   and with a thread reading its stable metrics (alive tasks, injection
 //!   queue depth) every millisecond; smol (which has no metrics) alone.
 
@@ -339,6 +340,13 @@ fn metrics_reader(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("metrics_reader/{name}"));
         group.throughput(Throughput::Elements(elements));
         group.bench_function("bobbin", |bencher| bencher.iter(|| bobbin(&b)));
+        // The control: a thread that wakes as often and reads nothing, to
+        // tell the cost of reading from that of a third thread waking.
+        let reader = Reader::start(millisecond, || 0);
+        group.bench_function("bobbin+idle_thread_1ms", |bencher| {
+            bencher.iter(|| bobbin(&b))
+        });
+        drop(reader);
         let handle = b.0.handle();
         let reader = Reader::start(millisecond, move || handle.metrics().polls() as usize);
         group.bench_function("bobbin+metrics_1ms", |bencher| bencher.iter(|| bobbin(&b)));
