@@ -6,9 +6,9 @@
 //! the shared `CoreStats`, which readers load, every `GLOBAL_POLL_INTERVAL`
 //! ticks of its loop, before it parks, and when it stops: a snapshot lags a
 //! busy worker by at most 61 polls and is exact for a parked one. Counting
-//! straight into a shared word instead cost 12% on `chained_spawn`
-//! (measured against a98b869), from the cache-line traffic with thieves.
-//! Tokio batches its worker metrics the same way.
+//! straight into a shared word instead cost 12% on `chained_spawn`, from
+//! the cache-line traffic with thieves (docs/benchmarks.md, "Observability
+//! cost"). Tokio batches its worker metrics the same way.
 //!
 //! Std atomics even under loom: counters are reports, not protocol.
 
