@@ -52,7 +52,10 @@ pub(crate) const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
 pub(crate) struct Wheel {
     /// Ticks (ms since the wheel's origin) processed so far.
     elapsed: u64,
-    levels: [Level; LEVELS],
+    /// Boxed: about 6 KB, which would otherwise be built on the stack and
+    /// moved into the runtime's shared state (enough, with loom's small
+    /// coroutine stacks, to overflow the models that start a driver).
+    levels: Box<[Level; LEVELS]>,
     entries: Slab<Entry>,
     next_id: u64,
 }
@@ -101,7 +104,7 @@ impl Wheel {
     pub(crate) fn new() -> Wheel {
         Wheel {
             elapsed: 0,
-            levels: std::array::from_fn(|_| Level::new()),
+            levels: Box::new(std::array::from_fn(|_| Level::new())),
             entries: Slab::new(),
             next_id: 0,
         }
