@@ -28,6 +28,14 @@ use std::task::Waker;
 /// Whatever the policy, Rust's panic hook has already printed the panic
 /// message when the task panicked.
 ///
+/// "Observed" means a `JoinHandle` returned the panic as a
+/// [`JoinError`](crate::task::JoinError), whatever its caller then does
+/// with it. A panic is unhandled when its payload would be dropped unread:
+/// the task panicked after its handle was dropped (or it was spawned
+/// detached), or the handle of a task that had panicked was dropped
+/// without being awaited, which includes a [`JoinSet`](crate::task::JoinSet)
+/// dropped before joining it.
+///
 /// # Examples
 /// ```
 /// use bobbin::runtime::UnhandledPanic;
