@@ -150,7 +150,6 @@ impl Driver {
             if token == WAKE_TOKEN {
                 continue;
             }
-            delivered += 1;
             let (index, generation) = (token.0 & INDEX_MASK, (token.0 >> INDEX_BITS) as u64);
             let Some(io) = resources.slab.get(index) else {
                 continue;
@@ -159,6 +158,7 @@ impl Driver {
                 // The resource this event was for is gone; its slot is reused.
                 continue;
             }
+            delivered += 1;
             let mut ready = 0;
             if event.is_readable() || event.is_priority() {
                 ready |= READABLE;

@@ -74,7 +74,13 @@ fn block_on_watching<F: Future>(panics: &Panics, future: F) -> F::Output {
     let mut future = pin!(future);
     poll_parked(std::future::poll_fn(|cx| {
         panics.check();
-        future.as_mut().poll(cx)
+        let poll = future.as_mut().poll(cx);
+        // Also after a poll that finished: the panic's cancellations may
+        // be what made the future ready (as tokio's `block_on` does).
+        if poll.is_ready() {
+            panics.check();
+        }
+        poll
     }))
 }
 
@@ -93,12 +99,24 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
              bobbin::task::block_in_place or a bobbin::spawn_blocking job"
         );
     }
-    poll_parked(future)
+    // A waker of its own, not the thread's: a `block_on` may be waiting
+    // on this thread around this call (the future it polls called a
+    // blocking form), and a wake meant for that `block_on` must stay set
+    // for it instead of ending this wait.
+    let parker = Arc::new(ThreadWaker {
+        thread: thread::current(),
+        notified: AtomicBool::new(false),
+    });
+    poll_parked_with(parker, future)
 }
 
 /// Polls `future` until it is ready, parking the thread between polls.
 fn poll_parked<F: Future>(future: F) -> F::Output {
-    let parker = THREAD_WAKER.with(Arc::clone);
+    poll_parked_with(THREAD_WAKER.with(Arc::clone), future)
+}
+
+/// As `poll_parked`, woken through `parker`.
+fn poll_parked_with<F: Future>(parker: Arc<ThreadWaker>, future: F) -> F::Output {
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);

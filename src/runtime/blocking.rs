@@ -24,7 +24,7 @@ use super::wait::{ExitLatch, lock};
 use super::{Handle, clock, context};
 use crate::loom::Arc;
 use crate::task::list::TaskInfo;
-use crate::task::raw::{Header, Meta, Notified, RawTask};
+use crate::task::raw::{Header, Meta, Notified, Ran, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::cell::Cell;
@@ -305,7 +305,7 @@ fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
             // The poll's stamp reads the coarse clock, which may be stale
             // while every worker sleeps.
             clock::refresh();
-            if task.run() {
+            if task.run() == Ran::Completed {
                 shared.blocking.completed.fetch_add(1, Relaxed);
             }
         }

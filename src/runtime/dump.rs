@@ -10,16 +10,18 @@
 use super::clock;
 use super::scheduler::Shared;
 use crate::task::Id;
-use crate::task::raw::Header;
+use crate::task::raw::{Header, OUTCOME_CANCELLED, OUTCOME_PANICKED};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
 /// A snapshot of every live task of a runtime, from
-/// [`Handle::dump`](super::Handle::dump): spawned and not yet freed, so
-/// finished tasks whose [`JoinHandle`](crate::task::JoinHandle) has not
-/// taken the output are listed too.
+/// [`Handle::dump`](super::Handle::dump): every task not finished, and
+/// every finished one whose [`JoinHandle`](crate::task::JoinHandle) has
+/// not taken the output yet (a forgotten result is a leak too). A task
+/// that finished and whose output was taken or dropped is not listed, even
+/// while a waker or an `AbortHandle` keeps its memory.
 ///
 /// Its `Display` form reads like Go's goroutine dump, one task per
 /// paragraph, idle tasks first and the longest idle on top (a task idle for
@@ -86,22 +88,41 @@ pub enum TaskState {
     Scheduled,
     /// Inside a poll now: on core `worker` (a worker index below the
     /// worker count, a spare core's above it), or `None` for a blocking
-    /// job on a pool thread, or a poll seen just as it began or ended.
+    /// job on a pool thread, or a poll seen just as it began or ended. The
+    /// cores are read just before the task list, so a task that moved
+    /// meanwhile may show its previous core.
     Running {
         /// The core running the poll, if known.
         worker: Option<usize>,
     },
-    /// Finished; its [`JoinHandle`](crate::task::JoinHandle) has not taken
-    /// the output yet.
+    /// Returned its output, which its
+    /// [`JoinHandle`](crate::task::JoinHandle) has not taken yet.
     Completed,
-    /// Cancelled (aborted, or its runtime shut down) and not yet freed.
+    /// Panicked; its `JoinHandle` has not taken the panic yet.
+    Panicked,
+    /// Cancelled (aborted, or its runtime shut down); its `JoinHandle` has
+    /// not been told yet.
     Cancelled,
+}
+
+impl TaskState {
+    /// True for [`TaskState::Running`], on any worker.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::runtime::TaskState;
+    /// assert!(TaskState::Running { worker: Some(1) }.is_running());
+    /// assert!(!TaskState::Idle.is_running());
+    /// ```
+    pub fn is_running(self) -> bool {
+        matches!(self, TaskState::Running { .. })
+    }
 }
 
 impl TaskDump {
     /// The tasks, in the order of the `Display` form: idle (longest idle
-    /// first), scheduled, running (longest poll first), completed,
-    /// cancelled.
+    /// first), scheduled, running (longest poll first), panicked,
+    /// completed, cancelled.
     ///
     /// # Examples
     /// See [`TaskDump`].
@@ -109,7 +130,8 @@ impl TaskDump {
         &self.tasks
     }
 
-    /// How many tasks are in `state`.
+    /// How many tasks are in `state`; `TaskState::Running { .. }` with any
+    /// worker counts every running task.
     ///
     /// # Examples
     /// ```
@@ -120,7 +142,11 @@ impl TaskDump {
     /// assert_eq!(rt.handle().dump().count(TaskState::Idle), 1);
     /// ```
     pub fn count(&self, state: TaskState) -> usize {
-        self.tasks.iter().filter(|task| task.state == state).count()
+        let kind = std::mem::discriminant(&state);
+        self.tasks
+            .iter()
+            .filter(|task| std::mem::discriminant(&task.state) == kind)
+            .count()
     }
 }
 
@@ -216,7 +242,7 @@ impl TaskSnapshot {
     /// rt.block_on(task).unwrap();
     /// ```
     pub fn poll_duration(&self) -> Option<Duration> {
-        matches!(self.state, TaskState::Running { .. }).then_some(self.since_last_poll)
+        self.state.is_running().then_some(self.since_last_poll)
     }
 }
 
@@ -230,7 +256,7 @@ pub(crate) fn take(shared: &Shared) -> TaskDump {
     let mut raw = Vec::new();
     shared
         .owned
-        .for_each(|header| raw.push(read(header, &in_poll)));
+        .for_each(|header| raw.extend(read(header, &in_poll)));
     // Read the clock after the walk: every stamp read above was written
     // before, so none is later than `now` (`runtime::clock`).
     let now = clock::refresh();
@@ -255,18 +281,25 @@ pub(crate) fn take(shared: &Shared) -> TaskDump {
     }
 }
 
-/// One header's snapshot, its times still raw ticks.
+/// One header's snapshot, its times still raw ticks; `None` for a task
+/// that is over for everyone: finished, and its output taken or dropped
+/// (its cell only kept by a waker or an `AbortHandle`).
 fn read(
     header: &Header,
     in_poll: &HashMap<Id, usize>,
-) -> (TaskSnapshot, crate::task::raw::StatsSnapshot) {
+) -> Option<(TaskSnapshot, crate::task::raw::StatsSnapshot)> {
     let stats = header.stats.snapshot();
+    // Acquire (in `load`): a COMPLETE seen here shows the outcome stored
+    // before it.
     let state = header.state.load();
     let state = if state.is_complete() {
-        if state.is_cancelled() {
-            TaskState::Cancelled
-        } else {
-            TaskState::Completed
+        if !state.is_join_interested() {
+            return None;
+        }
+        match header.stats.outcome() {
+            OUTCOME_PANICKED => TaskState::Panicked,
+            OUTCOME_CANCELLED => TaskState::Cancelled,
+            _ => TaskState::Completed,
         }
     } else if state.is_running() {
         TaskState::Running {
@@ -287,7 +320,7 @@ fn read(
         age: Duration::ZERO,
         since_last_poll: Duration::ZERO,
     };
-    (snapshot, stats)
+    Some((snapshot, stats))
 }
 
 fn rank(state: TaskState) -> u8 {
@@ -295,8 +328,9 @@ fn rank(state: TaskState) -> u8 {
         TaskState::Idle => 0,
         TaskState::Scheduled => 1,
         TaskState::Running { .. } => 2,
-        TaskState::Completed => 3,
-        TaskState::Cancelled => 4,
+        TaskState::Panicked => 3,
+        TaskState::Completed => 4,
+        TaskState::Cancelled => 5,
     }
 }
 
@@ -330,7 +364,8 @@ impl fmt::Display for TaskState {
             TaskState::Running { worker: Some(core) } => write!(f, "running on worker {core}"),
             TaskState::Running { worker: None } => f.write_str("running"),
             TaskState::Completed => f.write_str("completed, not joined"),
-            TaskState::Cancelled => f.write_str("cancelled"),
+            TaskState::Panicked => f.write_str("panicked, not joined"),
+            TaskState::Cancelled => f.write_str("cancelled, not joined"),
         }
     }
 }
@@ -358,19 +393,16 @@ impl fmt::Display for TaskSnapshot {
 
 impl fmt::Display for TaskDump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let running = self
-            .tasks
-            .iter()
-            .filter(|task| matches!(task.state, TaskState::Running { .. }))
-            .count();
         write!(
             f,
-            "bobbin task dump: {} tasks ({} idle, {} scheduled, {running} running, {} completed, \
-             {} cancelled) on {} workers",
+            "bobbin task dump: {} tasks ({} idle, {} scheduled, {} running, {} completed, \
+             {} panicked, {} cancelled) on {} workers",
             self.tasks.len(),
             self.count(TaskState::Idle),
             self.count(TaskState::Scheduled),
+            self.count(TaskState::Running { worker: None }),
             self.count(TaskState::Completed),
+            self.count(TaskState::Panicked),
             self.count(TaskState::Cancelled),
             self.num_workers,
         )?;

@@ -205,8 +205,8 @@ impl Handle {
     }
 
     /// Every live task of this runtime: id, name, spawn location, state
-    /// (idle, scheduled, running on which worker, completed and not
-    /// joined), polls, age and time since its last poll (see
+    /// (idle, scheduled, running on which worker, or finished with its
+    /// output not yet taken), polls, age and time since its last poll (see
     /// [`TaskDump`]). Like Go's goroutine dump, and on by default.
     ///
     /// Callable from any thread, inside a task too. It never waits for a

@@ -118,11 +118,14 @@ impl fmt::Display for LongPoll {
 /// Counts are totals since the runtime started; depths and thread counts
 /// are what they were when the snapshot was taken. Reading them costs the
 /// runtime nothing it would notice: each worker counts in plain integers
-/// of its own and publishes them every 61 polls and whenever it goes idle,
-/// so a snapshot of a busy worker's counters (polls, spawns, completions,
-/// LIFO hits, steals, parks) lags by at most 61 polls, and is exact once
-/// the worker is idle. The other figures are read live. The `Display` form
-/// is a short report for people, with one line per worker.
+/// of its own and publishes them every 61 turns of its loop (a turn runs
+/// up to four polls) and whenever it goes idle, so a snapshot of a busy
+/// worker's counters (polls, spawns, completions, LIFO hits, steals,
+/// parks) lags by at most 244 polls, and is exact once the worker is idle.
+/// The other figures are read live, each on its own, so figures read at
+/// different moments may disagree a little (a completion counted before
+/// the spawn that preceded it is published). The `Display` form is a short
+/// report for people, with one line per worker.
 ///
 /// # Examples
 /// ```
@@ -177,7 +180,7 @@ pub struct RuntimeMetrics {
 /// ```
 /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
 /// rt.block_on(rt.spawn(async {})).unwrap();
-/// // Published when the worker goes idle, or within 61 polls.
+/// // Published when the worker goes idle, or within 61 turns of its loop.
 /// std::thread::sleep(std::time::Duration::from_millis(100));
 /// let metrics = rt.handle().metrics();
 /// let polls: u64 = metrics.workers().iter().map(|worker| worker.polls()).sum();
@@ -265,7 +268,7 @@ impl WorkerMetrics {
     }
 
     /// Times its local queue was full and moved half its tasks to the
-    /// injector.
+    /// injector (see [`RuntimeMetrics::overflows`]).
     ///
     /// # Examples
     /// See [`RuntimeMetrics::overflows`].
@@ -360,7 +363,8 @@ impl RuntimeMetrics {
         self.total(|worker| worker.spawned) + self.remote_spawns
     }
 
-    /// Tasks that completed (returned or panicked in a poll).
+    /// Tasks that completed: returned or panicked in a poll (a task
+    /// cancelled is not counted).
     ///
     /// # Examples
     /// See [`RuntimeMetrics`].
@@ -377,8 +381,9 @@ impl RuntimeMetrics {
         self.remote_spawns
     }
 
-    /// Tasks queued from outside the workers: remote spawns, and wakes from
-    /// plain threads, timers and I/O polled by a busy worker.
+    /// Tasks queued from outside the runtime's workers: remote spawns, and
+    /// wakes from threads that are not this runtime's workers (a plain
+    /// thread, `block_on`, a blocking job, another runtime).
     ///
     /// # Examples
     /// ```
@@ -485,7 +490,8 @@ impl RuntimeMetrics {
     }
 
     /// Times a worker's local queue was full and half of it moved to the
-    /// injector.
+    /// injector (or, while a thief was copying out of that full queue, the
+    /// one task being pushed went there instead).
     ///
     /// # Examples
     /// ```

@@ -306,6 +306,20 @@ impl Panics {
     }
 }
 
+impl Drop for Panics {
+    fn drop(&mut self) {
+        // A payload no `block_on` re-raised goes with the runtime; its
+        // `Drop` may panic, and a runtime's drop must not.
+        let payload = self.first.get_mut().map_or_else(
+            |poisoned| poisoned.into_inner().payload.take(),
+            |first| first.payload.take(),
+        );
+        if let Some(payload) = payload {
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        }
+    }
+}
+
 /// A `block_on` call watching for the panic (see `Panics::watch`).
 pub(crate) struct Watch<'a> {
     panics: &'a Panics,

@@ -12,7 +12,10 @@
 
 use super::error::JoinError;
 use super::id::CurrentTask;
-use super::raw::{Cell, Header, Notified, RawTask, Stage, Vtable};
+use super::raw::{
+    Cell, Header, Notified, OUTCOME_CANCELLED, OUTCOME_PANICKED, OUTCOME_RETURNED, Ran, RawTask,
+    Stage, Vtable,
+};
 use super::state::{ToIdle, ToRunning};
 use super::{Failure, Schedule, coop, waker};
 use std::future::Future;
@@ -41,7 +44,7 @@ where
 /// # Safety (all vtable entries below)
 /// `ptr` must point to a live `Cell<F, S>` (the vtable was built for it) and
 /// the caller must hand over the reference the entry's doc in `raw.rs` says.
-unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> bool {
+unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Ran {
     Harness::<F, S>::from_raw(ptr).poll()
 }
 
@@ -89,7 +92,11 @@ unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 enum Outcome {
     Idle,
     Notified,
-    Complete,
+    /// The future is gone; `finished`: it returned or panicked in this poll
+    /// (not cancelled).
+    Complete {
+        finished: bool,
+    },
     Dealloc,
 }
 
@@ -132,43 +139,47 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         self.cell().stage.with_mut(|ptr| unsafe { *ptr = stage });
     }
 
-    /// True if the task completed in this poll (for the metrics).
-    fn poll(self) -> bool {
-        match self.poll_inner() {
+    fn poll(self) -> Ran {
+        let (outcome, polled) = self.poll_inner();
+        match outcome {
             Outcome::Idle => {}
             Outcome::Notified => self.scheduler().yield_now(Notified::from_raw(self.raw())),
-            Outcome::Complete => {
+            Outcome::Complete { finished } => {
                 self.complete();
-                return true;
+                if finished {
+                    return Ran::Completed;
+                }
             }
             Outcome::Dealloc => self.raw().dealloc(),
         }
-        false
+        if polled { Ran::Polled } else { Ran::Skipped }
     }
 
-    fn poll_inner(&self) -> Outcome {
+    /// What to do next, and whether the future was polled.
+    fn poll_inner(&self) -> (Outcome, bool) {
         match self.header().state.transition_to_running() {
             ToRunning::Run => self.header().stats.poll_begins(),
             ToRunning::Cancelled => {
                 self.cancel_future();
-                return Outcome::Complete;
+                return (Outcome::Complete { finished: false }, false);
             }
-            ToRunning::Failed => return Outcome::Idle,
-            ToRunning::Dealloc => return Outcome::Dealloc,
+            ToRunning::Failed => return (Outcome::Idle, false),
+            ToRunning::Dealloc => return (Outcome::Dealloc, false),
         }
         let waker = waker::waker_ref(self.header());
         let mut cx = Context::from_waker(&waker);
         if self.poll_future(&mut cx) {
-            return Outcome::Complete;
+            return (Outcome::Complete { finished: true }, true);
         }
-        match self.header().state.transition_to_idle() {
+        let outcome = match self.header().state.transition_to_idle() {
             ToIdle::Idle => Outcome::Idle,
             ToIdle::Notified => Outcome::Notified,
             ToIdle::Cancelled => {
                 self.cancel_future();
-                Outcome::Complete
+                Outcome::Complete { finished: false }
             }
-        }
+        };
+        (outcome, true)
     }
 
     /// Polls the future once, with a fresh cooperative budget (`coop.rs`);
@@ -209,6 +220,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 Err(Failure::Panic(payload))
             }
         };
+        let outcome = if output.is_ok() {
+            OUTCOME_RETURNED
+        } else {
+            OUTCOME_PANICKED
+        };
+        self.header().stats.set_outcome(outcome);
         self.set_stage(Stage::Finished(output));
         true
     }
@@ -217,11 +234,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// stores the cancellation as the output.
     fn cancel_future(&self) {
         let _current = CurrentTask::enter(self.header().id);
-        let failure =
+        let (failure, outcome) =
             match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
-                Ok(()) => Failure::Cancelled,
-                Err(payload) => Failure::Panic(payload),
+                Ok(()) => (Failure::Cancelled, OUTCOME_CANCELLED),
+                Err(payload) => (Failure::Panic(payload), OUTCOME_PANICKED),
             };
+        self.header().stats.set_outcome(outcome);
         self.set_stage(Stage::Finished(Err(failure)));
     }
 

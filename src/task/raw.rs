@@ -20,7 +20,7 @@ use crate::runtime::clock;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 use std::task::Waker;
 
 /// The type-erased front of every task cell.
@@ -44,7 +44,8 @@ pub(crate) struct Header {
     pub(crate) stats: Stats,
 }
 
-/// A task's history for the dump (`Handle::dump`): 13 bytes in the header.
+/// A task's history for the dump (`Handle::dump`): 14 bytes in the header
+/// (16 with its alignment).
 ///
 /// Written only by the thread that holds RUNNING (or, for `spawned`, the
 /// spawner before the task is published, and a remote spawner once right
@@ -60,6 +61,30 @@ pub(crate) struct Stats {
     spawned: AtomicU32,
     /// A `spawn_blocking` job.
     pub(crate) blocking: bool,
+    /// How the task ended (`OUTCOME_*`), stored before COMPLETE is
+    /// published, so a dump that sees COMPLETE (Acquire) sees it.
+    outcome: AtomicU8,
+}
+
+/// `Stats::outcome`: not finished yet.
+pub(crate) const OUTCOME_NONE: u8 = 0;
+/// The future returned its output.
+pub(crate) const OUTCOME_RETURNED: u8 = 1;
+/// The future (or its `Drop`) panicked.
+pub(crate) const OUTCOME_PANICKED: u8 = 2;
+/// The task was cancelled.
+pub(crate) const OUTCOME_CANCELLED: u8 = 3;
+
+/// What running a `Notified` did (for the worker's counters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// No poll: the notification was stale, or the task was cancelled
+    /// before its poll.
+    Skipped,
+    /// Polled; not finished (or cancelled after the poll).
+    Polled,
+    /// Polled, and the future returned or panicked.
+    Completed,
 }
 
 /// What a dump reads from `Stats`.
@@ -78,7 +103,18 @@ impl Stats {
             last_poll: AtomicU32::new(now),
             spawned: AtomicU32::new(now),
             blocking,
+            outcome: AtomicU8::new(OUTCOME_NONE),
         }
+    }
+
+    /// Records how the task ended (before COMPLETE is published).
+    pub(crate) fn set_outcome(&self, outcome: u8) {
+        self.outcome.store(outcome, Relaxed);
+    }
+
+    /// How the task ended, `OUTCOME_NONE` until then.
+    pub(crate) fn outcome(&self) -> u8 {
+        self.outcome.load(Relaxed)
     }
 
     /// A poll begins (the caller holds RUNNING): one load of the coarse
@@ -114,8 +150,7 @@ pub(crate) struct Name(pub(crate) Box<str>);
 /// Operations that need the concrete future and scheduler types.
 pub(crate) struct Vtable {
     /// Polls the task; consumes the reference of the `Notified` it was given.
-    /// True if the task completed.
-    pub(crate) poll: unsafe fn(NonNull<Header>) -> bool,
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> Ran,
     /// Hands a reference, already counted, to the scheduler as a `Notified`.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the cell.
@@ -210,9 +245,8 @@ impl RawTask {
         unsafe { self.ptr.as_ref() }
     }
 
-    /// Polls the task, consuming the reference of the caller's `Notified`;
-    /// true if it completed.
-    pub(crate) fn poll(self) -> bool {
+    /// Polls the task, consuming the reference of the caller's `Notified`.
+    pub(crate) fn poll(self) -> Ran {
         let poll = self.header().vtable.poll;
         // SAFETY: the vtable belongs to this cell (header invariant 3) and the
         // caller hands over a counted reference, which `poll` consumes.
@@ -312,9 +346,8 @@ impl Notified {
         self.raw.header()
     }
 
-    /// Polls the task; its reference passes to the poll. True if it
-    /// completed.
-    pub(crate) fn run(self) -> bool {
+    /// Polls the task; its reference passes to the poll.
+    pub(crate) fn run(self) -> Ran {
         self.into_raw().poll()
     }
 }

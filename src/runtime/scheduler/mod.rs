@@ -256,10 +256,12 @@ impl Shared {
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
-        // Relaxed: a hint checked on every loop turn; the hand-off that
-        // matters (the unpark after setting it) synchronises through the
-        // parker.
-        self.is_shutdown.load(Relaxed)
+        // Acquire: pairs with `begin_shutdown`'s store, so what was done
+        // before the shutdown began (an unhandled panic recorded by
+        // `UnhandledPanic::ShutdownRuntime`) is seen by the worker that
+        // cancels the tasks, and through their wakes by whoever awaits them.
+        // A plain load on x86; checked once per loop turn.
+        self.is_shutdown.load(Acquire)
     }
 
     fn schedule_task(&self, task: Notified, is_yield: bool) {

@@ -213,7 +213,10 @@ pub(crate) fn run(shared: Arc<Shared>) {
     let mut idle_samples = 0;
     let mut serial = 0;
     let mut interval = monitor.calm;
-    while monitor.wait(Some(interval)) {
+    // Also ends when the runtime shuts down before `Runtime::shutdown`
+    // stops the monitor (an unhandled panic under `ShutdownRuntime`): its
+    // samples would find no worker to help.
+    while monitor.wait(Some(interval)) && !shared.is_shutdown() {
         let calm = interval == monitor.calm;
         let now = Instant::now();
         clock::advance_to(clock::ticks_at(now));

@@ -19,6 +19,7 @@ use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::blocking::{Pool, PoolConfig};
 use crate::runtime::{clock, context};
+use crate::task::raw::Ran;
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
 use std::io;
@@ -440,7 +441,7 @@ impl WorkerContext {
             remote.task.store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
             *self.core.borrow_mut() = Some(core);
-            let completed = task.run();
+            let ran = task.run();
             core = self
                 .core
                 .borrow_mut()
@@ -448,8 +449,8 @@ impl WorkerContext {
                 .expect("a worker's core is back in its context after every poll");
             core.seq += 1;
             remote.seq.store(core.seq, Release);
-            core.stats.polls += 1;
-            core.stats.completed += u64::from(completed);
+            core.stats.polls += u64::from(ran != Ran::Skipped);
+            core.stats.completed += u64::from(ran == Ran::Completed);
             let Some(next) = remote.lifo.take() else {
                 return core;
             };
