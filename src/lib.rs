@@ -34,6 +34,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use bobbin_macros::{main, test};
 pub use runtime::{Runtime, block_on, spawn, spawn_blocking};
 pub use task::JoinHandle;
 

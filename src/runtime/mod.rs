@@ -28,6 +28,8 @@ mod context;
 mod dump;
 mod global;
 mod handle;
+#[doc(hidden)]
+pub mod macro_support;
 mod metrics;
 pub(crate) mod panic;
 mod rt;

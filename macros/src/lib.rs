@@ -1,0 +1,211 @@
+//! `#[bobbin::main]` and `#[bobbin::test]`: an `async fn` as a program's
+//! `main` or as a test, run on a bobbin runtime. Use them through `bobbin`,
+//! which re-exports them; this crate only parses and expands.
+//!
+//! Misuse is a compile error pointing at the offending token, saying what
+//! is accepted instead (`tests/ui/` pins those messages).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod options;
+
+use options::{Kind, Options};
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType};
+
+/// Runs an `async fn main` on a bobbin runtime.
+///
+/// The body becomes a future that the runtime's
+/// [`block_on`](https://docs.rs/bobbin/latest/bobbin/struct.Runtime.html#method.block_on)
+/// runs on the main thread, while spawned tasks run on the workers. `main`
+/// may return what a plain `main` may (`()`, `Result<(), E>`, ...).
+///
+/// Options:
+/// - none: a runtime of its own, with as many workers as
+///   `BOBBIN_WORKER_THREADS` says, or one per CPU. When `main` returns,
+///   the runtime shuts down: every task still running is cancelled and
+///   every thread joined.
+/// - `worker_threads = N`: that many workers.
+/// - `global`: the global runtime (the one `bobbin::spawn` starts on first
+///   use outside any runtime), which is never shut down.
+///
+/// # Examples
+/// ```
+/// #[bobbin::main(worker_threads = 2)]
+/// async fn main() {
+///     let answer = bobbin::spawn(async { 6 * 7 }).await.unwrap();
+///     assert_eq!(answer, 42);
+/// }
+/// ```
+///
+/// With a `Result`, and on the global runtime:
+/// ```
+/// #[bobbin::main(global)]
+/// async fn main() -> Result<(), std::num::ParseIntError> {
+///     let n: u32 = "7".parse()?;
+///     assert_eq!(bobbin::spawn(async move { n + 1 }).await.unwrap(), 8);
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Main, args, item)
+}
+
+/// Runs an `async fn` test on a fresh bobbin runtime of its own.
+///
+/// Each test gets a new runtime (2 workers unless `worker_threads = N`
+/// says otherwise), shut down when the test ends, so tests cannot leak
+/// tasks into each other. With `timeout_ms = N` a test still running after
+/// `N` milliseconds fails, after printing a dump of its runtime's tasks
+/// (what each was doing, and where it was spawned), instead of hanging the
+/// suite. The timeout interrupts a test at an `.await`; a test that blocks
+/// its thread without awaiting cannot be interrupted.
+///
+/// The test may return what a plain `#[test]` may (`()`, `Result<(), E>`),
+/// and may carry other attributes (`#[should_panic]`, `#[ignore]`).
+///
+/// # Examples
+/// In a test file (`tests/` or a `#[cfg(test)]` module; the crate's own
+/// `tests/attributes.rs` runs tests like this one):
+/// ```
+/// #[bobbin::test(worker_threads = 4, timeout_ms = 5_000)]
+/// async fn spawned_tasks_run() {
+///     let tasks: Vec<_> = (0..10u64).map(|i| bobbin::spawn(async move { i })).collect();
+///     let mut total = 0;
+///     for task in tasks {
+///         total += task.await.unwrap();
+///     }
+///     assert_eq!(total, 45);
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Kind::Test, args, item)
+}
+
+fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(err) => return with_item(err.to_compile_error(), item.into()),
+    };
+    let checked = Options::parse(kind, args.into())
+        .and_then(|options| check_signature(kind, &function).map(|()| options));
+    match checked {
+        Ok(options) => generate(kind, &options, function).into(),
+        Err(err) => with_item(err.to_compile_error(), stand_in(kind, function)),
+    }
+}
+
+/// What to emit beside an error: the user sees that error alone, not a
+/// cascade ("`main` not found", "`main` is not allowed to be `async`",
+/// errors in a body that was never meant to compile as written).
+fn stand_in(kind: Kind, function: ItemFn) -> TokenStream2 {
+    if kind == Kind::Main && function.sig.ident == "main" {
+        quote!(
+            fn main() {}
+        )
+    } else {
+        quote!(#function)
+    }
+}
+
+fn with_item(error: TokenStream2, item: TokenStream2) -> TokenStream {
+    quote!(#error #item).into()
+}
+
+fn check_signature(kind: Kind, function: &ItemFn) -> syn::Result<()> {
+    let signature = &function.sig;
+    let attribute = kind.attribute();
+    if signature.asyncness.is_none() {
+        return Err(syn::Error::new(
+            signature.fn_token.span(),
+            format!(
+                "{attribute} goes on an `async fn`: write `async fn {}`",
+                signature.ident
+            ),
+        ));
+    }
+    if kind == Kind::Main && signature.ident != "main" {
+        return Err(syn::Error::new(
+            signature.ident.span(),
+            "#[bobbin::main] goes on `async fn main`; for another function use \
+             #[bobbin::test], or call `bobbin::block_on` yourself",
+        ));
+    }
+    if let Some(argument) = signature.inputs.first() {
+        let message = match kind {
+            Kind::Main => "`main` takes no arguments; read them with `std::env::args()`",
+            Kind::Test => "a test takes no arguments",
+        };
+        return Err(syn::Error::new(argument.span(), message));
+    }
+    if !signature.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            signature.generics.span(),
+            format!("{attribute} cannot run a generic function"),
+        ));
+    }
+    Ok(())
+}
+
+fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+    let name = sig.ident.to_string();
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    // The body keeps its own spans, so errors inside it point at the user's
+    // code; the scaffolding gets the attribute's.
+    let span = Span::call_site();
+    let body = quote_spanned!(span=> async move #block);
+    let run = match kind {
+        Kind::Main if options.global => quote_spanned! {span=>
+            ::bobbin::block_on(__bobbin_body)
+        },
+        Kind::Main => {
+            let workers = match options.worker_threads {
+                Some(workers) => quote!(::core::option::Option::Some(#workers)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote_spanned! {span=>
+                ::bobbin::runtime::macro_support::main_runtime(#workers).block_on(__bobbin_body)
+            }
+        }
+        Kind::Test => {
+            let workers = options.worker_threads.unwrap_or(2);
+            let body = match options.timeout_ms {
+                Some(millis) => quote_spanned! {span=>
+                    ::bobbin::runtime::macro_support::with_timeout(#name, #millis, __bobbin_body)
+                },
+                None => quote!(__bobbin_body),
+            };
+            quote_spanned! {span=>
+                ::bobbin::runtime::macro_support::test_runtime(#workers, #name).block_on(#body)
+            }
+        }
+    };
+    let test_attribute = match kind {
+        Kind::Test => quote!(#[::core::prelude::v1::test]),
+        Kind::Main => quote!(),
+    };
+    quote! {
+        #test_attribute
+        #(#attrs)*
+        #vis #sig {
+            let __bobbin_body = #body;
+            let __bobbin_output: #output = #run;
+            __bobbin_output
+        }
+    }
+}

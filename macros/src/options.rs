@@ -1,0 +1,124 @@
+//! The attributes' options: `worker_threads = N`, `global` (main only),
+//! `timeout_ms = N` (test only), comma-separated.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, Meta, Token};
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Kind::Main => "#[bobbin::main]",
+            Kind::Test => "#[bobbin::test]",
+        }
+    }
+
+    fn accepted(self) -> &'static str {
+        match self {
+            Kind::Main => "`worker_threads = N` or `global`",
+            Kind::Test => "`worker_threads = N` and `timeout_ms = N`",
+        }
+    }
+}
+
+/// The options, checked.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) worker_threads: Option<usize>,
+    pub(crate) global: bool,
+    pub(crate) timeout_ms: Option<u64>,
+}
+
+impl Options {
+    pub(crate) fn parse(kind: Kind, args: TokenStream) -> syn::Result<Options> {
+        let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+        let mut options = Options::default();
+        let mut global_span = None;
+        let mut workers_span = None;
+        for meta in metas {
+            let Some(ident) = meta.path().get_ident() else {
+                return Err(unknown(kind, meta.path().span()));
+            };
+            match (kind, ident.to_string().as_str(), &meta) {
+                (_, "worker_threads", Meta::NameValue(pair)) => {
+                    let workers = positive_integer::<usize>(&pair.value, "worker_threads")?;
+                    options.worker_threads = Some(workers);
+                    workers_span = Some(meta.span());
+                }
+                (Kind::Test, "timeout_ms", Meta::NameValue(pair)) => {
+                    options.timeout_ms = Some(positive_integer::<u64>(&pair.value, "timeout_ms")?);
+                }
+                (Kind::Main, "global", Meta::Path(_)) => {
+                    options.global = true;
+                    global_span = Some(meta.span());
+                }
+                (_, "worker_threads" | "timeout_ms", _) => {
+                    return Err(syn::Error::new(
+                        meta.span(),
+                        format!("write `{ident} = N`, with N a whole number above zero"),
+                    ));
+                }
+                (Kind::Main, "global", _) => {
+                    return Err(syn::Error::new(
+                        meta.span(),
+                        "`global` takes no value: write `#[bobbin::main(global)]`",
+                    ));
+                }
+                _ => return Err(unknown(kind, ident.span())),
+            }
+        }
+        if let (Some(_), Some(span)) = (global_span, workers_span) {
+            return Err(syn::Error::new(
+                span,
+                "the global runtime's size comes from BOBBIN_WORKER_THREADS: drop \
+                 `worker_threads`, or drop `global` for a runtime of its own",
+            ));
+        }
+        Ok(options)
+    }
+}
+
+fn unknown(kind: Kind, span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        format!(
+            "unknown option for {}: it accepts {}",
+            kind.attribute(),
+            kind.accepted()
+        ),
+    )
+}
+
+/// An integer literal above zero.
+fn positive_integer<N>(value: &Expr, name: &str) -> syn::Result<N>
+where
+    N: std::str::FromStr + PartialEq + From<u8>,
+    N::Err: std::fmt::Display,
+{
+    let error = || {
+        syn::Error::new(
+            value.span(),
+            format!("`{name}` must be a whole number above zero, such as `{name} = 2`"),
+        )
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(int), ..
+    }) = value
+    else {
+        return Err(error());
+    };
+    let parsed: N = int.base10_parse().map_err(|_| error())?;
+    if parsed == N::from(0) {
+        return Err(error());
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,2 @@
+#[bobbin::main(global, worker_threads = 2)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[bobbin::main]
+async fn main(count: u32) {
+    let _ = count;
+}

@@ -1,0 +1,4 @@
+#[bobbin::main]
+async fn start() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[bobbin::main]
+fn main() {}

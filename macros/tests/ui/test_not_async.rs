@@ -1,0 +1,4 @@
+#[bobbin::test]
+fn plain() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[bobbin::test(timeout_ms = "ten")]
+async fn slow() {}
+
+fn main() {}

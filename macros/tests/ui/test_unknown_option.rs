@@ -1,0 +1,4 @@
+#[bobbin::test(timeout = 10)]
+async fn slow() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[bobbin::main(flavor = "multi_thread")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[bobbin::main(worker_threads = 0)]
+async fn main() {}
