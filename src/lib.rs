@@ -40,3 +40,15 @@ pub use task::JoinHandle;
 
 #[doc(hidden)]
 pub use channel::select::__private;
+
+/// The guide for people coming from Go, compiled and run as doc tests so
+/// its examples cannot rot (`docs/from-goroutines.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/from-goroutines.md")]
+pub struct FromGoroutines;
+
+/// The debugging guide's examples, run as doc tests
+/// (`docs/debugging.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/debugging.md")]
+pub struct Debugging;
