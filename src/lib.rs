@@ -47,6 +47,11 @@ pub use channel::select::__private;
 #[doc = include_str!("../docs/from-goroutines.md")]
 pub struct FromGoroutines;
 
+/// The README's example, run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadMe;
+
 /// The debugging guide's examples, run as doc tests
 /// (`docs/debugging.md`).
 #[cfg(doctest)]
