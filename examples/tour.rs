@@ -1,7 +1,7 @@
 //! A short tour of bobbin: spawn a million tasks and join them, catch a
 //! task's panic, abort a task, join a set, pass values down a pipeline of
 //! channels, wait on a channel and a timer with `select!`, share a `Mutex`,
-//! run blocking code (`spawn_blocking`, `block_in_place`, and a task that
+//! echo over TCP on 127.0.0.1, run blocking code (`spawn_blocking`, `block_in_place`, and a task that
 //! blocks its worker without saying so, caught by the monitor), read a
 //! runtime's metrics and task dump and catch a panic nobody awaited, and
 //! shut a runtime down; prints what it did and how long each step took.
@@ -14,26 +14,83 @@ use std::time::{Duration, Instant};
 
 const TASKS: u64 = 1_000_000;
 
-fn main() {
+#[bobbin::main(global)]
+async fn main() {
     let started = Instant::now();
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("bobbin tour: {workers} worker threads (the global runtime, started on first use)\n");
+    let workers = bobbin::runtime::Handle::current().metrics().num_workers();
+    println!(
+        "bobbin tour: {workers} worker threads (the global runtime, through #[bobbin::main(global)])\n"
+    );
 
-    bobbin::block_on(async {
-        million_tasks().await;
-        caught_panic().await;
-        aborted_task().await;
-        join_set().await;
-        pipeline().await;
-        select_with_timer().await;
-        shared_mutex().await;
-        blocking_pool().await;
-    });
-    blocked_worker();
-    observe();
-    shutdown();
+    million_tasks().await;
+    caught_panic().await;
+    aborted_task().await;
+    join_set().await;
+    pipeline().await;
+    select_with_timer().await;
+    shared_mutex().await;
+    tcp_echo().await;
+    blocking_pool().await;
+    // The last steps build runtimes of their own and block on them, which
+    // a thread of the blocking pool may do (an async fn may not).
+    bobbin::spawn_blocking(|| {
+        blocked_worker();
+        observe();
+        shutdown();
+    })
+    .await
+    .expect("the runtime steps do not panic");
 
     println!("\ntour finished in {:.2?}", started.elapsed());
+}
+
+/// A TCP echo server and 100 clients on 127.0.0.1, a task each.
+async fn tcp_echo() {
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    let start = Instant::now();
+    let listener = bobbin::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port is free");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    let server = bobbin::spawn(async move {
+        let mut connections = Vec::new();
+        for _ in 0..100 {
+            let (mut stream, _) = listener.accept().await.expect("a client connects");
+            connections.push(bobbin::spawn(async move {
+                let mut buf = [0; 64];
+                let n = stream.read(&mut buf).await.expect("the client writes");
+                stream.write_all(&buf[..n]).await.expect("the client reads");
+            }));
+        }
+        for connection in connections {
+            connection.await.expect("an echo task does not panic");
+        }
+    });
+    let clients: Vec<_> = (0..100u32)
+        .map(|i| {
+            bobbin::spawn(async move {
+                let mut stream = bobbin::net::TcpStream::connect(addr)
+                    .await
+                    .expect("the server accepts");
+                let message = format!("hello {i}");
+                stream.write_all(message.as_bytes()).await.expect("write");
+                let mut echo = vec![0; message.len()];
+                stream.read_exact(&mut echo).await.expect("read the echo");
+                echo == message.as_bytes()
+            })
+        })
+        .collect();
+    let mut echoed = 0;
+    for client in clients {
+        echoed += usize::from(client.await.expect("a client does not panic"));
+    }
+    server.await.expect("the server does not panic");
+    println!(
+        "8. a TCP echo server on {addr} answered {echoed} of 100 clients (a task each) in {:.2?}",
+        start.elapsed()
+    );
 }
 
 /// Spawns a million tasks from inside a task and joins them all.
@@ -265,7 +322,7 @@ async fn blocking_pool() {
     .await
     .expect("no panic");
     println!(
-        "8. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
+        "9. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
          block_in_place: {in_place}; both in {:.2?}",
         start.elapsed()
     );
@@ -299,7 +356,7 @@ fn blocked_worker() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the monitor reports the long poll");
     println!(
-        "9. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
+        "10. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
          the monitor said: {report}",
         behind - start
     );
@@ -338,7 +395,7 @@ fn observe() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the unhandled panic is reported");
     println!(
-        "10. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
+        "11. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
         metrics.tasks_alive(),
         metrics.tasks_spawned(),
         metrics.polls()
@@ -374,7 +431,7 @@ fn shutdown() {
     rt.shutdown_timeout(Duration::from_secs(5));
     let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
     println!(
-        "11. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        "12. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
         start.elapsed()
     );
 }
