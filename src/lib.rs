@@ -8,6 +8,7 @@
 //! runtime; [`task`] is the unit they run and the handles to it; [`io`] and
 //! [`net`] park tasks until their sockets are ready; [`time`] wakes them at
 //! deadlines; [`channel`] and [`select!`] let tasks share by communicating.
+//! With the `hyper` feature, `compat::hyper` runs hyper 1.x on bobbin.
 //!
 //! # Examples
 //! ```
@@ -26,6 +27,8 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod channel;
+#[cfg(feature = "hyper")]
+pub mod compat;
 pub mod io;
 mod loom;
 pub mod net;
