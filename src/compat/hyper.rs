@@ -30,7 +30,8 @@
 //! Invariants: none of the runtime's; the adapters use bobbin's public API
 //! only. [`HyperIo`] passes its stream's results through unchanged, except
 //! that a reader claiming more bytes than the buffer it was given is
-//! reported as an error (hyper would otherwise panic in `put_slice`).
+//! reported as an error (hyper would otherwise panic in `put_slice`), and
+//! a shutdown that finds the connection already reset succeeds.
 //!
 //! Tested by the examples below and `executor-tests/tests/compat_hyper.rs`.
 //!
@@ -90,7 +91,9 @@ pin_project_lite::pin_project! {
     /// as a `futures-io` [`AsyncRead`] + [`AsyncWrite`].
     ///
     /// In the first direction, `poll_shutdown` is `poll_close` (for a
-    /// socket: shut down the write side) and `poll_flush` is `poll_flush`.
+    /// socket: shut down the write side), except that `NotConnected` (the
+    /// peer reset the connection first) counts as done; `poll_flush` is
+    /// `poll_flush`.
     /// Reads go through a per-thread scratch buffer and are copied into
     /// hyper's (see the [module docs](self) for why); writes are not copied.
     ///
@@ -307,7 +310,16 @@ impl<T: AsyncWrite> Write for HyperIo<T> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_close(cx)
+        match ready!(self.project().inner.poll_close(cx)) {
+            // The peer reset the connection (or it closed) before this
+            // side shut its write half: that half is closed, which is all
+            // a shutdown asks. Seen as an HTTP/2 server's error at the end
+            // of a clean exchange, when the client's close crossed the
+            // server's last frames; tokio's poll_shutdown does the same
+            // (tokio-rs/tokio#4665).
+            Err(err) if err.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
