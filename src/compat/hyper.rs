@@ -469,11 +469,12 @@ where
 /// driven by the wheel of the runtime they are first polled in (the
 /// runtime running the connection's task).
 ///
-/// hyper uses a timer for `header_read_timeout` (on by default in its
-/// HTTP/1 server once a timer is set: 30 s), HTTP/2 keep-alive pings and
-/// the client pool's idle timeout; without one, those settings are
-/// refused or ignored. [`Timer::reset`] moves the deadline of the same
-/// `Sleep` in place (no new allocation).
+/// hyper uses a timer for its HTTP/1 server's `header_read_timeout` (30 s
+/// by default once a timer is set) and for HTTP/2 keep-alive pings. Without
+/// a timer, hyper skips its default timeouts and panics at a configured
+/// one ("timeout `header_read_timeout` set, but no timer set"), so give
+/// every builder that takes `.timer(..)` this one. [`Timer::reset`] moves
+/// the deadline of the same `Sleep` in place (no new allocation).
 ///
 /// # Examples
 /// ```
