@@ -12,7 +12,7 @@ use futures::io::{AsyncReadExt, AsyncWriteExt};
 use std::sync::mpsc;
 use std::time::Duration;
 
-fn main() {
+pub fn main() {
     let rt = bobbin::Runtime::builder()
         .worker_threads(2)
         // A panic nobody awaits is logged with the task that raised it.

@@ -12,25 +12,31 @@ fn main() -> std::io::Result<()> {
     bobbin::block_on(async move {
         let listener = bobbin::net::TcpListener::bind(address.as_str()).await?;
         println!("echo server listening on {}", listener.local_addr()?);
-        let mut incoming = listener.incoming();
-        while let Some(stream) = incoming.next().await {
-            let stream = match stream {
-                Ok(stream) => stream,
-                // Out of file descriptors and the like: `incoming` backs off
-                // before its next accept, so logging and going on is safe.
-                Err(err) => {
-                    eprintln!("accept failed: {err}");
-                    continue;
-                }
-            };
-            stream.set_nodelay(true)?;
-            bobbin::spawn(async move {
-                let (mut reader, mut writer) = stream.into_split();
-                if let Err(err) = futures::io::copy(&mut reader, &mut writer).await {
-                    eprintln!("connection failed: {err}");
-                }
-            });
-        }
-        Ok(())
+        serve(listener).await
     })
+}
+
+/// Accepts connections until the listener fails, each echoed by a task of
+/// its own.
+pub async fn serve(listener: bobbin::net::TcpListener) -> std::io::Result<()> {
+    let mut incoming = listener.incoming();
+    while let Some(stream) = incoming.next().await {
+        let stream = match stream {
+            Ok(stream) => stream,
+            // Out of file descriptors and the like: `incoming` backs off
+            // before its next accept, so logging and going on is safe.
+            Err(err) => {
+                eprintln!("accept failed: {err}");
+                continue;
+            }
+        };
+        stream.set_nodelay(true)?;
+        bobbin::spawn(async move {
+            let (mut reader, mut writer) = stream.into_split();
+            if let Err(err) = futures::io::copy(&mut reader, &mut writer).await {
+                eprintln!("connection failed: {err}");
+            }
+        });
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::stream::StreamExt;
 
-const RESPONSE: &[u8] =
+pub const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
 
 fn main() -> std::io::Result<()> {
@@ -34,7 +34,7 @@ fn main() -> std::io::Result<()> {
 
 /// Answers each complete request (headers ending in a blank line) on one
 /// connection until the client closes it.
-async fn serve(mut stream: bobbin::net::TcpStream) {
+pub async fn serve(mut stream: bobbin::net::TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buffer = vec![0u8; 8192];
     let mut filled = 0;
