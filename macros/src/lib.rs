@@ -90,7 +90,11 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let function = match syn::parse::<ItemFn>(item.clone()) {
         Ok(function) => function,
-        Err(err) => return with_item(err.to_compile_error(), item.into()),
+        Err(err) => {
+            let message = format!("{} goes on an `async fn`", kind.attribute());
+            let error = syn::Error::new(err.span(), message).to_compile_error();
+            return with_item(error, item.into());
+        }
     };
     let checked = Options::parse(kind, args.into())
         .and_then(|options| check_signature(kind, &function).map(|()| options));
@@ -143,10 +147,22 @@ fn check_signature(kind: Kind, function: &ItemFn) -> syn::Result<()> {
         };
         return Err(syn::Error::new(argument.span(), message));
     }
-    if !signature.generics.params.is_empty() {
+    if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
         return Err(syn::Error::new(
             signature.generics.span(),
             format!("{attribute} cannot run a generic function"),
+        ));
+    }
+    if let Some(constness) = &signature.constness {
+        return Err(syn::Error::new(
+            constness.span(),
+            format!("{attribute} cannot run a `const fn`: remove `const`"),
+        ));
+    }
+    if let Some(unsafety) = &signature.unsafety {
+        return Err(syn::Error::new(
+            unsafety.span(),
+            format!("{attribute} cannot run an `unsafe fn`: remove `unsafe`"),
         ));
     }
     Ok(())
@@ -161,37 +177,38 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
     } = function;
     sig.asyncness = None;
     let name = sig.ident.to_string();
+    // The body is passed straight to a function of bobbin's, which fixes
+    // its output type: a mismatch is reported on the body, and the
+    // expansion binds no names that the user's scope could shadow.
     let output = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    // The body keeps its own spans, so errors inside it point at the user's
-    // code; the scaffolding gets the attribute's.
+    // Spanned like the body, so a type error in it points at the body.
+    let body = quote_spanned!(block.span()=> async move #block);
     let span = Span::call_site();
-    let body = quote_spanned!(span=> async move #block);
+    let support = quote_spanned!(span=> ::bobbin::runtime::macro_support);
     let run = match kind {
-        Kind::Main if options.global => quote_spanned! {span=>
-            ::bobbin::block_on(__bobbin_body)
+        Kind::Main if options.global => quote! {
+            #support::run_main_global::<#output, _>(#body)
         },
         Kind::Main => {
             let workers = match options.worker_threads {
                 Some(workers) => quote!(::core::option::Option::Some(#workers)),
                 None => quote!(::core::option::Option::None),
             };
-            quote_spanned! {span=>
-                ::bobbin::runtime::macro_support::main_runtime(#workers).block_on(__bobbin_body)
+            quote! {
+                #support::run_main::<#output, _>(#workers, #body)
             }
         }
         Kind::Test => {
             let workers = options.worker_threads.unwrap_or(2);
-            let body = match options.timeout_ms {
-                Some(millis) => quote_spanned! {span=>
-                    ::bobbin::runtime::macro_support::with_timeout(#name, #millis, __bobbin_body)
-                },
-                None => quote!(__bobbin_body),
+            let timeout = match options.timeout_ms {
+                Some(millis) => quote!(::core::option::Option::Some(#millis)),
+                None => quote!(::core::option::Option::None),
             };
-            quote_spanned! {span=>
-                ::bobbin::runtime::macro_support::test_runtime(#workers, #name).block_on(#body)
+            quote! {
+                #support::run_test::<#output, _>(#workers, #name, #timeout, #body)
             }
         }
     };
@@ -203,9 +220,7 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
         #test_attribute
         #(#attrs)*
         #vis #sig {
-            let __bobbin_body = #body;
-            let __bobbin_output: #output = #run;
-            __bobbin_output
+            #run
         }
     }
 }

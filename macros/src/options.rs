@@ -44,10 +44,19 @@ impl Options {
         let mut options = Options::default();
         let mut global_span = None;
         let mut workers_span = None;
+        let mut seen = Vec::new();
         for meta in metas {
             let Some(ident) = meta.path().get_ident() else {
                 return Err(unknown(kind, meta.path().span()));
             };
+            let name = ident.to_string();
+            if seen.contains(&name) {
+                return Err(syn::Error::new(
+                    meta.span(),
+                    format!("`{name}` is given twice: keep one"),
+                ));
+            }
+            seen.push(name);
             match (kind, ident.to_string().as_str(), &meta) {
                 (_, "worker_threads", Meta::NameValue(pair)) => {
                     let workers = positive_integer::<usize>(&pair.value, "worker_threads")?;
@@ -60,6 +69,13 @@ impl Options {
                 (Kind::Main, "global", Meta::Path(_)) => {
                     options.global = true;
                     global_span = Some(meta.span());
+                }
+                (Kind::Main, "timeout_ms", _) => {
+                    return Err(syn::Error::new(
+                        meta.span(),
+                        "`timeout_ms` is an option of #[bobbin::test]; #[bobbin::main] accepts \
+                         `worker_threads = N` or `global`",
+                    ));
                 }
                 (_, "worker_threads" | "timeout_ms", _) => {
                     return Err(syn::Error::new(

@@ -38,6 +38,32 @@ async fn a_hung_test_fails_at_its_timeout() {
     std::future::pending::<()>().await;
 }
 
+#[bobbin::test(timeout_ms = 200)]
+#[should_panic(expected = "did not finish within 200 ms")]
+async fn a_test_stuck_behind_a_blocked_worker_fails_too() {
+    // The worker never returns from this poll: the runtime's shutdown must
+    // not wait for it, or the test would hang after its timeout.
+    bobbin::spawn(async { std::thread::sleep(Duration::from_secs(30)) })
+        .await
+        .unwrap();
+}
+
+#[bobbin::test(timeout_ms = 200)]
+#[should_panic(expected = "did not finish within 200 ms")]
+async fn a_test_stuck_on_a_blocking_job_fails_too() {
+    bobbin::spawn_blocking(|| std::thread::sleep(Duration::from_secs(30)))
+        .await
+        .unwrap();
+}
+
+#[bobbin::test(timeout_ms = 2_000)]
+#[should_panic(expected = "could not shut down within 2000 ms")]
+async fn a_test_that_leaves_a_stuck_job_behind_fails() {
+    drop(bobbin::spawn_blocking(|| {
+        std::thread::sleep(Duration::from_secs(30))
+    }));
+}
+
 #[bobbin::test]
 #[should_panic(expected = "boom")]
 async fn a_panic_in_the_body_fails_the_test() {

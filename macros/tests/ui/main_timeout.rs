@@ -1,0 +1,2 @@
+#[bobbin::main(timeout_ms = 5)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[bobbin::main]
+async fn main() -> Result<(), String> {
+    5
+}

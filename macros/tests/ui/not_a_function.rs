@@ -1,0 +1,4 @@
+#[bobbin::test]
+struct Fixture;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[bobbin::test(worker_threads = 2, worker_threads = 3)]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[bobbin::test]
+async unsafe fn risky() {}
+
+fn main() {}
