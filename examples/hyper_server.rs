@@ -18,6 +18,7 @@
 use bobbin::compat::hyper::{BobbinExecutor, BobbinTimer, HyperIo};
 use bobbin::net::{TcpListener, TcpStream};
 use bobbin::sync::{Notify, WaitGroup};
+use futures::stream::StreamExt;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use std::convert::Infallible;
@@ -109,10 +110,24 @@ async fn run(options: Options) -> std::io::Result<()> {
         "HTTP/2   on http://{}/ (prior knowledge)",
         http2.local_addr()?
     );
+    let report = serve_listeners(http1, http2, options.requests, options.seconds).await;
+    println!("{report}");
+    Ok(())
+}
+
+/// Serves both listeners until `requests` have been answered or `seconds`
+/// have passed, then stops gracefully; says why it stopped and what it
+/// served.
+pub async fn serve_listeners(
+    http1: TcpListener,
+    http2: TcpListener,
+    requests: Option<u64>,
+    seconds: Option<u64>,
+) -> String {
     let shared = Arc::new(Shared {
         requests: AtomicU64::new(0),
         by_protocol: [AtomicU64::new(0), AtomicU64::new(0)],
-        limit: options.requests,
+        limit: requests,
         limit_reached: Notify::new(),
     });
     // Dropping `stop` closes the channel: every connection's `recv` fails,
@@ -120,16 +135,27 @@ async fn run(options: Options) -> std::io::Result<()> {
     let (stop, stopped) = bobbin::channel::bounded::<()>(1);
     let connections = WaitGroup::new();
     let mut deadline = pin!(bobbin::time::sleep(
-        options.seconds.map_or(Duration::MAX, Duration::from_secs)
+        seconds.map_or(Duration::MAX, Duration::from_secs)
     ));
+    // One `incoming()` per listener for the whole loop: after a failed
+    // accept (out of file descriptors, say) it backs off and tries again,
+    // where a branch on `accept()` would be disabled until another one won.
+    let mut incoming1 = http1.incoming();
+    let mut incoming2 = http2.incoming();
     let reason = loop {
         bobbin::select! {
-            Ok((stream, _)) = http1.accept() => {
-                connections.spawn(serve(stream, Protocol::Http1, shared.clone(), stopped.clone()));
-            }
-            Ok((stream, _)) = http2.accept() => {
-                connections.spawn(serve(stream, Protocol::Http2, shared.clone(), stopped.clone()));
-            }
+            Some(stream) = incoming1.next() => match stream {
+                Ok(stream) => {
+                    connections.spawn(serve(stream, Protocol::Http1, shared.clone(), stopped.clone()));
+                }
+                Err(err) => eprintln!("accept failed: {err}"),
+            },
+            Some(stream) = incoming2.next() => match stream {
+                Ok(stream) => {
+                    connections.spawn(serve(stream, Protocol::Http2, shared.clone(), stopped.clone()));
+                }
+                Err(err) => eprintln!("accept failed: {err}"),
+            },
             _ = shared.limit_reached.notified() => break "the request limit was reached",
             _ = deadline.as_mut() => break "the time limit was reached",
         }
@@ -138,7 +164,7 @@ async fn run(options: Options) -> std::io::Result<()> {
     let finished = bobbin::time::timeout(GRACE, connections.wait())
         .await
         .is_ok();
-    println!(
+    format!(
         "stopping: {reason}; served {} HTTP/1.1 and {} HTTP/2 requests{}",
         shared.by_protocol[0].load(Relaxed),
         shared.by_protocol[1].load(Relaxed),
@@ -147,8 +173,7 @@ async fn run(options: Options) -> std::io::Result<()> {
         } else {
             "; some connections did not close in time"
         }
-    );
-    Ok(())
+    )
 }
 
 /// Serves one connection until the client closes it or the server stops.

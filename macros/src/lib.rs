@@ -62,8 +62,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// tasks into each other. With `timeout_ms = N` a test still running after
 /// `N` milliseconds fails, after printing a dump of its runtime's tasks
 /// (what each was doing, and where it was spawned), instead of hanging the
-/// suite. The timeout interrupts a test at an `.await`; a test that blocks
-/// its thread without awaiting cannot be interrupted.
+/// suite; the runtime's shutdown then waits at most `N` milliseconds too,
+/// so a task stuck in a poll or a blocking job that never returns is named
+/// and left behind rather than waited for. The one thing a timeout cannot
+/// interrupt is the test's own body blocking its thread without awaiting.
 ///
 /// The test may return what a plain `#[test]` may (`()`, `Result<(), E>`),
 /// and may carry other attributes (`#[should_panic]`, `#[ignore]`).

@@ -3,7 +3,7 @@
 //! them. The expansions pass the body straight in and bind no names of
 //! their own, so nothing in the user's scope can collide with them.
 
-use super::{Builder, Handle, Runtime};
+use super::{Builder, Handle};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
