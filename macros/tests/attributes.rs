@@ -59,9 +59,13 @@ async fn a_test_stuck_on_a_blocking_job_fails_too() {
 #[bobbin::test(timeout_ms = 2_000)]
 #[should_panic(expected = "could not shut down within 2000 ms")]
 async fn a_test_that_leaves_a_stuck_job_behind_fails() {
-    drop(bobbin::spawn_blocking(|| {
+    let (started, has_started) = bobbin::channel::oneshot();
+    drop(bobbin::spawn_blocking(move || {
+        let _ = started.send(());
         std::thread::sleep(Duration::from_secs(30))
     }));
+    // Running, not just queued (a queued job is dropped by the shutdown).
+    has_started.await.unwrap();
 }
 
 #[bobbin::test]
