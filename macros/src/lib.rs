@@ -31,6 +31,8 @@ use syn::{ItemFn, ReturnType};
 /// - `worker_threads = N`: that many workers.
 /// - `global`: the global runtime (the one `bobbin::spawn` starts on first
 ///   use outside any runtime), which is never shut down.
+/// - `crate = "path"`: where bobbin is, for a crate that renamed the
+///   dependency (`crate = "::my_bobbin"`); both attributes take it.
 ///
 /// # Examples
 /// ```
@@ -189,7 +191,10 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
     // Spanned like the body, so a type error in it points at the body.
     let body = quote_spanned!(block.span()=> async move #block);
     let span = Span::call_site();
-    let support = quote_spanned!(span=> ::bobbin::runtime::macro_support);
+    let support = match &options.krate {
+        Some(krate) => quote_spanned!(span=> #krate::runtime::macro_support),
+        None => quote_spanned!(span=> ::bobbin::runtime::macro_support),
+    };
     let run = match kind {
         Kind::Main if options.global => quote! {
             #support::run_main_global::<#output, _>(#body)

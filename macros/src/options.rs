@@ -24,8 +24,8 @@ impl Kind {
 
     fn accepted(self) -> &'static str {
         match self {
-            Kind::Main => "`worker_threads = N` or `global`",
-            Kind::Test => "`worker_threads = N` and `timeout_ms = N`",
+            Kind::Main => "`worker_threads = N` or `global`, and `crate = \"path\"`",
+            Kind::Test => "`worker_threads = N`, `timeout_ms = N` and `crate = \"path\"`",
         }
     }
 }
@@ -36,6 +36,8 @@ pub(crate) struct Options {
     pub(crate) worker_threads: Option<usize>,
     pub(crate) global: bool,
     pub(crate) timeout_ms: Option<u64>,
+    /// The path to bobbin, for a crate that renamed it (`crate = "..."`).
+    pub(crate) krate: Option<syn::Path>,
 }
 
 impl Options {
@@ -46,6 +48,10 @@ impl Options {
         let mut workers_span = None;
         let mut seen = Vec::new();
         for meta in metas {
+            if meta.path().is_ident("crate") {
+                options.krate = Some(crate_path(&meta)?);
+                continue;
+            }
             let Some(ident) = meta.path().get_ident() else {
                 return Err(unknown(kind, meta.path().span()));
             };
@@ -101,6 +107,27 @@ impl Options {
         }
         Ok(options)
     }
+}
+
+/// `crate = "path"`: where bobbin is, for a crate that renamed it.
+fn crate_path(meta: &Meta) -> syn::Result<syn::Path> {
+    let error = || {
+        syn::Error::new(
+            meta.span(),
+            "write `crate = \"path\"`, the path to bobbin as a string, such as `crate = \"::my_bobbin\"`",
+        )
+    };
+    let Meta::NameValue(pair) = meta else {
+        return Err(error());
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(path),
+        ..
+    }) = &pair.value
+    else {
+        return Err(error());
+    };
+    path.parse().map_err(|_| error())
 }
 
 fn unknown(kind: Kind, span: Span) -> syn::Error {

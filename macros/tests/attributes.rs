@@ -137,3 +137,16 @@ fn compile_errors_point_at_the_mistake() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
+
+/// bobbin under another path, as for a renamed dependency.
+mod renamed {
+    pub use ::bobbin as inner;
+}
+
+#[bobbin::test(crate = "crate::renamed::inner", worker_threads = 1)]
+async fn crate_names_a_renamed_bobbin() {
+    let workers = renamed::inner::runtime::Handle::current()
+        .metrics()
+        .num_workers();
+    assert_eq!(workers, 1);
+}

@@ -1,0 +1,2 @@
+#[bobbin::main(crate = bobbin)]
+async fn main() {}
