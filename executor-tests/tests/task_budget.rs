@@ -55,6 +55,25 @@ impl Neighbour {
     }
 }
 
+/// Queues a neighbour, then runs `$body` up to `$turns` times: the turn
+/// after which the neighbour had run, or `None` if it never did. A macro,
+/// not an `async fn` taking an async closure: that closure's future cannot
+/// be shown `Send` for the spawn on stable Rust.
+macro_rules! spin_until_neighbour_runs {
+    ($turns:expr, |$turn:ident| $body:block) => {{
+        let neighbour = Neighbour::queue();
+        let mut seen = None;
+        for $turn in 0..$turns {
+            $body
+            if neighbour.has_run() {
+                seen = Some($turn);
+                break;
+            }
+        }
+        seen
+    }};
+}
+
 /// Runs `spinner` as a task on a fresh one-worker runtime; its output.
 fn on_one_worker<T: Send + 'static>(
     name: &'static str,
@@ -94,15 +113,10 @@ fn a_task_spinning_on_a_ready_channel_lets_its_neighbour_run() {
     // Send and receive on one unbounded channel: both always ready.
     let seen = on_one_worker("budget-chan-ping", async {
         let (tx, rx) = channel::unbounded();
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             tx.send(turn).await.unwrap();
             assert_eq!(rx.recv().await, Ok(turn));
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("send + recv of an unbounded channel", seen);
 
@@ -112,14 +126,9 @@ fn a_task_spinning_on_a_ready_channel_lets_its_neighbour_run() {
         for value in 0..SPINS {
             tx.try_send(value).unwrap();
         }
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             assert_eq!(rx.recv().await, Ok(turn));
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("recv of a full bounded channel", seen);
 
@@ -128,43 +137,28 @@ fn a_task_spinning_on_a_ready_channel_lets_its_neighbour_run() {
         for value in 0..SPINS {
             tx.try_send(value).unwrap();
         }
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             assert_eq!(rx.next().await, Some(turn));
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("Stream::next of a full channel", seen);
 
     // Send through the `Sink` into a channel with room.
     let seen = on_one_worker("budget-chan-sink", async {
         let (mut tx, _rx) = channel::bounded(SPINS as usize);
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             SinkExt::send(&mut tx, turn).await.unwrap();
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("SinkExt::send into a channel with room", seen);
 
     // A oneshot received at once, over and over.
     let seen = on_one_worker("budget-oneshot", async {
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             let (tx, rx) = channel::oneshot();
             tx.send(turn).unwrap();
             assert_eq!(rx.await, Ok(turn));
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("a oneshot receive", seen);
 }
@@ -173,70 +167,45 @@ fn a_task_spinning_on_a_ready_channel_lets_its_neighbour_run() {
 fn a_task_spinning_on_uncontended_locks_lets_its_neighbour_run() {
     let seen = on_one_worker("budget-mutex", async {
         let mutex = Mutex::new(0u64);
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             *mutex.lock().await += 1;
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("Mutex::lock", seen);
 
     let seen = on_one_worker("budget-rwlock", async {
         let lock = RwLock::new(0u64);
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             *lock.write().await += 1;
             assert_eq!(*lock.read().await, turn + 1);
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("RwLock::write and read", seen);
 
     let seen = on_one_worker("budget-semaphore", async {
         let semaphore = Semaphore::new(4);
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             drop(semaphore.acquire_many(2).await.unwrap());
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("Semaphore::acquire_many", seen);
 
     let seen = on_one_worker("budget-notify", async {
         let notify = Notify::new();
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             notify.notify_one();
             notify.notified().await;
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("notify_one + notified", seen);
 
     let seen = on_one_worker("budget-barrier", async {
         let barrier = Barrier::new(1);
         let group = WaitGroup::new();
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             assert!(barrier.wait().await.is_leader());
             group.wait().await;
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("Barrier::wait(1) and WaitGroup::wait at zero", seen);
 }
@@ -244,28 +213,18 @@ fn a_task_spinning_on_uncontended_locks_lets_its_neighbour_run() {
 #[test]
 fn a_task_spinning_on_due_timers_lets_its_neighbour_run() {
     let seen = on_one_worker("budget-sleep", async {
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             sleep(Duration::ZERO).await;
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("sleep(Duration::ZERO)", seen);
 
     let seen = on_one_worker("budget-interval", async {
         let mut ticks = interval(Duration::from_secs(3600));
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             ticks.reset_immediately();
             ticks.tick().await;
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("Interval::tick, always due", seen);
 }
@@ -286,16 +245,11 @@ fn a_task_reading_a_socket_that_always_has_data_lets_its_neighbour_run() {
         while server.peek(&mut all).await.unwrap() < BYTES {
             yield_now().await;
         }
-        let neighbour = Neighbour::queue();
         let mut byte = [0u8; 1];
-        for turn in 0..BYTES as u64 {
+        spin_until_neighbour_runs!(BYTES as u64, |turn| {
             // One byte of many: each read is ready at once.
             assert_eq!(server.read(&mut byte).await.unwrap(), 1);
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("one-byte reads of a TCP socket with data", seen);
 }
@@ -406,15 +360,10 @@ fn unconstrained_opts_out_of_the_budget() {
             unconstrained(tx.send(turn)).await.unwrap();
             assert_eq!(unconstrained(rx.recv()).await, Ok(turn));
         }
-        let neighbour = Neighbour::queue();
-        for turn in 0..SPINS {
+        spin_until_neighbour_runs!(SPINS, |turn| {
             tx.send(turn).await.unwrap();
             assert_eq!(rx.recv().await, Ok(turn));
-            if neighbour.has_run() {
-                return Some(turn);
-            }
-        }
-        None
+        })
     });
     assert_yielded("a channel, after awaiting unconstrained futures", seen);
 }
