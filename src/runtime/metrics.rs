@@ -1,6 +1,7 @@
 //! What a runtime reports about itself: long polls found by the monitor,
 //! blocking-pool threads, and what a shutdown left running.
 
+use super::scheduler::stats::LocalStats;
 use crate::task::Id;
 use crate::task::list::TaskInfo;
 use std::fmt;
@@ -189,14 +190,8 @@ pub struct RuntimeMetrics {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct WorkerMetrics {
-    pub(crate) polls: u64,
-    pub(crate) spawned: u64,
-    pub(crate) completed: u64,
-    pub(crate) lifo_hits: u64,
-    pub(crate) steals: u64,
-    pub(crate) stolen: u64,
-    pub(crate) parks: u64,
-    pub(crate) unparks: u64,
+    /// The counters the worker publishes (`scheduler/stats.rs`).
+    pub(crate) counts: LocalStats,
     pub(crate) overflows: u64,
     pub(crate) queue_depth: usize,
 }
@@ -207,7 +202,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`WorkerMetrics`].
     pub fn polls(&self) -> u64 {
-        self.polls
+        self.counts.polls
     }
 
     /// Tasks spawned by tasks running on it.
@@ -215,7 +210,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::tasks_spawned`].
     pub fn spawned(&self) -> u64 {
-        self.spawned
+        self.counts.spawned
     }
 
     /// Tasks that completed in a poll on it.
@@ -223,7 +218,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics`].
     pub fn completed(&self) -> u64 {
-        self.completed
+        self.counts.completed
     }
 
     /// Tasks it took from its LIFO slot (a task woken by the task it had
@@ -232,7 +227,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::lifo_hits`].
     pub fn lifo_hits(&self) -> u64 {
-        self.lifo_hits
+        self.counts.lifo_hits
     }
 
     /// Times it stole work from another worker.
@@ -240,7 +235,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::steals`].
     pub fn steals(&self) -> u64 {
-        self.steals
+        self.counts.steals
     }
 
     /// Tasks those steals moved to it.
@@ -248,7 +243,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::steals`].
     pub fn stolen_tasks(&self) -> u64 {
-        self.stolen
+        self.counts.stolen
     }
 
     /// Times it went to sleep for want of work.
@@ -256,7 +251,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::parks`].
     pub fn parks(&self) -> u64 {
-        self.parks
+        self.counts.parks
     }
 
     /// Times it woke up to work.
@@ -264,7 +259,7 @@ impl WorkerMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::parks`].
     pub fn unparks(&self) -> u64 {
-        self.unparks
+        self.counts.unparks
     }
 
     /// Times its local queue was full and moved half its tasks to the
@@ -285,14 +280,7 @@ impl WorkerMetrics {
     }
 
     pub(crate) fn add(&mut self, other: &WorkerMetrics) {
-        self.polls += other.polls;
-        self.spawned += other.spawned;
-        self.completed += other.completed;
-        self.lifo_hits += other.lifo_hits;
-        self.steals += other.steals;
-        self.stolen += other.stolen;
-        self.parks += other.parks;
-        self.unparks += other.unparks;
+        self.counts.add(&other.counts);
         self.overflows += other.overflows;
         self.queue_depth += other.queue_depth;
     }
@@ -360,7 +348,7 @@ impl RuntimeMetrics {
     /// assert_eq!(on_workers, 1);
     /// ```
     pub fn tasks_spawned(&self) -> u64 {
-        self.total(|worker| worker.spawned) + self.remote_spawns
+        self.total(|worker| worker.counts.spawned) + self.remote_spawns
     }
 
     /// Tasks that completed: returned or panicked in a poll (a task
@@ -369,7 +357,7 @@ impl RuntimeMetrics {
     /// # Examples
     /// See [`RuntimeMetrics`].
     pub fn tasks_completed(&self) -> u64 {
-        self.total(|worker| worker.completed)
+        self.total(|worker| worker.counts.completed)
     }
 
     /// Tasks spawned from outside the runtime's workers (a plain thread,
@@ -400,7 +388,7 @@ impl RuntimeMetrics {
     /// # Examples
     /// See [`WorkerMetrics`].
     pub fn polls(&self) -> u64 {
-        self.total(|worker| worker.polls)
+        self.total(|worker| worker.counts.polls)
     }
 
     /// Tasks run from a LIFO slot, on every worker.
@@ -426,7 +414,7 @@ impl RuntimeMetrics {
     /// assert!(published);
     /// ```
     pub fn lifo_hits(&self) -> u64 {
-        self.total(|worker| worker.lifo_hits)
+        self.total(|worker| worker.counts.lifo_hits)
     }
 
     /// Steals, on every worker: times an idle worker took tasks from a busy
@@ -455,7 +443,7 @@ impl RuntimeMetrics {
     /// assert!(metrics.stolen_tasks() >= metrics.steals());
     /// ```
     pub fn steals(&self) -> u64 {
-        self.total(|worker| worker.steals)
+        self.total(|worker| worker.counts.steals)
     }
 
     /// Tasks moved by steals.
@@ -463,7 +451,7 @@ impl RuntimeMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::steals`].
     pub fn stolen_tasks(&self) -> u64 {
-        self.total(|worker| worker.stolen)
+        self.total(|worker| worker.counts.stolen)
     }
 
     /// Times a worker went to sleep.
@@ -478,7 +466,7 @@ impl RuntimeMetrics {
     /// assert!(metrics.unparks() <= metrics.parks());
     /// ```
     pub fn parks(&self) -> u64 {
-        self.total(|worker| worker.parks)
+        self.total(|worker| worker.counts.parks)
     }
 
     /// Times a worker woke up to work.
@@ -486,7 +474,7 @@ impl RuntimeMetrics {
     /// # Examples
     /// See [`RuntimeMetrics::parks`].
     pub fn unparks(&self) -> u64 {
-        self.total(|worker| worker.unparks)
+        self.total(|worker| worker.counts.unparks)
     }
 
     /// Times a worker's local queue was full and half of it moved to the
@@ -732,14 +720,14 @@ worker      polls   spawned completed      lifo    steals    stolen     parks   
                 f,
                 "
 {index:>6} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>5}",
-                worker.polls,
-                worker.spawned,
-                worker.completed,
-                worker.lifo_hits,
-                worker.steals,
-                worker.stolen,
-                worker.parks,
-                worker.unparks,
+                worker.counts.polls,
+                worker.counts.spawned,
+                worker.counts.completed,
+                worker.counts.lifo_hits,
+                worker.counts.steals,
+                worker.counts.stolen,
+                worker.counts.parks,
+                worker.counts.unparks,
                 worker.overflows,
                 worker.queue_depth
             )?;

@@ -384,17 +384,9 @@ impl Shared {
     /// Each worker's counters, and the spare cores' summed.
     pub(crate) fn core_metrics(&self) -> (Vec<WorkerMetrics>, WorkerMetrics) {
         let read = |remote: &Remote| {
-            let stats = remote.stats.read();
             let ring = remote.steal.get();
             WorkerMetrics {
-                polls: stats.polls,
-                spawned: stats.spawned,
-                completed: stats.completed,
-                lifo_hits: stats.lifo_hits,
-                steals: stats.steals,
-                stolen: stats.stolen,
-                parks: stats.parks,
-                unparks: stats.unparks,
+                counts: remote.stats.read(),
                 overflows: ring.map_or(0, queue::Steal::overflows),
                 queue_depth: ring.map_or(0, queue::Steal::len)
                     + usize::from(!remote.lifo.peek().is_null()),

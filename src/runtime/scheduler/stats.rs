@@ -45,26 +45,22 @@ pub(crate) struct CoreStats {
     words: [AtomicU64; 8],
 }
 
-impl CoreStats {
-    /// Stores `local` for readers.
-    pub(crate) fn publish(&self, local: &LocalStats) {
-        let values = [
-            local.polls,
-            local.spawned,
-            local.completed,
-            local.lifo_hits,
-            local.steals,
-            local.stolen,
-            local.parks,
-            local.unparks,
-        ];
-        for (word, value) in self.words.iter().zip(values) {
-            word.store(value, Relaxed);
-        }
+impl LocalStats {
+    /// The counters in a fixed order: the one place that lists them.
+    fn to_array(self) -> [u64; 8] {
+        [
+            self.polls,
+            self.spawned,
+            self.completed,
+            self.lifo_hits,
+            self.steals,
+            self.stolen,
+            self.parks,
+            self.unparks,
+        ]
     }
 
-    /// The counters as last published.
-    pub(crate) fn read(&self) -> LocalStats {
+    fn from_array(counts: [u64; 8]) -> LocalStats {
         let [
             polls,
             spawned,
@@ -74,7 +70,7 @@ impl CoreStats {
             stolen,
             parks,
             unparks,
-        ] = std::array::from_fn(|i| self.words[i].load(Relaxed));
+        ] = counts;
         LocalStats {
             polls,
             spawned,
@@ -86,8 +82,30 @@ impl CoreStats {
             unparks,
         }
     }
+
+    /// Adds `other`'s counts to these (for the spare cores' sum).
+    pub(crate) fn add(&mut self, other: &LocalStats) {
+        let mut counts = self.to_array();
+        for (count, more) in counts.iter_mut().zip(other.to_array()) {
+            *count += more;
+        }
+        *self = LocalStats::from_array(counts);
+    }
 }
 
+impl CoreStats {
+    /// Stores `local` for readers.
+    pub(crate) fn publish(&self, local: &LocalStats) {
+        for (word, value) in self.words.iter().zip(local.to_array()) {
+            word.store(value, Relaxed);
+        }
+    }
+
+    /// The counters as last published.
+    pub(crate) fn read(&self) -> LocalStats {
+        LocalStats::from_array(std::array::from_fn(|i| self.words[i].load(Relaxed)))
+    }
+}
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -108,5 +126,20 @@ mod tests {
         assert_eq!(shared.read(), LocalStats::default());
         shared.publish(&local);
         assert_eq!(shared.read(), local);
+    }
+
+    #[test]
+    fn adding_sums_each_counter() {
+        let mut sum = LocalStats {
+            polls: 1,
+            unparks: 2,
+            ..LocalStats::default()
+        };
+        sum.add(&LocalStats {
+            polls: 10,
+            steals: 3,
+            ..LocalStats::default()
+        });
+        assert_eq!((sum.polls, sum.steals, sum.unparks), (11, 3, 2));
     }
 }
