@@ -10,6 +10,7 @@
 use super::clock;
 use super::scheduler::Shared;
 use crate::task::Id;
+use crate::task::list::TaskInfo;
 use crate::task::raw::{Header, OUTCOME_CANCELLED, OUTCOME_PANICKED};
 use std::collections::HashMap;
 use std::fmt;
@@ -65,9 +66,7 @@ pub struct TaskDump {
 /// See [`TaskDump`].
 #[derive(Clone, Debug)]
 pub struct TaskSnapshot {
-    id: Id,
-    name: Option<String>,
-    location: &'static Location<'static>,
+    info: TaskInfo,
     state: TaskState,
     blocking: bool,
     polls: u32,
@@ -156,7 +155,7 @@ impl TaskSnapshot {
     /// # Examples
     /// See [`TaskDump`].
     pub fn id(&self) -> Id {
-        self.id
+        self.info.id
     }
 
     /// Its name, if it was spawned with one
@@ -165,7 +164,7 @@ impl TaskSnapshot {
     /// # Examples
     /// See [`TaskDump`].
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.info.name.as_deref()
     }
 
     /// Where it was spawned.
@@ -173,7 +172,7 @@ impl TaskSnapshot {
     /// # Examples
     /// See [`TaskDump`].
     pub fn location(&self) -> &'static Location<'static> {
-        self.location
+        self.info.location
     }
 
     /// What it was doing.
@@ -273,7 +272,7 @@ pub(crate) fn take(shared: &Shared) -> TaskDump {
             .cmp(&rank(b.state))
             .then(b.since_last_poll.cmp(&a.since_last_poll))
             .then(b.age.cmp(&a.age))
-            .then(a.id.cmp(&b.id))
+            .then(a.info.id.cmp(&b.info.id))
     });
     TaskDump {
         tasks,
@@ -311,9 +310,7 @@ fn read(
         TaskState::Idle
     };
     let snapshot = TaskSnapshot {
-        id: header.id,
-        name: header.name.as_ref().map(|name| name.0.to_string()),
-        location: header.location,
+        info: TaskInfo::of(header),
         state,
         blocking: header.stats.blocking,
         polls: stats.polls,
@@ -372,10 +369,7 @@ impl fmt::Display for TaskState {
 
 impl fmt::Display for TaskSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {}", self.id)?;
-        if let Some(name) = &self.name {
-            write!(f, " {name:?}")?;
-        }
+        write!(f, "task {}", self.info)?;
         let since = Human(self.since_last_poll);
         match self.state {
             TaskState::Running { .. } if self.blocking => {
@@ -385,7 +379,7 @@ impl fmt::Display for TaskSnapshot {
             _ if self.blocking => write!(f, " [blocking job {}, {since}]", self.state)?,
             _ => write!(f, " [{}, {since}]", self.state)?,
         }
-        write!(f, " spawned at {}", self.location)?;
+        write!(f, " spawned at {}", self.info.location)?;
         let polls = if self.polls == 1 { "poll" } else { "polls" };
         write!(f, "\n    {} {polls}, age {}", self.polls, Human(self.age))
     }

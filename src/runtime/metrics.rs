@@ -762,9 +762,7 @@ pub struct ShutdownReport {
 /// See [`ShutdownReport`].
 #[derive(Clone, Debug)]
 pub struct Unfinished {
-    pub(crate) id: Id,
-    pub(crate) name: Option<String>,
-    pub(crate) location: &'static Location<'static>,
+    pub(crate) info: TaskInfo,
     pub(crate) blocking: bool,
 }
 
@@ -780,12 +778,7 @@ impl Unfinished {
     }
 
     fn new(info: TaskInfo, blocking: bool) -> Unfinished {
-        Unfinished {
-            id: info.id,
-            name: info.name,
-            location: info.location,
-            blocking,
-        }
+        Unfinished { info, blocking }
     }
 
     /// The task's id.
@@ -793,7 +786,7 @@ impl Unfinished {
     /// # Examples
     /// See [`ShutdownReport`].
     pub fn id(&self) -> Id {
-        self.id
+        self.info.id
     }
 
     /// The task's name, if it has one.
@@ -801,7 +794,7 @@ impl Unfinished {
     /// # Examples
     /// See [`ShutdownReport`].
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.info.name.as_deref()
     }
 
     /// Where it was spawned.
@@ -809,7 +802,7 @@ impl Unfinished {
     /// # Examples
     /// See [`ShutdownReport`].
     pub fn location(&self) -> &'static Location<'static> {
-        self.location
+        self.info.location
     }
 
     /// True for a `spawn_blocking` job, false for a task stuck in a poll.
@@ -828,11 +821,7 @@ impl fmt::Display for Unfinished {
         } else {
             "task in a poll"
         };
-        write!(f, "{kind} {}", self.id)?;
-        if let Some(name) = &self.name {
-            write!(f, " {name:?}")?;
-        }
-        write!(f, " spawned at {}", self.location)
+        write!(f, "{kind} {} spawned at {}", self.info, self.info.location)
     }
 }
 

@@ -11,6 +11,7 @@
 
 use super::scheduler::Shared;
 use crate::task::Id;
+use crate::task::list::TaskInfo;
 use crate::task::raw::Header;
 use slab::Slab;
 use std::any::Any;
@@ -113,18 +114,14 @@ impl fmt::Debug for UnhandledPanic {
 /// # Examples
 /// See [`UnhandledPanic`].
 pub struct TaskPanic {
-    id: Id,
-    name: Option<String>,
-    location: &'static Location<'static>,
+    info: TaskInfo,
     payload: Box<dyn Any + Send + 'static>,
 }
 
 impl TaskPanic {
     fn new(header: &Header, payload: Box<dyn Any + Send + 'static>) -> TaskPanic {
         TaskPanic {
-            id: header.id,
-            name: header.name.as_ref().map(|name| name.0.to_string()),
-            location: header.location,
+            info: TaskInfo::of(header),
             payload,
         }
     }
@@ -134,7 +131,7 @@ impl TaskPanic {
     /// # Examples
     /// See [`UnhandledPanic`].
     pub fn id(&self) -> Id {
-        self.id
+        self.info.id
     }
 
     /// The task's name, if it has one.
@@ -142,7 +139,7 @@ impl TaskPanic {
     /// # Examples
     /// See [`UnhandledPanic`].
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.info.name.as_deref()
     }
 
     /// Where the task was spawned.
@@ -150,7 +147,7 @@ impl TaskPanic {
     /// # Examples
     /// See [`UnhandledPanic`].
     pub fn location(&self) -> &'static Location<'static> {
-        self.location
+        self.info.location
     }
 
     /// The panic's message, if its payload is a string (as with `panic!`).
@@ -184,11 +181,11 @@ impl TaskPanic {
 
 impl fmt::Display for TaskPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {}", self.id)?;
-        if let Some(name) = &self.name {
-            write!(f, " {name:?}")?;
-        }
-        write!(f, " spawned at {} panicked", self.location)?;
+        write!(
+            f,
+            "task {} spawned at {} panicked",
+            self.info, self.info.location
+        )?;
         match self.message() {
             Some(message) => write!(f, ": {message}"),
             None => f.write_str(" (with a payload that is not a string)"),
@@ -199,9 +196,9 @@ impl fmt::Display for TaskPanic {
 impl fmt::Debug for TaskPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskPanic")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("location", &self.location)
+            .field("id", &self.info.id)
+            .field("name", &self.info.name)
+            .field("location", &self.info.location)
             .field("message", &self.message())
             .finish()
     }

@@ -30,11 +30,34 @@ use crossbeam_utils::CachePadded;
 use std::ptr::NonNull;
 
 /// What a report says about a task: its id, name and spawn location.
+/// Shared by the shutdown report, the dump and the unhandled-panic report;
+/// its `Display` is their common head: `42 "conn-7"`.
 #[derive(Clone, Debug)]
 pub(crate) struct TaskInfo {
     pub(crate) id: super::Id,
     pub(crate) name: Option<String>,
     pub(crate) location: &'static std::panic::Location<'static>,
+}
+
+impl TaskInfo {
+    /// The header's id, name and location (which never change).
+    pub(crate) fn of(header: &Header) -> TaskInfo {
+        TaskInfo {
+            id: header.id,
+            name: header.name.as_ref().map(|name| name.0.to_string()),
+            location: header.location,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name:?}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The intrusive links stored in each task header.
@@ -128,13 +151,8 @@ impl OwnedTasks {
             // The cell is alive while linked (invariant 2) and we hold the
             // shard's lock; its id, location and name never change.
             let task = RawTask::from_raw(node);
-            let header = task.header();
-            if header.id == id {
-                return Some(TaskInfo {
-                    id,
-                    name: header.name.as_ref().map(|name| name.0.to_string()),
-                    location: header.location,
-                });
+            if task.header().id == id {
+                return Some(TaskInfo::of(task.header()));
             }
             cursor = Shard::links(node, |links| links.next);
         }
