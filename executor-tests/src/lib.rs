@@ -519,6 +519,33 @@ macro_rules! assert_auto_traits {
     };
 }
 
+/// The server end of a loopback TCP connection that its peer has reset:
+/// the client closed with data unread, and the server read the reset.
+pub async fn reset_connection() -> bobbin::net::TcpStream {
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = bobbin::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = bobbin::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (mut server, _) = listener.accept().await.unwrap();
+    server.write_all(b"never read").await.unwrap();
+    // Closing a socket with unread data resets the connection.
+    let mut first = [0u8; 1];
+    client.peek(&mut first).await.unwrap();
+    drop(client);
+    let mut rest = [0u8; 16];
+    loop {
+        match server.read(&mut rest).await {
+            Ok(0) => panic!("expected a reset, got the end of the stream"),
+            Ok(_) => continue,
+            Err(err) => {
+                assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+                return server;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -374,27 +374,7 @@ fn shutdown_after_the_peer_reset_the_connection_succeeds() {
     with_timeout(LIMIT, || {
         let rt = runtime(1, "hyper-reset");
         rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let client = TcpStream::connect(listener.local_addr().unwrap())
-                .await
-                .unwrap();
-            let (mut server, _) = listener.accept().await.unwrap();
-            server.write_all(b"never read").await.unwrap();
-            // Closing a socket with unread data resets the connection.
-            let mut first = [0u8; 1];
-            client.peek(&mut first).await.unwrap();
-            drop(client);
-            let mut rest = [0u8; 16];
-            loop {
-                match server.read(&mut rest).await {
-                    Ok(0) => panic!("expected a reset, got the end of the stream"),
-                    Ok(_) => continue,
-                    Err(err) => {
-                        assert_eq!(err.kind(), ErrorKind::ConnectionReset);
-                        break;
-                    }
-                }
-            }
+            let server = executor_tests::reset_connection().await;
             let mut io = HyperIo::new(server);
             assert_eq!(
                 io.get_ref()

@@ -752,3 +752,30 @@ fn streams_and_listeners_convert_from_and_into_std_mid_conversation() {
         assert_eq!(accepted.local_addr().unwrap(), addr);
     });
 }
+
+#[test]
+fn closing_a_stream_the_peer_reset_succeeds() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "tcp-reset-close");
+        rt.block_on(async {
+            let mut server = executor_tests::reset_connection().await;
+            // `shutdown` reports the reset; `close` (the write half's end,
+            // which is already there) does not.
+            assert_eq!(
+                server.shutdown(Shutdown::Write).unwrap_err().kind(),
+                ErrorKind::NotConnected
+            );
+            server
+                .close()
+                .await
+                .expect("closing a stream the peer reset succeeds");
+            // The same through an owned write half.
+            let server = executor_tests::reset_connection().await;
+            let (_read, mut write) = server.into_split();
+            write
+                .close()
+                .await
+                .expect("closing a write half the peer reset succeeds");
+        });
+    });
+}

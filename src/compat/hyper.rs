@@ -90,10 +90,9 @@ pin_project_lite::pin_project! {
     /// [`Write`], and a hyper stream (such as `hyper::upgrade::Upgraded`)
     /// as a `futures-io` [`AsyncRead`] + [`AsyncWrite`].
     ///
-    /// In the first direction, `poll_shutdown` is `poll_close` (for a
-    /// socket: shut down the write side), except that `NotConnected` (the
-    /// peer reset the connection first) counts as done; `poll_flush` is
-    /// `poll_flush`.
+    /// In the first direction, `poll_shutdown` is `poll_close` (for
+    /// bobbin's sockets: shut down the write side, done too if the peer
+    /// reset the connection first); `poll_flush` is `poll_flush`.
     /// Reads go through a per-thread scratch buffer and are copied into
     /// hyper's (see the [module docs](self) for why); writes are not copied.
     ///
@@ -310,16 +309,9 @@ impl<T: AsyncWrite> Write for HyperIo<T> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match ready!(self.project().inner.poll_close(cx)) {
-            // The peer reset the connection (or it closed) before this
-            // side shut its write half: that half is closed, which is all
-            // a shutdown asks. Seen as an HTTP/2 server's error at the end
-            // of a clean exchange, when the client's close crossed the
-            // server's last frames; tokio's poll_shutdown does the same
-            // (tokio-rs/tokio#4665).
-            Err(err) if err.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            result => Poll::Ready(result),
-        }
+        // bobbin's sockets close a half the peer already reset without an
+        // error, as hyper expects (`net/stream_io.rs`).
+        self.project().inner.poll_close(cx)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -66,7 +66,16 @@ macro_rules! stream_io_impls {
                 self: std::pin::Pin<&mut Self>,
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(self.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready(match self.shutdown(std::net::Shutdown::Write) {
+                    // The peer reset the connection (or it closed) first:
+                    // the write half is closed, which is all a close asks.
+                    // hyper's HTTP/2 server saw this as an error at the end
+                    // of a clean exchange; tokio's poll_shutdown does the
+                    // same (tokio-rs/tokio#4665). `shutdown` itself still
+                    // reports it.
+                    Err(err) if err.kind() == std::io::ErrorKind::NotConnected => Ok(()),
+                    result => result,
+                })
             }
         }
 
