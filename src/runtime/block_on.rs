@@ -50,6 +50,9 @@ thread_local! {
     /// One waker per thread, made on its first `block_on`.
     static THREAD_WAKER: Arc<ThreadWaker> =
         Arc::new(ThreadWaker { thread: thread::current(), notified: AtomicBool::new(false) });
+    /// The blocking forms' own waker (see `park_on`).
+    static PARK_ON_WAKER: Arc<ThreadWaker> =
+        Arc::new(ThreadWaker { thread: thread::current(), notified: AtomicBool::new(false) });
 }
 
 /// Runs `future` on this thread, with `handle` as the current runtime.
@@ -99,15 +102,11 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
              bobbin::task::block_in_place or a bobbin::spawn_blocking job"
         );
     }
-    // A waker of its own, not the thread's: a `block_on` may be waiting
-    // on this thread around this call (the future it polls called a
-    // blocking form), and a wake meant for that `block_on` must stay set
-    // for it instead of ending this wait.
-    let parker = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        notified: AtomicBool::new(false),
-    });
-    poll_parked_with(parker, future)
+    // A waker of its own, not `block_on`'s: a `block_on` may be waiting on
+    // this thread around this call (the future it polls called a blocking
+    // form), and a wake meant for that `block_on` must stay set for it
+    // instead of ending this wait.
+    poll_parked_with(PARK_ON_WAKER.with(Arc::clone), future)
 }
 
 /// Polls `future` until it is ready, parking the thread between polls.
