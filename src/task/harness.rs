@@ -276,19 +276,24 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// scheduler's unhandled-panic policy instead (`runtime/panic.rs`).
     ///
     /// The caller must own the stage (state rule 1), and the future must be
-    /// gone (COMPLETE is set), so the stage is not pinned and may move.
+    /// gone (COMPLETE is set).
     fn drop_unread_output(&self) {
-        let stage = self
-            .cell()
-            .stage
-            // SAFETY: the caller owns the stage (state rule 1) and it holds
-            // no pinned future (COMPLETE), so moving it out is fine.
-            .with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
-        match stage {
-            Stage::Finished(Err(Failure::Panic(payload))) => {
-                self.scheduler().unhandled_panic(self.header(), payload);
+        // Only a panic's payload is taken out; the rest is dropped in place,
+        // so a task's completion does not copy its stage (as large as its
+        // future) to drop it.
+        let payload = self.cell().stage.with_mut(|ptr| {
+            // SAFETY: the caller owns the stage (state rule 1).
+            match unsafe { &mut *ptr } {
+                Stage::Finished(Err(Failure::Panic(payload))) => {
+                    // A zero-sized box: no allocation.
+                    Some(std::mem::replace(payload, Box::new(())))
+                }
+                _ => None,
             }
-            other => drop(other),
+        });
+        self.set_stage(Stage::Consumed);
+        if let Some(payload) = payload {
+            self.scheduler().unhandled_panic(self.header(), payload);
         }
     }
 
