@@ -29,6 +29,7 @@
 pub mod channel;
 #[cfg(feature = "hyper")]
 pub mod compat;
+mod driver;
 pub mod io;
 mod loom;
 pub mod net;

@@ -1,7 +1,7 @@
 //! `Async<T>`: any mio source, registered with the runtime's I/O driver.
 
 use super::registration::{Registration, Waiter};
-use super::scheduled_io::Direction;
+use crate::driver::scheduled_io::Direction;
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::event::Source;
 use std::fmt;
@@ -68,7 +68,7 @@ pub struct Async<T: Source> {
 pub struct ReadyGuard<'a, T: Source> {
     io: &'a Async<T>,
     direction: Direction,
-    event: super::scheduled_io::ReadyEvent,
+    event: crate::driver::scheduled_io::ReadyEvent,
 }
 
 impl<T: Source> Async<T> {

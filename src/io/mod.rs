@@ -24,8 +24,6 @@
 #![forbid(unsafe_code)]
 
 mod async_io;
-pub(crate) mod driver;
 pub(crate) mod registration;
-pub(crate) mod scheduled_io;
 
 pub use async_io::{Async, ReadyGuard};

@@ -11,10 +11,9 @@
 //! an earlier poll stays, and the task has woken itself. A socket that
 //! always has data would otherwise let a reading task keep its worker.
 
-use super::driver::{IoHandle, Registered};
-use super::scheduled_io::{Direction, ReadyEvent};
+use crate::driver::scheduled_io::{Direction, ReadyEvent};
+use crate::driver::{DriverHandle, Resource, current};
 use crate::loom::Arc;
-use crate::runtime::Handle;
 use crate::task::coop;
 use mio::event::Source;
 use std::io;
@@ -22,16 +21,16 @@ use std::task::{Context, Poll, ready};
 
 /// A registered resource.
 pub(crate) struct Registration {
-    io: Arc<IoHandle>,
-    registered: Registered,
+    driver: Arc<DriverHandle>,
+    resource: Resource,
 }
 
 impl Registration {
     /// Registers `source` with the current runtime (or the global one).
     pub(crate) fn new(source: &mut impl Source) -> io::Result<Registration> {
-        let io = Handle::with_current(|handle| handle.shared.io().clone());
-        let registered = io.register(source)?;
-        Ok(Registration { io, registered })
+        let driver = current::current();
+        let resource = driver.register(source)?;
+        Ok(Registration { driver, resource })
     }
 
     /// Ready in `direction`, or registers `cx` to be woken when it is.
@@ -51,7 +50,7 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.registered.shared.poll_ready(cx, direction, None)
+        self.resource.io.poll_ready(cx, direction, None)
     }
 
     /// Runs `op` when the resource is ready in `direction`, until it does
@@ -97,10 +96,10 @@ impl Registration {
                 let event = ready!(self.poll_readiness(cx, direction))?;
                 match op() {
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        self.registered.shared.clear_readiness(event);
+                        self.resource.io.clear_readiness(event);
                     }
                     Ok(value) if drained(&value) => {
-                        self.registered.shared.clear_drained(event);
+                        self.resource.io.clear_drained(event);
                         return Poll::Ready(Ok(value));
                     }
                     result => return Poll::Ready(result),
@@ -117,30 +116,31 @@ impl Registration {
         direction: Direction,
         op: impl FnOnce() -> io::Result<R>,
     ) -> io::Result<R> {
-        let event = match self.registered.shared.ready_now(direction) {
+        let event = match self.resource.io.ready_now(direction) {
             None => return Err(io::ErrorKind::WouldBlock.into()),
             Some(event) => event?,
         };
         let result = op();
         if matches!(&result, Err(err) if err.kind() == io::ErrorKind::WouldBlock) {
-            self.registered.shared.clear_readiness(event);
+            self.resource.io.clear_readiness(event);
         }
         result
     }
 
     /// The operation that `event` allowed would block: wait for a new edge.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
-        self.registered.shared.clear_readiness(event);
+        self.resource.io.clear_readiness(event);
     }
 
-    /// The runtime's I/O handle (for timers next to the resource).
-    pub(crate) fn io_handle(&self) -> &Arc<IoHandle> {
-        &self.io
+    /// The driver the resource is registered with (for timers next to
+    /// the resource).
+    pub(crate) fn driver(&self) -> &Arc<DriverHandle> {
+        &self.driver
     }
 
     /// Deregisters `source`; the registration is useless afterwards.
     pub(crate) fn deregister(&self, source: &mut impl Source) -> io::Result<()> {
-        self.io.deregister(source, &self.registered)
+        self.driver.deregister(source, &self.resource)
     }
 }
 
@@ -171,8 +171,8 @@ impl<'a> Waiter<'a> {
     /// `poll_ready` without the budget (for `poll_io`'s loop).
     fn poll_readiness(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.registration
-            .registered
-            .shared
+            .resource
+            .io
             .poll_ready(cx, self.direction, Some(&mut self.key))
     }
 
@@ -200,8 +200,8 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
             self.registration
-                .registered
-                .shared
+                .resource
+                .io
                 .remove_waiter(self.direction, key);
         }
     }

@@ -17,8 +17,8 @@
 //! The wait is a [`Delay`] on the listener's own runtime, fired by its I/O
 //! driver, so a task in back-off costs nothing while it waits.
 
-use crate::io::driver::IoHandle;
-use crate::io::scheduled_io::is_shutdown_error;
+use crate::driver::DriverHandle;
+use crate::driver::scheduled_io::is_shutdown_error;
 use crate::loom::Arc;
 use crate::time::Delay;
 use std::future::Future;
@@ -134,14 +134,14 @@ impl AcceptBackoff {
     /// Records the outcome of an accept: a resource error starts the next
     /// wait (and doubles the one after, up to `MAX_WAIT`); a success resets
     /// the wait; any other error changes nothing.
-    pub(crate) fn record<T>(&mut self, result: &io::Result<T>, io: &Arc<IoHandle>) {
+    pub(crate) fn record<T>(&mut self, result: &io::Result<T>, driver: &Arc<DriverHandle>) {
         match result {
             Ok(_) => self.next_wait = FIRST_WAIT,
             Err(err) if is_shutdown_error(err) => self.finished = true,
             Err(err) if is_resource_exhaustion(err) => {
                 let wait = self.next_wait;
                 self.next_wait = (wait * 2).min(MAX_WAIT);
-                self.delay = Some(Delay::new(io.clone(), Instant::now() + wait));
+                self.delay = Some(Delay::new(driver.clone(), Instant::now() + wait));
             }
             Err(_) => {}
         }
@@ -181,20 +181,20 @@ mod tests {
     fn the_wait_doubles_up_to_a_second_and_resets_after_a_success() {
         let socket =
             Async::new(mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap()).unwrap();
-        let io = socket.registration().io_handle();
+        let driver = socket.registration().driver();
         let mut backoff = AcceptBackoff::new();
         let mut waits = Vec::new();
         for _ in 0..12 {
             waits.push(backoff.next_wait);
-            backoff.record::<()>(&Err(emfile()), io);
+            backoff.record::<()>(&Err(emfile()), driver);
             assert!(backoff.delay.is_some(), "a resource error starts a wait");
         }
         let millis: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
         assert_eq!(millis, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 1000]);
         backoff.delay = None;
-        backoff.record::<()>(&Err(io::ErrorKind::ConnectionAborted.into()), io);
+        backoff.record::<()>(&Err(io::ErrorKind::ConnectionAborted.into()), driver);
         assert!(backoff.delay.is_none(), "other errors do not wait");
-        backoff.record(&Ok(()), io);
+        backoff.record(&Ok(()), driver);
         assert_eq!(backoff.next_wait, FIRST_WAIT);
     }
 
@@ -207,7 +207,7 @@ mod tests {
             let mut backoff = AcceptBackoff::new();
             backoff.next_wait = Duration::from_millis(20);
             let start = Instant::now();
-            backoff.record::<()>(&Err(emfile()), socket.registration().io_handle());
+            backoff.record::<()>(&Err(emfile()), socket.registration().driver());
             std::future::poll_fn(|cx| backoff.poll_wait(cx)).await;
             assert!(start.elapsed() >= Duration::from_millis(20));
             assert!(backoff.delay.is_none());

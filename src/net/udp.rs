@@ -454,7 +454,7 @@ mod tests {
         let bind =
             || UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
         let first = bind();
-        let io = first.io.registration().io_handle().clone();
+        let io = first.io.registration().driver().clone();
         let before = io.len();
         let second = bind();
         assert_eq!(io.len(), before + 1);

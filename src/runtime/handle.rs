@@ -181,7 +181,7 @@ impl Handle {
         let (remote_schedules, remote_spawns, injector_depth) = shared.injector_metrics();
         let (blocking_threads, idle_blocking_threads) = shared.blocking.thread_counts();
         let (blocking_jobs_spawned, blocking_jobs_completed) = shared.blocking.job_counts();
-        let (io_sources, io_events, timers_pending) = shared.io().counts();
+        let (io_sources, io_events, timers_pending) = shared.driver_handle().counts();
         RuntimeMetrics {
             num_workers: shared.num_workers(),
             workers,

@@ -44,9 +44,24 @@ pub use panic::{PanicCallback, TaskPanic, UnhandledPanic};
 pub use rt::Runtime;
 
 pub(crate) use block_on::park_on;
-pub(crate) use global::handle as global_handle;
 pub(crate) use handle::spawn_current;
 pub(crate) use scheduler::is_worker_of;
+
+use crate::driver::DriverHandle;
+use crate::loom::Arc;
+
+/// The driver of the current runtime, or the global one's (for
+/// `driver::current`, the one place below that asks).
+#[track_caller]
+pub(crate) fn current_driver() -> Arc<DriverHandle> {
+    Handle::with_current(|handle| handle.shared.driver_handle().clone())
+}
+
+/// The global runtime's driver, starting the global runtime if needed.
+#[track_caller]
+pub(crate) fn global_driver() -> Arc<DriverHandle> {
+    global::handle().shared.driver_handle().clone()
+}
 
 use crate::task::JoinHandle;
 use std::future::Future;

@@ -1,8 +1,8 @@
 //! `Delay`: an internal future that completes at a deadline, woken by the
 //! driver (the accept back-off uses it).
 
-use super::{Key, Registered};
-use crate::io::driver::IoHandle;
+use crate::driver::DriverHandle;
+use crate::driver::timers::{Armed, Key};
 use crate::loom::Arc;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,15 +13,15 @@ use std::time::Instant;
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub(crate) struct Delay {
     deadline: Instant,
-    io: Arc<IoHandle>,
+    driver: Arc<DriverHandle>,
     key: Option<Key>,
 }
 
 impl Delay {
-    pub(crate) fn new(io: Arc<IoHandle>, deadline: Instant) -> Delay {
+    pub(crate) fn new(driver: Arc<DriverHandle>, deadline: Instant) -> Delay {
         Delay {
             deadline,
-            io,
+            driver,
             key: None,
         }
     }
@@ -36,19 +36,23 @@ impl Future for Delay {
         }
         // A fired key (polled before the deadline by a hair) is queued again.
         if let Some(key) = self.key
-            && self.io.timers.update(key, cx.waker())
+            && self.driver.timers.update(key, cx.waker())
         {
             return Poll::Pending;
         }
-        match self.io.timers.register(self.deadline, cx.waker().clone()) {
-            Registered::Queued { key, unpark } => {
+        match self
+            .driver
+            .timers
+            .register(self.deadline, cx.waker().clone())
+        {
+            Armed::Queued { key, unpark } => {
                 self.key = Some(key);
                 if unpark {
-                    self.io.unpark();
+                    self.driver.unpark();
                 }
                 Poll::Pending
             }
-            Registered::Due | Registered::Shutdown => Poll::Ready(()),
+            Armed::Due | Armed::Shutdown => Poll::Ready(()),
         }
     }
 }
@@ -56,7 +60,7 @@ impl Future for Delay {
 impl Drop for Delay {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.io.timers.cancel(key);
+            self.driver.timers.cancel(key);
         }
     }
 }

@@ -1,9 +1,8 @@
 //! `Sleep`: a future that completes at a deadline.
 
-use super::{Key, Registered};
-use crate::io::driver::IoHandle;
+use crate::driver::timers::{Armed, Key};
+use crate::driver::{DriverHandle, current};
 use crate::loom::Arc;
-use crate::runtime::{self, Handle};
 use crate::task::coop;
 use std::fmt;
 use std::future::Future;
@@ -106,7 +105,7 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 pub struct Sleep {
     deadline: Instant,
     /// The runtime's timers and this sleep's entry, once it registered.
-    timer: Option<(Arc<IoHandle>, Option<Key>)>,
+    timer: Option<(Arc<DriverHandle>, Option<Key>)>,
 }
 
 impl Sleep {
@@ -155,10 +154,10 @@ impl Sleep {
     }
 
     fn cancel(&mut self) {
-        if let Some((io, key)) = &mut self.timer
+        if let Some((driver, key)) = &mut self.timer
             && let Some(key) = key.take()
         {
-            io.timers.cancel(key);
+            driver.timers.cancel(key);
         }
     }
 }
@@ -183,16 +182,11 @@ impl Sleep {
             self.cancel();
             return Poll::Ready(());
         }
-        let (io, key) = self.timer.get_or_insert_with(|| {
-            (
-                Handle::with_current(|handle| handle.shared.io().clone()),
-                None,
-            )
-        });
+        let (driver, key) = self.timer.get_or_insert_with(|| (current::current(), None));
         // Still queued: just keep the waker current. Gone (fired early, at
         // a clamp or by rounding): queue again.
         if let Some(queued) = *key
-            && io.timers.update(queued, cx.waker())
+            && driver.timers.update(queued, cx.waker())
         {
             return Poll::Pending;
         }
@@ -201,22 +195,22 @@ impl Sleep {
         // down), so it still completes at its deadline and never early.
         let mut moves = 0;
         loop {
-            match io.timers.register(self.deadline, cx.waker().clone()) {
-                Registered::Queued {
+            match driver.timers.register(self.deadline, cx.waker().clone()) {
+                Armed::Queued {
                     key: queued,
                     unpark,
                 } => {
                     *key = Some(queued);
                     if unpark {
-                        io.unpark();
+                        driver.unpark();
                     }
                     return Poll::Pending;
                 }
-                Registered::Due => {
+                Armed::Due => {
                     *key = None;
                     return Poll::Ready(());
                 }
-                Registered::Shutdown if runtime::is_worker_of(io) => {
+                Armed::Shutdown if current::is_worker_of(driver) => {
                     // A task of the dead runtime, still running on one of
                     // its workers (not joined: a timeout, or the runtime was
                     // dropped inside a task): it is cancelled once this poll
@@ -225,11 +219,11 @@ impl Sleep {
                     *key = None;
                     return Poll::Pending;
                 }
-                Registered::Shutdown => {
+                Armed::Shutdown => {
                     *key = None;
-                    *io = match moves {
-                        0 => Handle::with_current(|handle| handle.shared.io().clone()),
-                        1 => runtime::global_handle().shared.io().clone(),
+                    *driver = match moves {
+                        0 => current::current(),
+                        1 => current::global(),
                         // The global runtime is never shut down.
                         _ => unreachable!("the global runtime's timers are shut down"),
                     };

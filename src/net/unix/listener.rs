@@ -326,7 +326,7 @@ impl Stream for Incoming<'_> {
         ready!(this.backoff.poll_wait(cx));
         let result = ready!(this.listener.poll_accept(cx)).map(|(stream, _)| stream);
         this.backoff
-            .record(&result, this.listener.io.registration().io_handle());
+            .record(&result, this.listener.io.registration().driver());
         Poll::Ready(Some(result))
     }
 }

@@ -48,7 +48,7 @@ pub(crate) use worker::{
     Core, Launch, enter_block_in_place, is_worker_of, is_worker_thread, launch, run, run_spare,
 };
 
-use crate::io::driver::IoHandle;
+use crate::driver::DriverHandle;
 use crate::loom::{Arc, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Mutex, fence, lock};
 use crate::runtime::blocking::{Job, Pool};
 use crate::runtime::metrics::WorkerMetrics;
@@ -91,7 +91,7 @@ pub(crate) struct Shared {
     /// The I/O driver, held by whichever worker parks on it (a try-lock).
     driver: park::DriverSlot,
     /// The driver's shared half: registration, unparking, timers.
-    io: Arc<IoHandle>,
+    driver_handle: Arc<DriverHandle>,
     /// The `UnhandledPanic` policy and its state.
     pub(crate) panics: crate::runtime::panic::Panics,
 }
@@ -363,7 +363,7 @@ impl Shared {
     /// pending (its task is cancelled after that poll), so a loop of sleeps
     /// cannot spin inside it.
     pub(crate) fn finish_shutdown(&self) {
-        self.io.shutdown();
+        self.driver_handle.shutdown();
     }
 
     /// Drops every notification left in the injector (after the workers
@@ -372,9 +372,9 @@ impl Shared {
         drop(self.inject.take_all());
     }
 
-    /// The I/O driver's shared half.
-    pub(crate) fn io(&self) -> &Arc<IoHandle> {
-        &self.io
+    /// The driver's shared half (I/O resources and timers).
+    pub(crate) fn driver_handle(&self) -> &Arc<DriverHandle> {
+        &self.driver_handle
     }
 
     pub(crate) fn num_workers(&self) -> usize {

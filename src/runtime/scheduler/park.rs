@@ -10,7 +10,7 @@
 //! `mio::Waker`. Only one thread holds the driver at a time (a try-lock);
 //! the others sleep on their condvars.
 
-use crate::io::driver::{Driver, IoHandle};
+use crate::driver::{Driver, DriverHandle};
 use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, fence, lock};
 use std::sync::atomic::Ordering::SeqCst;
 
@@ -34,15 +34,15 @@ struct Inner {
     state: AtomicUsize,
     mutex: Mutex<()>,
     condvar: Condvar,
-    io: Arc<IoHandle>,
+    driver: Arc<DriverHandle>,
 }
 
-pub(crate) fn pair(io: Arc<IoHandle>) -> (Parker, Unparker) {
+pub(crate) fn pair(driver: Arc<DriverHandle>) -> (Parker, Unparker) {
     let inner = Arc::new(Inner {
         state: AtomicUsize::new(EMPTY),
         mutex: Mutex::new(()),
         condvar: Condvar::new(),
-        io,
+        driver,
     });
     (
         Parker {
@@ -223,7 +223,7 @@ impl Unparker {
                 drop(lock(&self.inner.mutex));
                 self.inner.condvar.notify_one();
             }
-            PARKED_DRIVER => self.inner.io.unpark(),
+            PARKED_DRIVER => self.inner.driver.unpark(),
             actual => unreachable!("an unparker found state {actual}"),
         }
     }

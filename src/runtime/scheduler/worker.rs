@@ -14,7 +14,7 @@ use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
 use super::stats::LocalStats;
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared, monitor};
-use crate::io::driver::{Driver, IoHandle};
+use crate::driver::{Driver, DriverHandle};
 use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::blocking::{Pool, PoolConfig};
@@ -80,14 +80,14 @@ pub(crate) fn launch(
     unhandled_panic: crate::runtime::UnhandledPanic,
 ) -> io::Result<Launch> {
     let driver = Driver::new()?;
-    let io = driver.handle().clone();
+    let driver_handle = driver.handle().clone();
     let num_spares = pool.max_threads.min(MAX_SPARES);
     let num_cores = num_workers + num_spares;
     let mut remotes = Vec::with_capacity(num_cores);
     let mut cores = Vec::with_capacity(num_workers);
     let mut parkers = Vec::with_capacity(num_spares);
     for index in 0..num_cores {
-        let (parker, unparker) = park::pair(io.clone());
+        let (parker, unparker) = park::pair(driver_handle.clone());
         let steal = std::sync::OnceLock::new();
         if index < num_workers {
             let (ring, run_queue) = queue::local();
@@ -125,7 +125,7 @@ pub(crate) fn launch(
         owned: crate::task::list::OwnedTasks::new(num_workers),
         is_shutdown: AtomicBool::new(false),
         driver: park::DriverSlot::new(driver),
-        io,
+        driver_handle,
         panics: crate::runtime::panic::Panics::new(unhandled_panic),
     });
     Ok(Launch { shared, cores })
@@ -256,13 +256,13 @@ impl Drop for WorkerGuard {
 
 /// True on a worker thread of the runtime whose I/O and timers are `io`:
 /// only those threads poll that runtime's tasks.
-pub(crate) fn is_worker_of(io: &Arc<IoHandle>) -> bool {
+pub(crate) fn is_worker_of(driver: &Arc<DriverHandle>) -> bool {
     WORKER
         .try_with(|worker| {
             worker
                 .borrow()
                 .as_ref()
-                .is_some_and(|cx| Arc::ptr_eq(cx.shared.io(), io))
+                .is_some_and(|cx| Arc::ptr_eq(cx.shared.driver_handle(), driver))
         })
         .unwrap_or(false)
 }
@@ -657,7 +657,7 @@ impl WorkerContext {
     /// worker does this now and then, so readiness and timers keep flowing
     /// while every worker computes.
     fn poll_driver(&self, mut core: Box<Core>) -> Box<Core> {
-        if !self.shared.io().has_work() {
+        if !self.shared.driver_handle().has_work() {
             return core;
         }
         let Some(mut driver) = park::try_lock_driver(&self.shared.driver.driver) else {

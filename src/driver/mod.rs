@@ -1,13 +1,34 @@
-//! The I/O driver: one `mio::Poll` per runtime and the slab of resources
-//! registered with it.
+//! The driver: the one owner of a runtime's `mio::Poll`, the slab of I/O
+//! resources registered with it, and the timing wheel. `io/` and `time/`
+//! register through its shared half, [`DriverHandle`]; neither knows the
+//! other, and neither knows the runtime.
+//!
+//! ```text
+//!   io/ (Registration, Async<T>) ──register──►┐
+//!                                              ├─ DriverHandle: registry, slab of ScheduledIo,
+//!   time/ (Sleep, Delay) ─────────register───►┘                 Timers (wheel/), mio::Waker
+//!                                                      ▲ unpark
+//!   runtime/scheduler: a parked worker holds Driver ───┘ (Poll + events): poll, dispatch, fire timers
+//! ```
+//!
+//! What lives here: `Driver` and `DriverHandle` (this file), the
+//! per-resource readiness and waiters (`scheduled_io.rs`), the runtime's
+//! deadlines (`timers.rs`) on the hierarchical wheel (`wheel/`), and which
+//! driver a thread registers with (`current.rs`).
+//!
+//! Why one owner: readiness and deadlines wake tasks from the same
+//! `epoll_wait` (the next deadline is its timeout), so the thing that
+//! polls must own both. When they lived in `io/` and `time/`, each
+//! imported the other.
 //!
 //! Who drives it: the `Driver` (the `Poll` and its event buffer) sits behind
 //! a try-lock in the runtime's shared state. A worker with nothing to run
 //! takes it and blocks in `poll` (the timeout is the next timer deadline);
 //! busy workers take it now and then for a `poll` that does not block
-//! (`worker.rs`), so readiness keeps flowing while tasks compute. A thread
-//! never holds it while running a task. `IoHandle::unpark` (a
-//! `mio::Waker`) pulls the holder out of `poll` when work arrives for it.
+//! (`runtime/scheduler/worker.rs`), so readiness keeps flowing while tasks
+//! compute. A thread never holds it while running a task.
+//! `DriverHandle::unpark` (a `mio::Waker`) pulls the holder out of `poll`
+//! when work arrives for it.
 //!
 //! Tokens: a resource's token is its slab index (low 24 bits) and a
 //! generation (the bits above), so an event that arrives for a resource
@@ -19,18 +40,29 @@
 //! their wakers, and wakes the tasks after releasing it (a woken task may
 //! register a resource). A resource's waiter lock is only ever taken inside
 //! `resources` or alone, never the other way round.
+//!
+//! Tested by the unit tests of `scheduled_io.rs`, `timers.rs` and `wheel/`,
+//! and through `io/`, `net/` and `time/` by `executor-tests/tests/net_*.rs`
+//! and `time_*.rs`.
 
-use super::scheduled_io::{
+#![forbid(unsafe_code)]
+
+pub(crate) mod current;
+pub(crate) mod scheduled_io;
+pub(crate) mod timers;
+mod wheel;
+
+use crate::loom::{Arc, AtomicUsize, Mutex, lock};
+use mio::event::Source;
+use scheduled_io::{
     ERROR, READ_CLOSED, READABLE, ScheduledIo, WRITABLE, WRITE_CLOSED, shutdown_error,
 };
-use crate::loom::{Arc, AtomicUsize, Mutex, lock};
-use crate::time::Timers;
-use mio::event::Source;
 use slab::Slab;
 use std::io;
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::Waker;
 use std::time::Duration;
+use timers::Timers;
 
 /// The token of the `mio::Waker`; never a resource's (generations stop short
 /// of the top bits).
@@ -49,11 +81,11 @@ pub(crate) struct Driver {
     tick: u16,
     /// Wakers collected under the resources lock, woken after it.
     wake: Vec<Waker>,
-    handle: Arc<IoHandle>,
+    handle: Arc<DriverHandle>,
 }
 
 /// The shared half: registration from any thread, unparking the driver.
-pub(crate) struct IoHandle {
+pub(crate) struct DriverHandle {
     registry: mio::Registry,
     waker: mio::Waker,
     resources: Mutex<Resources>,
@@ -74,9 +106,11 @@ struct Resources {
     is_shutdown: bool,
 }
 
-/// A resource's place in the driver: what `Registration` keeps.
-pub(crate) struct Registered {
-    pub(crate) shared: Arc<ScheduledIo>,
+/// A registered resource's place in the driver's slab: what an
+/// `io::Registration` keeps.
+pub(crate) struct Resource {
+    /// Its readiness and waiters.
+    pub(crate) io: Arc<ScheduledIo>,
     index: usize,
 }
 
@@ -86,7 +120,7 @@ impl Driver {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
-        let handle = Arc::new(IoHandle {
+        let handle = Arc::new(DriverHandle {
             registry,
             waker,
             resources: Mutex::new(Resources {
@@ -107,7 +141,7 @@ impl Driver {
         })
     }
 
-    pub(crate) fn handle(&self) -> &Arc<IoHandle> {
+    pub(crate) fn handle(&self) -> &Arc<DriverHandle> {
         &self.handle
     }
 
@@ -182,9 +216,9 @@ impl Driver {
     }
 }
 
-impl IoHandle {
+impl DriverHandle {
     /// Registers `source` for read and write readiness (edge-triggered).
-    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<Registered> {
+    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<Resource> {
         let mut resources = lock(&self.resources);
         if resources.is_shutdown {
             return Err(shutdown_error());
@@ -208,22 +242,22 @@ impl IoHandle {
         let shared = Arc::new(ScheduledIo::new(generation));
         entry.insert(shared.clone());
         self.registered.store(resources.slab.len(), Relaxed);
-        Ok(Registered { shared, index })
+        Ok(Resource { io: shared, index })
     }
 
     /// Deregisters `source` and frees its slot.
     pub(crate) fn deregister(
         &self,
         source: &mut impl Source,
-        registered: &Registered,
+        resource: &Resource,
     ) -> io::Result<()> {
         let mut resources = lock(&self.resources);
         if resources
             .slab
-            .get(registered.index)
-            .is_some_and(|io| Arc::ptr_eq(io, &registered.shared))
+            .get(resource.index)
+            .is_some_and(|io| Arc::ptr_eq(io, &resource.io))
         {
-            resources.slab.remove(registered.index);
+            resources.slab.remove(resource.index);
             self.registered.store(resources.slab.len(), Relaxed);
         }
         if resources.is_shutdown {

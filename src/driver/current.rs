@@ -1,0 +1,40 @@
+//! Which driver a thread's I/O resources and timers register with: the
+//! driver of the runtime entered on this thread (a worker's, or the one a
+//! `block_on` or `Handle::enter` made current), else the global runtime's,
+//! started on first use.
+//!
+//! This is the one place below the runtime that asks the runtime anything,
+//! and the one call that goes up the layers on purpose: the global runtime
+//! starts on first use, and that first use may be a `sleep` polled by
+//! another executor or an `Async::new` on a plain thread, before any code
+//! of the runtime has run. A hook the runtime installed would be missing
+//! then; so `io/` and `time/` ask here, and only here is the runtime
+//! named. They get back the narrow handle, `DriverHandle`, and nothing
+//! else of the runtime.
+
+use super::DriverHandle;
+use crate::loom::Arc;
+
+/// The driver of the current runtime (or the global one).
+///
+/// # Panics
+/// Outside any runtime, if the global runtime cannot start (a malformed
+/// `BOBBIN_WORKER_THREADS`, or no thread can be started); the message says
+/// what is accepted.
+#[track_caller]
+pub(crate) fn current() -> Arc<DriverHandle> {
+    crate::runtime::current_driver()
+}
+
+/// The global runtime's driver (which never shuts down), starting the
+/// global runtime if needed.
+#[track_caller]
+pub(crate) fn global() -> Arc<DriverHandle> {
+    crate::runtime::global_driver()
+}
+
+/// True on a worker thread of the runtime that owns `driver`: only those
+/// threads poll that runtime's tasks.
+pub(crate) fn is_worker_of(driver: &Arc<DriverHandle>) -> bool {
+    crate::runtime::is_worker_of(driver)
+}

@@ -1,0 +1,196 @@
+//! The runtime's timers: the timing wheel (`wheel/`) behind a mutex, in
+//! millisecond ticks since the driver started, as the driver sees it.
+//!
+//! How it is driven: the driver asks `Timers` for the next deadline before
+//! it blocks (`park_timeout`: that deadline is the `epoll_wait` timeout, so
+//! an idle runtime with a pending timer sleeps in the kernel until it is
+//! due and uses no CPU), and fires what is due after every `poll`
+//! (`fire_due`). A deadline registered while the driver sleeps past it
+//! pulls the driver out of `poll` (`register` tells the caller to unpark
+//! it).
+//!
+//! Never early: a deadline is rounded up to the next whole tick and "now"
+//! down, so the wheel never fires an entry before its tick.
+
+use super::wheel::{EntryKey, Wheel};
+use crate::loom::{AtomicUsize, Mutex, lock};
+use std::sync::atomic::Ordering::Relaxed;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// The runtime's pending deadlines.
+pub(crate) struct Timers {
+    state: Mutex<State>,
+    /// How many deadlines are queued (written under `state`, read without
+    /// it), so a driver with none skips the lock and the clock.
+    pending: AtomicUsize,
+    /// Tick 0 of the wheel.
+    origin: Instant,
+}
+
+struct State {
+    wheel: Wheel,
+    /// When the driver's holder will return from `poll` by itself: `None`
+    /// if nobody is in `poll`, `Some(None)` if it waits without a deadline.
+    parked_until: Option<Option<u64>>,
+    is_shutdown: bool,
+}
+
+/// A deadline's place in the wheel.
+pub(crate) type Key = EntryKey;
+
+/// What `Timers::register` tells its caller.
+#[must_use]
+#[derive(Debug)]
+pub(crate) enum Armed {
+    /// Queued; `unpark` says whether the driver must be pulled out of a
+    /// `poll` that would sleep past the new deadline.
+    Queued { key: Key, unpark: bool },
+    /// The deadline's tick has already been processed: it is due now.
+    Due,
+    /// The runtime is gone: the deadline will never fire.
+    Shutdown,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            pending: AtomicUsize::new(0),
+            origin: Instant::now(),
+            state: Mutex::new(State {
+                wheel: Wheel::new(),
+                parked_until: None,
+                is_shutdown: false,
+            }),
+        }
+    }
+
+    /// The tick of `deadline`, rounded up (never early); saturating.
+    fn tick_ceil(&self, deadline: Instant) -> u64 {
+        let since = deadline.saturating_duration_since(self.origin);
+        u64::try_from(since.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    }
+
+    /// The tick `now` is in, rounded down.
+    fn tick_floor(&self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.origin);
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The driver is about to `poll` for at most `timeout`: shortens it to
+    /// the next deadline, and records when `poll` will return by itself
+    /// (under the lock, so a racing `register` sees it).
+    pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let mut state = lock(&self.state);
+        let now = Instant::now();
+        let timeout = match state.wheel.next_deadline() {
+            None => timeout,
+            Some(tick) => {
+                let due = self.origin + Duration::from_millis(tick);
+                // epoll counts whole milliseconds and truncates: round up,
+                // so the driver never wakes just before a deadline and spins.
+                let wait = due
+                    .saturating_duration_since(now)
+                    .as_nanos()
+                    .div_ceil(1_000_000);
+                let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX));
+                Some(timeout.map_or(wait, |t| t.min(wait)))
+            }
+        };
+        // The tick `poll` returns in, rounded down: a deadline registered
+        // for that tick is served by the return itself (under 1 ms late at
+        // worst) and needs no unpark. A wait past `Instant`'s range counts
+        // as no deadline.
+        state.parked_until = Some(
+            timeout
+                .and_then(|t| now.checked_add(t))
+                .map(|at| self.tick_floor(at)),
+        );
+        timeout
+    }
+
+    /// The driver returned from `poll`.
+    pub(crate) fn unparked(&self) {
+        lock(&self.state).parked_until = None;
+    }
+
+    /// Moves the wakers of every deadline that has passed into `wake`.
+    pub(crate) fn fire_due(&self, wake: &mut Vec<Waker>) {
+        if !self.has_pending() {
+            return;
+        }
+        let now = self.tick_floor(Instant::now());
+        let mut state = lock(&self.state);
+        state.wheel.advance(now, wake);
+        self.pending.store(state.wheel.len(), Relaxed);
+    }
+
+    /// How many deadlines are queued (a hint without the lock).
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Relaxed)
+    }
+
+    /// True if some deadline is queued (a hint without the lock).
+    pub(crate) fn has_pending(&self) -> bool {
+        // Relaxed: a hint. A deadline queued just after this read is
+        // seen by the next poll; one that must interrupt a blocking poll
+        // unparks the driver itself (`register`).
+        self.pending.load(Relaxed) > 0
+    }
+
+    /// Queues `waker` to be woken at `deadline`. O(1).
+    pub(crate) fn register(&self, deadline: Instant, waker: Waker) -> Armed {
+        let tick = self.tick_ceil(deadline);
+        let mut state = lock(&self.state);
+        if state.is_shutdown {
+            drop(state);
+            drop(waker);
+            return Armed::Shutdown;
+        }
+        let key = match state.wheel.insert(tick, waker) {
+            Ok(key) => key,
+            Err(waker) => {
+                // Dropped after the lock (see `Wheel::update_waker`).
+                drop(state);
+                drop(waker);
+                return Armed::Due;
+            }
+        };
+        self.pending.store(state.wheel.len(), Relaxed);
+        let unpark = match state.parked_until {
+            Some(None) => true,
+            Some(Some(until)) => tick < until,
+            None => false,
+        };
+        Armed::Queued { key, unpark }
+    }
+
+    /// Replaces the waker of a queued deadline; false if it already fired.
+    pub(crate) fn update(&self, key: Key, waker: &Waker) -> bool {
+        let result = lock(&self.state).wheel.update_waker(key, waker);
+        // The replaced waker is dropped here, after the lock (see
+        // `Wheel::update_waker`).
+        result.is_ok()
+    }
+
+    /// Removes a deadline (its future was dropped or reset). O(1).
+    pub(crate) fn cancel(&self, key: Key) {
+        let waker = {
+            let mut state = lock(&self.state);
+            let waker = state.wheel.remove(key);
+            self.pending.store(state.wheel.len(), Relaxed);
+            waker
+        };
+        // Dropped after the lock (see `Wheel::update_waker`).
+        drop(waker);
+    }
+
+    /// The runtime is gone: every waiting task is woken (and a deadline
+    /// registered from now on is reported as unreachable).
+    pub(crate) fn shutdown(&self, wake: &mut Vec<Waker>) {
+        let mut state = lock(&self.state);
+        state.is_shutdown = true;
+        state.wheel.drain(wake);
+        self.pending.store(0, Relaxed);
+    }
+}
