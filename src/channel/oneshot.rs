@@ -241,7 +241,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_blocking(self) -> Result<T, RecvError> {
-        crate::runtime::park_on("oneshot::Receiver::recv_blocking", self)
+        crate::task::park::park_on("oneshot::Receiver::recv_blocking", self)
     }
 }
 

@@ -134,7 +134,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn recv_blocking(&self) -> Result<T, RecvError> {
-        crate::runtime::park_on("Receiver::recv_blocking", self.recv())
+        crate::task::park::park_on("Receiver::recv_blocking", self.recv())
     }
 }
 

@@ -122,7 +122,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
-        crate::runtime::park_on("Sender::send_blocking", self.send(value))
+        crate::task::park::park_on("Sender::send_blocking", self.send(value))
     }
 }
 

@@ -21,8 +21,9 @@
 
 use super::scheduler::{Core, Shared};
 use super::wait::{ExitLatch, lock};
-use super::{Handle, clock, context};
+use super::{Handle, context};
 use crate::loom::Arc;
+use crate::task::clock;
 use crate::task::list::TaskInfo;
 use crate::task::raw::{Header, Meta, Notified, Ran, RawTask};
 use crate::task::{Id, JoinHandle, Schedule};

@@ -76,7 +76,7 @@ pub(crate) struct BlockOnGuard {
 /// would stall tasks or deadlock.
 #[track_caller]
 pub(crate) fn enter_block_on() -> BlockOnGuard {
-    if super::scheduler::is_worker_thread() {
+    if crate::task::park::runs_tasks() {
         panic!(
             "bobbin::block_on was called on a runtime worker thread, which would stall every task \
              queued there; `.await` the future instead, or wrap the blocking section in \

@@ -7,9 +7,9 @@
 //! from the cores' `(seq, task)` words the monitor reads too; times come
 //! from the coarse clock (`runtime::clock`).
 
-use super::clock;
 use super::scheduler::Shared;
 use crate::task::Id;
+use crate::task::clock;
 use crate::task::list::TaskInfo;
 use crate::task::raw::{Header, OUTCOME_CANCELLED, OUTCOME_PANICKED};
 use std::collections::HashMap;

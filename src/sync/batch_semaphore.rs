@@ -43,9 +43,9 @@
 //! `src/sync/tests/loom_semaphore.rs` and `executor-tests/tests/sync_semaphore.rs`.
 
 use super::error::{AcquireError, TryAcquireError};
-use super::wait_list::{WaitList, WakeList, set_waker};
 use crate::loom::{AtomicUsize, Mutex, fence, lock};
 use crate::task::coop;
+use crate::task::wait_list::{WaitList, WakeList, set_waker};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

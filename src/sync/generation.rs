@@ -12,7 +12,7 @@
 //! The owner keeps a `Generation` behind its mutex; every method here runs
 //! with that mutex held.
 
-use super::wait_list::WakeList;
+use crate::task::wait_list::WakeList;
 use slab::Slab;
 use std::task::Waker;
 

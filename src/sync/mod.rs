@@ -6,9 +6,11 @@
 //! many permits at once; `Semaphore` is it made public, `Mutex` is it with
 //! one permit, `RwLock` with `MAX_READS` permits (a read takes one, a write
 //! all), and `OnceCell` uses one permit to pick its single initializer.
-//! `wait_list.rs` is the FIFO wait list (a slab linked by index) that the
-//! semaphore and `Notify` queue in; `generation.rs` holds the waiters a
-//! `Barrier` or `WaitGroup` releases all at once.
+//! The FIFO wait list (a slab linked by index, `task/wait_list.rs`, shared
+//! with the channels) is what the semaphore and `Notify` queue in;
+//! `generation.rs` holds the waiters a `Barrier` or `WaitGroup` releases
+//! all at once. Besides the wait list, this module needs only the task
+//! core's budget (`task::coop`); it knows no runtime.
 //!
 //! Why this way:
 //! - **Fair and cancel-safe by construction.** Released permits go to the
@@ -22,7 +24,7 @@
 //!   some contention but lets a busy task starve others.
 //! - **Waiters in a slab, not an intrusive list.** tokio keeps waiters in
 //!   an intrusive list threaded through the futures themselves; here a
-//!   waiter is a key into a slab (the shape of `io/scheduled_io.rs`), so
+//!   waiter is a key into a slab (the shape of `driver/scheduled_io.rs`), so
 //!   the queues need no `unsafe`, at the cost of a lock acquisition in a
 //!   woken waiter's poll. The only `unsafe` in this module is the
 //!   `UnsafeCell` that holds a `Mutex`'s or `RwLock`'s value, reached only
@@ -88,7 +90,6 @@ mod once_cell;
 mod rwlock;
 mod semaphore;
 mod wait_group;
-mod wait_list;
 
 #[cfg(all(test, loom))]
 mod tests;

@@ -29,9 +29,9 @@
 //! Tested by the unit tests below, the loom models in
 //! `src/sync/tests/loom_notify.rs` and `executor-tests/tests/sync_notify.rs`.
 
-use super::wait_list::{WaitList, WakeList, set_waker};
 use crate::loom::{AtomicUsize, Mutex, lock};
 use crate::task::coop;
+use crate::task::wait_list::{WaitList, WakeList, set_waker};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -15,9 +15,9 @@
 
 use super::generation::{Generation, Place};
 use crate::loom::{Arc, AtomicUsize, Mutex, lock};
-use crate::task::{JoinHandle, coop};
+use crate::task::coop;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::task::{Context, Poll};
 
@@ -339,40 +339,6 @@ impl WaitGroup {
         WaitGroupToken {
             inner: self.inner.clone(),
         }
-    }
-
-    /// Spawns `future` as a task counted in this group (Go 1.25's
-    /// `WaitGroup.Go`): `add(1)` now, `done()` when the future finishes,
-    /// panics or is cancelled. The task goes to the current runtime, or
-    /// the global one (as [`bobbin::spawn`](crate::spawn)).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    /// # bobbin::block_on(async {
-    /// let wg = bobbin::sync::WaitGroup::new();
-    /// let hits = Arc::new(AtomicUsize::new(0));
-    /// for _ in 0..10 {
-    ///     let hits = hits.clone();
-    ///     wg.spawn(async move { hits.fetch_add(1, SeqCst) });
-    /// }
-    /// wg.spawn(async { panic!("a panic still counts out") });
-    /// wg.wait().await;
-    /// assert_eq!(hits.load(SeqCst), 10);
-    /// # });
-    /// ```
-    #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let token = self.token();
-        crate::spawn(async move {
-            let _token = token;
-            future.await
-        })
     }
 
     /// Waits until the count is zero; at once if it is zero now.

@@ -25,16 +25,17 @@
 //! (`RUSTFLAGS="--cfg loom" cargo test -p bobbin --release --lib loom`), and
 //! the task semantics tests in `executor-tests/tests/task_*.rs`.
 
-mod builder;
+pub(crate) mod clock;
 pub(crate) mod coop;
 mod error;
 mod harness;
 mod id;
 mod join;
-mod join_set;
 pub(crate) mod list;
+pub(crate) mod park;
 pub(crate) mod raw;
 mod state;
+pub(crate) mod wait_list;
 mod waker;
 mod yield_now;
 
@@ -43,15 +44,16 @@ pub(crate) mod test_support;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub use builder::Builder;
 pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use error::JoinError;
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
-pub use join_set::JoinSet;
 pub use yield_now::yield_now;
 
-pub use crate::runtime::{block_in_place, spawn, spawn_blocking};
+// The spawning API needs a runtime, so it lives in `runtime/spawn/`; its
+// names are re-exported here, where users of tokio look for them. Names
+// only: no code of the task core uses the runtime.
+pub use crate::runtime::spawn::{Builder, JoinSet, block_in_place, spawn, spawn_blocking};
 
 use std::any::Any;
 

@@ -10,13 +10,13 @@
 //! pointer itself, so waking never allocates (async-task and tokio do the
 //! same; smol's executor adds a second allocation for its slab entry).
 
+use super::clock;
 use super::harness;
 use super::id::Id;
 use super::list::Links;
 use super::state::State;
 use super::{Failure, Schedule};
 use crate::loom::UnsafeCell;
-use crate::runtime::clock;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;

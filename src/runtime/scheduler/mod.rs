@@ -44,9 +44,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub(crate) use worker::{
-    Core, Launch, enter_block_in_place, is_worker_of, is_worker_thread, launch, run, run_spare,
-};
+pub(crate) use worker::{Core, Launch, enter_block_in_place, is_worker_of, launch, run, run_spare};
 
 use crate::driver::DriverHandle;
 use crate::loom::{Arc, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Mutex, fence, lock};

@@ -37,10 +37,10 @@
 
 use super::{Shared, queue};
 use crate::loom::Arc;
-use crate::runtime::clock;
 use crate::runtime::metrics::LongPoll;
 use crate::runtime::wait::{ExitLatch, lock, wait_until};
 use crate::task::Id;
+use crate::task::clock;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::AtomicBool;

@@ -18,7 +18,9 @@ use crate::driver::{Driver, DriverHandle};
 use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::blocking::{Pool, PoolConfig};
-use crate::runtime::{clock, context};
+use crate::runtime::context;
+use crate::task::clock;
+use crate::task::park::set_runs_tasks;
 use crate::task::raw::Ran;
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
@@ -229,28 +231,27 @@ thread_local! {
     static WORKER: RefCell<Option<Rc<WorkerContext>>> = const { RefCell::new(None) };
 }
 
-/// True on a thread that runs a core of any bobbin runtime (and is not
-/// inside `block_in_place`).
-pub(crate) fn is_worker_thread() -> bool {
-    WORKER
-        .try_with(|worker| worker.borrow().is_some())
-        .unwrap_or(false)
-}
-
-/// Makes this thread run `cx`'s core until the guard drops.
+/// Makes this thread run `cx`'s core until the guard drops (and marks it,
+/// for `task::park`, as a thread that runs tasks).
 fn set_worker(cx: Rc<WorkerContext>) -> WorkerGuard {
     let previous = WORKER.with(|worker| worker.replace(Some(cx)));
-    WorkerGuard { previous }
+    let runs_tasks = set_runs_tasks(true);
+    WorkerGuard {
+        previous,
+        runs_tasks,
+    }
 }
 
 struct WorkerGuard {
     previous: Option<Rc<WorkerContext>>,
+    runs_tasks: bool,
 }
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let _ = WORKER.try_with(|worker| worker.replace(previous));
+        set_runs_tasks(self.runs_tasks);
     }
 }
 
@@ -370,7 +371,11 @@ pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
 
 fn set_worker_none() -> WorkerGuard {
     let previous = WORKER.with(|worker| worker.replace(None));
-    WorkerGuard { previous }
+    let runs_tasks = set_runs_tasks(false);
+    WorkerGuard {
+        previous,
+        runs_tasks,
+    }
 }
 
 impl Drop for BlockInPlace {

@@ -1,7 +1,7 @@
 //! `task::Builder`: spawn a task with a name.
 
-use super::join::JoinHandle;
 use crate::runtime::Handle;
+use crate::task::JoinHandle;
 use std::future::Future;
 
 /// Configures a task before spawning it: for now, its name, which shows in

@@ -10,10 +10,9 @@
 //! part of the loom models (its only concurrency is that mutex) and is
 //! tested through the public API in `executor-tests/tests/task_join_set.rs`.
 
-use super::error::JoinError;
-use super::join::{AbortHandle, JoinHandle};
 use crate::loom::{Mutex, lock};
 use crate::runtime::Handle;
+use crate::task::{AbortHandle, JoinError, JoinHandle};
 use slab::Slab;
 use std::collections::VecDeque;
 use std::fmt;
