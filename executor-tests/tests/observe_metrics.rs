@@ -126,7 +126,9 @@ fn a_steal_is_counted_on_the_worker_that_took_the_work() {
         let worker = &metrics.workers()[index];
         assert!(worker.steals() >= 1, "{metrics}");
         assert!(worker.stolen_tasks() >= worker.steals());
-        assert_eq!(metrics.steals(), worker.steals(), "only the thief stole");
+        // The spawner may steal some back once its own ring is empty (a
+        // race the test cannot rule out); the thief's steals are its own.
+        assert!(metrics.steals() >= worker.steals(), "{metrics}");
     });
 }
 

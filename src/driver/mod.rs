@@ -294,7 +294,7 @@ impl DriverHandle {
     }
 
     /// How many resources are registered.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn len(&self) -> usize {
         lock(&self.resources).slab.len()
     }

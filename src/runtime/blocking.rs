@@ -23,9 +23,9 @@ use super::scheduler::{Core, Shared};
 use super::wait::{ExitLatch, lock};
 use super::{Handle, context};
 use crate::loom::Arc;
+use crate::task::TaskInfo;
 use crate::task::clock;
-use crate::task::list::TaskInfo;
-use crate::task::raw::{Header, Meta, Notified, Ran, RawTask};
+use crate::task::{Header, Meta, Notified, Ran, new_task};
 use crate::task::{Id, JoinHandle, Schedule};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::cell::Cell;
@@ -466,18 +466,14 @@ where
     let scheduler = BlockingSchedule {
         shared: shared.clone(),
     };
-    let raw = RawTask::new(BlockingTask { func: Some(func) }, scheduler, meta);
-    raw.header().stats.stamp_spawn_precisely();
+    let (task, join) = new_task(BlockingTask { func: Some(func) }, scheduler, meta);
+    task.header().stats.stamp_spawn_precisely();
     shared.blocking.spawned.fetch_add(1, Relaxed);
-    let join = JoinHandle::new(raw);
-    if !shared.owned.bind(raw) || shared.blocking.is_shutdown.load(Acquire) {
-        // The runtime is shut down: the job is cancelled, never run. (The
-        // first Notified's reference goes to the cancellation.)
-        raw.shutdown();
+    if !shared.owned.bind(&task) || shared.blocking.is_shutdown.load(Acquire) {
+        // The runtime is shut down: the job is cancelled, never run.
+        task.cancel();
         return join;
     }
-    shared
-        .blocking
-        .submit(shared, Job::Task(Notified::from_raw(raw)));
+    shared.blocking.submit(shared, Job::Task(task));
     join
 }

@@ -9,9 +9,9 @@
 
 use super::scheduler::Shared;
 use crate::task::Id;
+use crate::task::TaskInfo;
 use crate::task::clock;
-use crate::task::list::TaskInfo;
-use crate::task::raw::{Header, OUTCOME_CANCELLED, OUTCOME_PANICKED};
+use crate::task::{Header, OUTCOME_CANCELLED, OUTCOME_PANICKED};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
@@ -286,7 +286,7 @@ pub(crate) fn take(shared: &Shared) -> TaskDump {
 fn read(
     header: &Header,
     in_poll: &HashMap<Id, usize>,
-) -> Option<(TaskSnapshot, crate::task::raw::StatsSnapshot)> {
+) -> Option<(TaskSnapshot, crate::task::StatsSnapshot)> {
     let stats = header.stats.snapshot();
     // Acquire (in `load`): a COMPLETE seen here shows the outcome stored
     // before it.

@@ -5,7 +5,7 @@ use super::scheduler::Shared;
 use super::{RuntimeMetrics, TaskDump, block_on, context, global};
 use crate::loom::Arc;
 use crate::task::JoinHandle;
-use crate::task::raw::RawTask;
+use crate::task::Notified;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -287,9 +287,9 @@ where
 
 /// A task spawned on a shut-down runtime is cancelled at once (outside any
 /// borrow of the context, since this runs its future's `Drop`).
-fn cancel_unbound(unbound: Option<RawTask>) {
+fn cancel_unbound(unbound: Option<Notified>) {
     if let Some(task) = unbound {
-        task.shutdown();
+        task.cancel();
     }
 }
 

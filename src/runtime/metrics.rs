@@ -3,7 +3,7 @@
 
 use super::scheduler::stats::LocalStats;
 use crate::task::Id;
-use crate::task::list::TaskInfo;
+use crate::task::TaskInfo;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;

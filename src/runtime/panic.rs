@@ -10,9 +10,9 @@
 //! the policy never sees it.
 
 use super::scheduler::Shared;
+use crate::task::Header;
 use crate::task::Id;
-use crate::task::list::TaskInfo;
-use crate::task::raw::Header;
+use crate::task::TaskInfo;
 use slab::Slab;
 use std::any::Any;
 use std::fmt;

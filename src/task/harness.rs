@@ -45,18 +45,22 @@ where
 /// `ptr` must point to a live `Cell<F, S>` (the vtable was built for it) and
 /// the caller must hand over the reference the entry's doc in `raw.rs` says.
 unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) -> Ran {
-    Harness::<F, S>::from_raw(ptr).poll()
+    // SAFETY: the vtable contract above.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.poll()
 }
 
 unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    let harness = Harness::<F, S>::from_raw(ptr);
-    harness
-        .scheduler()
-        .schedule(Notified::from_raw(harness.raw()));
+    // SAFETY: the vtable contract above.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    // SAFETY: the caller counted a reference (and set NOTIFIED) for this
+    // schedule (`RawTask::schedule`); it passes to the Notified.
+    let task = unsafe { Notified::from_raw(harness.raw()) };
+    harness.scheduler().schedule(task);
 }
 
 unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    let harness = Harness::<F, S>::from_raw(ptr);
+    // SAFETY: the vtable contract above.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     // Unlink first: after this no list walker can find the cell.
     harness.scheduler().release(harness.header());
     // SAFETY: the cell was made by `Box::new` in `RawTask::new` with these
@@ -70,7 +74,8 @@ unsafe fn try_read_output<F: Future, S: Schedule>(
     dst: *mut (),
     waker: &Waker,
 ) {
-    let harness = Harness::<F, S>::from_raw(ptr);
+    // SAFETY: the vtable contract above.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     if harness.can_read_output(waker) {
         let output = harness.take_output();
         let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
@@ -81,11 +86,13 @@ unsafe fn try_read_output<F: Future, S: Schedule>(
 }
 
 unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    Harness::<F, S>::from_raw(ptr).drop_join_handle_slow();
+    // SAFETY: the vtable contract above.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.drop_join_handle_slow();
 }
 
 unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    Harness::<F, S>::from_raw(ptr).shutdown();
+    // SAFETY: the vtable contract above.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown();
 }
 
 /// What the worker does after a poll.
@@ -106,7 +113,12 @@ struct Harness<F: Future, S> {
 }
 
 impl<F: Future, S: Schedule> Harness<F, S> {
-    fn from_raw(ptr: NonNull<Header>) -> Self {
+    /// A typed view of the cell `ptr` points to.
+    ///
+    /// # Safety
+    /// `ptr` must point to a live `Cell<F, S>` (one whose vtable was built
+    /// for `F` and `S`), kept alive by a reference the caller holds.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
         Harness { cell: ptr.cast() }
     }
 
@@ -122,7 +134,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn raw(&self) -> RawTask {
-        RawTask::from_raw(self.cell.cast())
+        // SAFETY: the harness's maker holds a reference to the live cell
+        // (`from_raw`'s contract), which outlives this RawTask's use.
+        unsafe { RawTask::from_raw(self.cell.cast()) }
     }
 
     fn scheduler(&self) -> &S {
@@ -143,7 +157,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let (outcome, polled) = self.poll_inner();
         match outcome {
             Outcome::Idle => {}
-            Outcome::Notified => self.scheduler().yield_now(Notified::from_raw(self.raw())),
+            Outcome::Notified => {
+                // SAFETY: the poll ran on the reference of the Notified it
+                // consumed; `ToIdle::Notified` says a wake during the poll
+                // made that reference a new Notified's, which must be
+                // scheduled: it passes to this one.
+                let task = unsafe { Notified::from_raw(self.raw()) };
+                self.scheduler().yield_now(task);
+            }
             Outcome::Complete { finished } => {
                 self.complete();
                 if finished {

@@ -47,7 +47,7 @@ impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
     /// Takes over the JoinHandle reference of a new task.
-    pub(crate) fn new(raw: RawTask) -> JoinHandle<T> {
+    pub(super) fn new(raw: RawTask) -> JoinHandle<T> {
         JoinHandle {
             raw,
             _output: PhantomData,

@@ -24,7 +24,7 @@
 //! 3. Once a shard is closed, `bind` fails, so a spawn racing shutdown is
 //!    cancelled at once instead of being missed by the sweep.
 
-use super::raw::{Header, RawTask};
+use super::raw::{Header, Notified, RawTask};
 use crate::loom::{Mutex, lock};
 use crossbeam_utils::CachePadded;
 use std::ptr::NonNull;
@@ -107,14 +107,16 @@ impl OwnedTasks {
         &self.shards[super::id::block_of(header.id) & self.mask]
     }
 
-    /// Links a new task. False if the list is closed (the runtime shut
-    /// down); the caller must then cancel the task.
-    pub(crate) fn bind(&self, task: RawTask) -> bool {
+    /// Links a new task (by its first notification, from
+    /// [`new_task`](super::raw::new_task)). False if the list is closed
+    /// (the runtime shut down); the caller must then cancel the task
+    /// ([`Notified::cancel`]).
+    pub(crate) fn bind(&self, task: &Notified) -> bool {
         let mut shard = lock(self.shard(task.header()));
         if shard.closed {
             return false;
         }
-        shard.push_front(task.as_ptr());
+        shard.push_front(task.raw().as_ptr());
         true
     }
 
@@ -148,9 +150,9 @@ impl OwnedTasks {
         let shard = lock(&self.shards[super::id::block_of(id) & self.mask]);
         let mut cursor = shard.head;
         while let Some(node) = cursor {
-            // The cell is alive while linked (invariant 2) and we hold the
-            // shard's lock; its id, location and name never change.
-            let task = RawTask::from_raw(node);
+            // SAFETY: the cell is alive while linked (invariant 2) and we
+            // hold the shard's lock; its id, location and name never change.
+            let task = unsafe { RawTask::from_raw(node) };
             if task.header().id == id {
                 return Some(TaskInfo::of(task.header()));
             }
@@ -173,9 +175,9 @@ impl OwnedTasks {
             let shard = lock(shard);
             let mut cursor = shard.head;
             while let Some(node) = cursor {
-                // The cell is alive while linked (invariant 2) and we hold
-                // the shard's lock.
-                f(RawTask::from_raw(node).header());
+                // SAFETY: the cell is alive while linked (invariant 2) and
+                // we hold the shard's lock.
+                f(unsafe { RawTask::from_raw(node) }.header());
                 cursor = Shard::links(node, |links| links.next);
             }
         }
@@ -189,7 +191,8 @@ impl OwnedTasks {
             let shard = lock(shard);
             let mut cursor = shard.head;
             while let Some(node) = cursor {
-                let state = RawTask::from_raw(node).header().state.load();
+                // SAFETY: alive while linked, under the lock (invariant 2).
+                let state = unsafe { RawTask::from_raw(node) }.header().state.load();
                 if !state.is_complete() && !state.is_cancelled() {
                     return false;
                 }
@@ -245,7 +248,9 @@ impl Shard {
         let mut tasks = Vec::with_capacity(self.len);
         let mut cursor = self.head;
         while let Some(node) = cursor {
-            let task = RawTask::from_raw(node);
+            // SAFETY: alive while linked, and we hold the lock (invariant
+            // 2); the reference taken below keeps it alive after the lock.
+            let task = unsafe { RawTask::from_raw(node) };
             if task.header().state.ref_inc_if_alive() {
                 tasks.push(task);
             }

@@ -31,9 +31,9 @@ mod error;
 mod harness;
 mod id;
 mod join;
-pub(crate) mod list;
+mod list;
 pub(crate) mod park;
-pub(crate) mod raw;
+mod raw;
 mod state;
 pub(crate) mod wait_list;
 mod waker;
@@ -49,6 +49,16 @@ pub use error::JoinError;
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
 pub use yield_now::yield_now;
+
+// What the rest of the crate sees of the task core: a task is made with
+// `new_task`, linked in an `OwnedTasks`, and held through `Notified` (a
+// scheduled task), `JoinHandle` and wakers; `Header` is its type-erased
+// front (id, name, location, state, stats). `RawTask`, the untyped pointer
+// under them, stays inside.
+pub(crate) use list::{OwnedTasks, TaskInfo};
+pub(crate) use raw::{
+    Header, Meta, Notified, OUTCOME_CANCELLED, OUTCOME_PANICKED, Ran, StatsSnapshot, new_task,
+};
 
 // The spawning API needs a runtime, so it lives in `runtime/spawn/`; its
 // names are re-exported here, where users of tokio look for them. Names

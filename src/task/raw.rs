@@ -196,16 +196,44 @@ pub(crate) struct Meta {
     pub(crate) blocking: bool,
 }
 
+/// Makes a task: one cell holding `future`, run by `scheduler`. Returns
+/// its first notification, to be linked in an owned list
+/// ([`OwnedTasks::bind`](super::list::OwnedTasks::bind)) and then
+/// scheduled, or cancelled ([`Notified::cancel`]) if the list is closed;
+/// and its `JoinHandle`.
+///
+/// The cell starts with three references: the notification's, the
+/// handle's, and one the task holds for its owned list until it completes.
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: Meta,
+) -> (Notified, super::JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = RawTask::new(future, scheduler, meta);
+    // SAFETY: `raw` is a new cell whose three references are handed out
+    // here: one to the Notified (with NOTIFIED set by `State::new`), one
+    // to the JoinHandle; the third is the owned list's.
+    let notified = unsafe { Notified::from_raw(raw) };
+    (notified, super::JoinHandle::new(raw))
+}
+
 /// An untyped, non-owning pointer to a task. Owners of references
-/// (`Notified`, `JoinHandle`, wakers) wrap it and account for them.
+/// (`Notified`, `JoinHandle`, wakers) wrap it and account for them. Not
+/// visible outside the task core: the rest of the crate holds tasks only
+/// through those owners.
 #[derive(Copy, Clone, PartialEq, Eq)]
-pub(crate) struct RawTask {
+pub(super) struct RawTask {
     ptr: NonNull<Header>,
 }
 
 impl RawTask {
     /// Allocates a task with the initial state (three references).
-    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: Meta) -> RawTask
+    pub(super) fn new<F, S>(future: F, scheduler: S, meta: Meta) -> RawTask
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -229,15 +257,22 @@ impl RawTask {
         RawTask { ptr }
     }
 
-    pub(crate) fn from_raw(ptr: NonNull<Header>) -> RawTask {
+    /// A non-owning pointer to the task whose header `ptr` points to.
+    ///
+    /// # Safety
+    /// `ptr` must point to the header of a task cell that stays allocated
+    /// for as long as the result (or a copy) is used: the caller holds a
+    /// counted reference to it, or holds the lock of the owned-list shard
+    /// that links it (`list.rs` invariant 2).
+    pub(super) unsafe fn from_raw(ptr: NonNull<Header>) -> RawTask {
         RawTask { ptr }
     }
 
-    pub(crate) fn as_ptr(self) -> NonNull<Header> {
+    pub(super) fn as_ptr(self) -> NonNull<Header> {
         self.ptr
     }
 
-    pub(crate) fn header(&self) -> &Header {
+    pub(super) fn header(&self) -> &Header {
         // SAFETY: a RawTask is only made from a live cell, and every user of
         // one holds a reference that keeps the cell alive (state rule 3), or
         // holds the owned-list shard lock that keeps a linked cell alive
@@ -246,7 +281,7 @@ impl RawTask {
     }
 
     /// Polls the task, consuming the reference of the caller's `Notified`.
-    pub(crate) fn poll(self) -> Ran {
+    pub(super) fn poll(self) -> Ran {
         let poll = self.header().vtable.poll;
         // SAFETY: the vtable belongs to this cell (header invariant 3) and the
         // caller hands over a counted reference, which `poll` consumes.
@@ -254,7 +289,7 @@ impl RawTask {
     }
 
     /// Schedules the task with a reference the caller already counted.
-    pub(crate) fn schedule(self) {
+    pub(super) fn schedule(self) {
         let schedule = self.header().vtable.schedule;
         // SAFETY: as in `poll`; `schedule` takes over the counted reference.
         unsafe { schedule(self.ptr) }
@@ -262,7 +297,7 @@ impl RawTask {
 
     /// Frees the cell. Only the thread that dropped the count to zero calls
     /// this.
-    pub(crate) fn dealloc(self) {
+    pub(super) fn dealloc(self) {
         let dealloc = self.header().vtable.dealloc;
         // SAFETY: the caller saw the count reach zero (state rule 3), so no
         // other reference exists and this is the single free.
@@ -275,14 +310,14 @@ impl RawTask {
     /// # Safety
     /// `dst` must point to a `Poll<Result<T, JoinError>>` where `T` is this
     /// task's output type, and the caller must be the JoinHandle.
-    pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
+    pub(super) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
         let read = self.header().vtable.try_read_output;
         // SAFETY: the caller's obligations are exactly `read`'s.
         unsafe { read(self.ptr, dst, waker) }
     }
 
     /// Drops the JoinHandle's interest and reference.
-    pub(crate) fn drop_join_handle(self) {
+    pub(super) fn drop_join_handle(self) {
         // The fast path is for a task dropped before it started (detached at
         // spawn); a joined task goes straight to the slow path's own fast
         // case without a failing CAS.
@@ -298,7 +333,7 @@ impl RawTask {
     /// Cancels the task now if it is idle (dropping its future on this
     /// thread), or marks it so that its running poll cancels it. Consumes
     /// one reference.
-    pub(crate) fn shutdown(self) {
+    pub(super) fn shutdown(self) {
         let shutdown = self.header().vtable.shutdown;
         // SAFETY: the vtable matches the cell; the caller hands over one
         // counted reference, which `shutdown` consumes.
@@ -306,13 +341,13 @@ impl RawTask {
     }
 
     /// Cancels the task on behalf of a handle that keeps its own reference.
-    pub(crate) fn abort(self) {
+    pub(super) fn abort(self) {
         self.header().state.ref_inc();
         self.shutdown();
     }
 
     /// Drops one reference, freeing the cell if it was the last.
-    pub(crate) fn drop_reference(self) {
+    pub(super) fn drop_reference(self) {
         if self.header().state.ref_dec() {
             self.dealloc();
         }
@@ -330,20 +365,59 @@ pub(crate) struct Notified {
 unsafe impl Send for Notified {}
 
 impl Notified {
-    /// Wraps a reference the caller already counted (and NOTIFIED set).
-    pub(crate) fn from_raw(raw: RawTask) -> Notified {
+    /// Adopts a reference to `raw` as a notification.
+    ///
+    /// # Safety
+    /// The caller hands over one counted reference to the live task `raw`,
+    /// taken for a notification (NOTIFIED set, or the first reference of a
+    /// new task); it must not use or drop that reference itself.
+    pub(super) unsafe fn from_raw(raw: RawTask) -> Notified {
         Notified { raw }
     }
 
     /// Gives up ownership without dropping the reference.
-    pub(crate) fn into_raw(self) -> RawTask {
+    pub(super) fn into_raw(self) -> RawTask {
         let raw = self.raw;
         std::mem::forget(self);
         raw
     }
 
+    /// Gives up ownership for a pointer (to store in an atomic slot); the
+    /// reference stays counted until [`from_ptr`](Notified::from_ptr)
+    /// turns the pointer back.
+    pub(crate) fn into_ptr(self) -> NonNull<Header> {
+        self.into_raw().as_ptr()
+    }
+
+    /// Turns a pointer made by [`into_ptr`](Notified::into_ptr) back into
+    /// the notification it was.
+    ///
+    /// # Safety
+    /// `ptr` must come from `Notified::into_ptr`, and each such pointer
+    /// must be turned back at most once: the reference it stands for is
+    /// adopted by the result.
+    pub(crate) unsafe fn from_ptr(ptr: NonNull<Header>) -> Notified {
+        // SAFETY: `into_ptr` kept the notification's counted reference,
+        // which keeps the cell alive and which the caller hands over once.
+        unsafe { Notified::from_raw(RawTask::from_raw(ptr)) }
+    }
+
+    /// Cancels the task now if it is idle (its future is dropped on this
+    /// thread), or marks it so that its running poll cancels it; the
+    /// notification's reference goes to the cancellation. For a task that
+    /// cannot be scheduled: its runtime's list is closed, or its pool shut
+    /// down.
+    pub(crate) fn cancel(self) {
+        self.into_raw().shutdown();
+    }
+
     pub(crate) fn header(&self) -> &Header {
         self.raw.header()
+    }
+
+    /// The task, for the owned list to link.
+    pub(super) fn raw(&self) -> RawTask {
+        self.raw
     }
 
     /// Polls the task; its reference passes to the poll.

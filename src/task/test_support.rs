@@ -1,7 +1,7 @@
 //! Tasks for unit tests of the run queues: real task cells on a scheduler
 //! that runs nothing, with a count of the futures still alive.
 
-use super::raw::{Header, Meta, Notified, RawTask};
+use super::raw::{Header, Meta, Notified, new_task};
 use super::{Id, Schedule};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -54,12 +54,12 @@ impl Tracked {
             name: None,
             blocking: false,
         };
-        let raw = RawTask::new(future, Inert, meta);
+        let (task, join) = new_task(future, Inert, meta);
         // Give up the owned list's reference (there is no list) and the
         // JoinHandle's.
-        raw.header().state.ref_dec();
-        drop(super::JoinHandle::<()>::new(raw));
-        Notified::from_raw(raw)
+        task.header().state.ref_dec();
+        drop(join);
+        task
     }
 
     pub(crate) fn live(&self) -> usize {
@@ -97,9 +97,9 @@ impl Queue {
             name: None,
             blocking: false,
         };
-        let raw = RawTask::new(future, self.clone(), meta);
-        self.schedule(Notified::from_raw(raw));
-        super::JoinHandle::new(raw)
+        let (task, join) = new_task(future, self.clone(), meta);
+        self.schedule(task);
+        join
     }
 
     /// Polls queued tasks until none is left; returns how many polls ran.

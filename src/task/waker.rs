@@ -40,19 +40,29 @@ pub(crate) fn waker_ref(header: &Header) -> WakerRef<'_> {
     }
 }
 
-fn raw_task(ptr: *const ()) -> RawTask {
+/// The task a waker of this vtable stands for.
+///
+/// # Safety
+/// `ptr` must be the data pointer of a waker of this vtable, used while
+/// that waker (or the borrowed header it was made from) is alive.
+unsafe fn raw_task(ptr: *const ()) -> RawTask {
     // SAFETY: every RawWaker of this vtable is made from a `&Header` (above)
     // or by `clone`, so the pointer is non-null.
-    RawTask::from_raw(unsafe { NonNull::new_unchecked(ptr as *mut Header) })
+    let ptr = unsafe { NonNull::new_unchecked(ptr as *mut Header) };
+    // SAFETY: the waker holds a counted reference (or borrows a header
+    // whose task is being polled), which keeps the cell alive.
+    unsafe { RawTask::from_raw(ptr) }
 }
 
 unsafe fn clone(ptr: *const ()) -> RawWaker {
-    raw_task(ptr).header().state.ref_inc();
+    // SAFETY: the RawWaker contract: `ptr` is this vtable's live waker's.
+    unsafe { raw_task(ptr) }.header().state.ref_inc();
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
 unsafe fn wake_by_val(ptr: *const ()) {
-    let task = raw_task(ptr);
+    // SAFETY: the RawWaker contract: `ptr` is this vtable's live waker's.
+    let task = unsafe { raw_task(ptr) };
     match task.header().state.transition_to_notified_by_val() {
         WakeByVal::Submit => task.schedule(),
         WakeByVal::Dealloc => task.dealloc(),
@@ -61,7 +71,8 @@ unsafe fn wake_by_val(ptr: *const ()) {
 }
 
 unsafe fn wake_by_ref(ptr: *const ()) {
-    let task = raw_task(ptr);
+    // SAFETY: the RawWaker contract: `ptr` is this vtable's live waker's.
+    let task = unsafe { raw_task(ptr) };
     match task.header().state.transition_to_notified_by_ref() {
         WakeByRef::Submit => task.schedule(),
         WakeByRef::Nothing => {}
@@ -69,5 +80,6 @@ unsafe fn wake_by_ref(ptr: *const ()) {
 }
 
 unsafe fn drop_waker(ptr: *const ()) {
-    raw_task(ptr).drop_reference();
+    // SAFETY: the RawWaker contract: `ptr` is this vtable's live waker's.
+    unsafe { raw_task(ptr) }.drop_reference();
 }

@@ -17,7 +17,7 @@
 //! the shard's lock and read without it as a hint.
 
 use crate::loom::{AtomicUsize, Mutex, lock};
-use crate::task::raw::Notified;
+use crate::task::Notified;
 use crossbeam_utils::CachePadded;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering::Relaxed};

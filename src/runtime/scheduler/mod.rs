@@ -35,6 +35,7 @@
 
 mod idle;
 mod inject;
+mod lifo;
 pub(crate) mod monitor;
 mod park;
 pub(crate) mod queue;
@@ -47,19 +48,19 @@ mod tests;
 pub(crate) use worker::{Core, Launch, enter_block_in_place, is_worker_of, launch, run, run_spare};
 
 use crate::driver::DriverHandle;
-use crate::loom::{Arc, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Mutex, fence, lock};
+use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, fence, lock};
 use crate::runtime::blocking::{Job, Pool};
 use crate::runtime::metrics::WorkerMetrics;
-use crate::task::list::OwnedTasks;
-use crate::task::raw::{Header, Meta, Notified, RawTask};
+use crate::task::OwnedTasks;
+use crate::task::{Header, Meta, Notified, new_task};
 use crate::task::{Id, JoinHandle, Schedule};
 use crossbeam_utils::CachePadded;
 use idle::Idle;
 use inject::Injector;
+use lifo::LifoSlot;
 use park::Unparker;
 use std::future::Future;
 use std::panic::Location;
-use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 /// What all workers and tasks of one runtime share.
@@ -139,92 +140,17 @@ impl Remote {
     }
 }
 
-/// One task slot that the owning worker fills and empties, and a thief may
-/// empty (see the module docs).
-///
-/// # Invariants
-/// A non-null pointer in `task` is a counted `Notified` reference owned by
-/// the slot; whoever swaps it out owns it.
-pub(crate) struct LifoSlot {
-    task: AtomicPtr<Header>,
-}
-
-impl LifoSlot {
-    fn new() -> LifoSlot {
-        LifoSlot {
-            task: AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-
-    fn wrap(ptr: *mut Header) -> Option<Notified> {
-        NonNull::new(ptr).map(|ptr| Notified::from_raw(RawTask::from_raw(ptr)))
-    }
-
-    /// Puts `task` in the slot; returns the task it displaced. Only the
-    /// owning worker calls this.
-    fn push(&self, task: Notified) -> Option<Notified> {
-        let ptr = task.into_raw().as_ptr().as_ptr();
-        // Relaxed: only the owner fills the slot, so an empty slot stays
-        // empty until our store; thieves only empty it.
-        if self.task.load(Relaxed).is_null() {
-            // Release: hands the task to a thief's Acquire take.
-            self.task.store(ptr, Release);
-            return None;
-        }
-        // AcqRel: as above, and Acquire takes ownership of the displaced
-        // task, which a thief may be taking at the same moment.
-        LifoSlot::wrap(self.task.swap(ptr, AcqRel))
-    }
-
-    /// Empties the slot.
-    fn take(&self) -> Option<Notified> {
-        // Relaxed peek first: the slot is usually empty, and a plain load
-        // keeps the cache line shared. The swap below does the real
-        // synchronisation.
-        if self.task.load(Relaxed).is_null() {
-            return None;
-        }
-        // AcqRel: Acquire pairs with the Release of `push`.
-        LifoSlot::wrap(self.task.swap(ptr::null_mut(), AcqRel))
-    }
-
-    /// The task in the slot, for a thief to compare later; not owned.
-    fn peek(&self) -> *mut Header {
-        // Relaxed: only compared with a later CAS, which synchronises.
-        self.task.load(Relaxed)
-    }
-
-    /// Takes the task only if it is still the one seen by `peek`.
-    fn take_if(&self, seen: *mut Header) -> Option<Notified> {
-        if seen.is_null() {
-            return None;
-        }
-        // AcqRel on success: see `take`. Relaxed on failure: nothing taken.
-        self.task
-            .compare_exchange(seen, ptr::null_mut(), AcqRel, Relaxed)
-            .ok()
-            .and_then(LifoSlot::wrap)
-    }
-}
-
-impl Drop for LifoSlot {
-    fn drop(&mut self) {
-        drop(self.take());
-    }
-}
-
 impl Shared {
-    /// Spawns a task. Returns its JoinHandle, and the task itself if the
-    /// runtime is shut down: the caller must then cancel it with
-    /// `RawTask::shutdown`, which takes over the reference of the task's
-    /// first `Notified` (outside any borrow, since that runs the future's
-    /// `Drop`).
+    /// Spawns a task. Returns its JoinHandle, and the task's first
+    /// notification if the runtime is shut down: the caller must then
+    /// cancel it (`Notified::cancel`) outside any borrow, since that runs
+    /// the future's `Drop`.
     pub(crate) fn spawn<F>(
         this: &Arc<Shared>,
         future: F,
         name: Option<Box<str>>,
         location: &'static Location<'static>,
-    ) -> (JoinHandle<F::Output>, Option<RawTask>)
+    ) -> (JoinHandle<F::Output>, Option<Notified>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -235,13 +161,11 @@ impl Shared {
             name,
             blocking: false,
         };
-        let raw = RawTask::new(future, this.clone(), meta);
-        let join = JoinHandle::new(raw);
-        if !this.owned.bind(raw) {
-            // The first Notified's reference goes to the cancellation.
-            return (join, Some(raw));
+        let (task, join) = new_task(future, this.clone(), meta);
+        if !this.owned.bind(&task) {
+            return (join, Some(task));
         }
-        let task = worker::with_current_core(this, Notified::from_raw(raw), |core, task| {
+        let task = worker::with_current_core(this, task, |core, task| {
             core.stats.spawned += 1;
             this.schedule_local(core, task, false);
         });

@@ -26,7 +26,7 @@
 
 use super::inject::Injector;
 use crate::loom::{Arc, AtomicU32, AtomicU64, UnsafeCell};
-use crate::task::raw::Notified;
+use crate::task::Notified;
 use std::mem::MaybeUninit;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 

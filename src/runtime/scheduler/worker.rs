@@ -19,9 +19,9 @@ use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::blocking::{Pool, PoolConfig};
 use crate::runtime::context;
+use crate::task::Ran;
 use crate::task::clock;
 use crate::task::park::set_runs_tasks;
-use crate::task::raw::Ran;
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
 use std::io;
@@ -124,7 +124,7 @@ pub(crate) fn launch(
         monitor: monitor::Monitor::new(monitor, num_cores),
         inject: Injector::new(num_workers),
         idle: Idle::new(num_cores, num_workers),
-        owned: crate::task::list::OwnedTasks::new(num_workers),
+        owned: crate::task::OwnedTasks::new(num_workers),
         is_shutdown: AtomicBool::new(false),
         driver: park::DriverSlot::new(driver),
         driver_handle,

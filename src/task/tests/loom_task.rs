@@ -32,7 +32,7 @@
 
 use crate::loom::{Arc, AtomicUsize, Mutex, lock};
 use crate::task::list::OwnedTasks;
-use crate::task::raw::{Header, Meta, Notified, RawTask};
+use crate::task::raw::{Header, Meta, Notified, new_task};
 use crate::task::{Id, JoinError, JoinHandle, Schedule};
 use loom::thread;
 use std::collections::VecDeque;
@@ -113,14 +113,14 @@ impl Mock {
             name: None,
             blocking: false,
         };
-        let raw = RawTask::new(future, self.clone(), meta);
+        let (task, join) = new_task(future, self.clone(), meta);
         if let Some(owned) = &self.0.owned {
             assert!(
-                owned.bind(raw),
+                owned.bind(&task),
                 "the list is open until the model closes it"
             );
         }
-        (JoinHandle::new(raw), Notified::from_raw(raw))
+        (join, task)
     }
 
     /// Runs queued tasks until the queue is empty.

@@ -10,8 +10,8 @@ mod loom_idle;
 mod loom_queue;
 
 use crate::loom::{Arc, AtomicUsize};
-use crate::task::raw::{Header, Meta, Notified, RawTask};
-use crate::task::{Id, JoinHandle, Schedule};
+use crate::task::{Header, Meta, Notified, new_task};
+use crate::task::{Id, Schedule};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// A scheduler that drops whatever it is given.
@@ -67,12 +67,12 @@ impl Tasks {
             name: None,
             blocking: false,
         };
-        let raw = RawTask::new(future, Inert, meta);
+        let (task, join) = new_task(future, Inert, meta);
         // Give up the owned list's reference (there is no list) and the
         // JoinHandle's, leaving the Notified's as the only one.
-        raw.header().state.ref_dec();
-        drop(JoinHandle::<()>::new(raw));
-        Notified::from_raw(raw)
+        task.header().state.ref_dec();
+        drop(join);
+        task
     }
 
     /// `n` tasks and their ids, in order.
