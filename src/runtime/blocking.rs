@@ -418,7 +418,9 @@ impl Schedule for BlockingSchedule {
     }
 
     fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
-        self.shared.panics.unhandled(&self.shared, task, payload);
+        if self.shared.panics.unhandled(task, payload) {
+            self.shared.begin_shutdown();
+        }
     }
 }
 

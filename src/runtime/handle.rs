@@ -227,7 +227,8 @@ impl Handle {
     /// assert!(dump.to_string().contains("\"forever\" [idle"));
     /// ```
     pub fn dump(&self) -> TaskDump {
-        super::dump::take(&self.shared)
+        let shared = &self.shared;
+        super::report::take_dump(&shared.owned, shared.tasks_in_poll(), shared.num_workers())
     }
 
     /// Runs `future` to completion on this thread, with this runtime

@@ -1,117 +1,10 @@
-//! What a runtime reports about itself: long polls found by the monitor,
-//! blocking-pool threads, and what a shutdown left running.
+//! The counters a runtime keeps about itself (`Handle::metrics`): each
+//! worker's (`WorkerCounts`, counted by its core in `scheduler/stats.rs`),
+//! the injector's, the blocking pool's, the driver's, and the long polls
+//! the monitor found.
 
-use super::scheduler::stats::LocalStats;
-use crate::task::Id;
-use crate::task::TaskInfo;
+use super::report::LongPoll;
 use std::fmt;
-use std::panic::Location;
-use std::time::Duration;
-
-/// A poll that ran past the runtime's long-poll threshold, as the monitor
-/// saw it: the task, the core it blocked, and how long the poll had lasted
-/// (at least) when last seen.
-///
-/// Passed to [`Builder::on_long_poll`](super::Builder::on_long_poll) when
-/// the poll crosses the threshold, and kept among
-/// [`RuntimeMetrics::recent_long_polls`] (with its duration raised while the
-/// poll goes on).
-///
-/// # Examples
-/// ```
-/// use std::time::Duration;
-/// let rt = bobbin::Runtime::builder()
-///     .worker_threads(2)
-///     .long_poll_threshold(Duration::from_millis(20))
-///     .build()
-///     .unwrap();
-/// rt.block_on(async {
-///     let task = bobbin::task::Builder::new()
-///         .name("cruncher")
-///         .spawn(async { std::thread::sleep(Duration::from_millis(200)) });
-///     task.await.unwrap();
-/// });
-/// let metrics = rt.handle().metrics();
-/// let long_poll = &metrics.recent_long_polls()[0];
-/// assert_eq!(long_poll.name(), Some("cruncher"));
-/// assert!(long_poll.duration() >= Duration::from_millis(20));
-/// println!("{long_poll}");
-/// ```
-#[derive(Clone, Debug)]
-pub struct LongPoll {
-    pub(crate) id: Option<Id>,
-    pub(crate) name: Option<String>,
-    pub(crate) location: Option<&'static Location<'static>>,
-    pub(crate) worker: usize,
-    pub(crate) duration: Duration,
-    /// Tells apart the entries of the recent list.
-    pub(crate) serial: u64,
-}
-
-impl LongPoll {
-    /// The task's id (`None` only if the task was freed before the report).
-    ///
-    /// # Examples
-    /// See [`LongPoll`].
-    pub fn id(&self) -> Option<Id> {
-        self.id
-    }
-
-    /// The task's name, if it was spawned with one
-    /// ([`task::Builder::name`](crate::task::Builder::name)).
-    ///
-    /// # Examples
-    /// See [`LongPoll`].
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
-    /// Where the task was spawned.
-    ///
-    /// # Examples
-    /// See [`LongPoll`].
-    pub fn location(&self) -> Option<&'static Location<'static>> {
-        self.location
-    }
-
-    /// The core the poll blocked: a worker index below the worker count, a
-    /// spare core's index above it.
-    ///
-    /// # Examples
-    /// See [`LongPoll`].
-    pub fn worker(&self) -> usize {
-        self.worker
-    }
-
-    /// How long the poll had lasted, at least, when the monitor last saw it.
-    ///
-    /// # Examples
-    /// See [`LongPoll`].
-    pub fn duration(&self) -> Duration {
-        self.duration
-    }
-}
-
-impl fmt::Display for LongPoll {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.id {
-            Some(id) => write!(f, "task {id}")?,
-            None => f.write_str("a task")?,
-        }
-        if let Some(name) = &self.name {
-            write!(f, " {name:?}")?;
-        }
-        if let Some(location) = self.location {
-            write!(f, " spawned at {location}")?;
-        }
-        write!(
-            f,
-            " blocked core {} in one poll for {} or more",
-            self.worker,
-            super::dump::Human(self.duration)
-        )
-    }
-}
 
 /// A snapshot of a runtime's counters, from
 /// [`Handle::metrics`](super::Handle::metrics).
@@ -191,7 +84,7 @@ pub struct RuntimeMetrics {
 #[derive(Clone, Debug, Default)]
 pub struct WorkerMetrics {
     /// The counters the worker publishes (`scheduler/stats.rs`).
-    pub(crate) counts: LocalStats,
+    pub(crate) counts: WorkerCounts,
     pub(crate) overflows: u64,
     pub(crate) queue_depth: usize,
 }
@@ -736,125 +629,71 @@ worker      polls   spawned completed      lifo    steals    stolen     parks   
     }
 }
 
-/// What a [`Runtime::shutdown_timeout`](super::Runtime::shutdown_timeout)
-/// left running when its time was up: blocking jobs still in their closure,
-/// and tasks still inside one poll. Their threads are left to finish on
-/// their own.
-///
-/// # Examples
-/// ```
-/// use std::time::Duration;
-/// let rt = bobbin::Runtime::new().unwrap();
-/// let _job = rt.spawn_blocking(|| std::thread::sleep(Duration::from_millis(300)));
-/// std::thread::sleep(Duration::from_millis(50)); // let it start
-/// let report = rt.shutdown_timeout(Duration::from_millis(10));
-/// assert_eq!(report.unfinished().len(), 1);
-/// assert!(report.to_string().contains("blocking job"));
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct ShutdownReport {
-    pub(crate) unfinished: Vec<Unfinished>,
+/// The counters of one core, as the core's thread keeps them.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct WorkerCounts {
+    /// Task polls run.
+    pub(crate) polls: u64,
+    /// Tasks spawned by a task running on this core.
+    pub(crate) spawned: u64,
+    /// Tasks that completed in a poll on this core.
+    pub(crate) completed: u64,
+    /// Tasks taken from the core's own LIFO slot.
+    pub(crate) lifo_hits: u64,
+    /// Successful steals from another core (each moves one or more tasks).
+    pub(crate) steals: u64,
+    /// Tasks moved by those steals.
+    pub(crate) stolen: u64,
+    /// Times the core's thread went to sleep.
+    pub(crate) parks: u64,
+    /// Times it woke up with work to do (a wake, or the driver's events).
+    pub(crate) unparks: u64,
 }
 
-/// One thing a shutdown did not wait for (see [`ShutdownReport`]).
-///
-/// # Examples
-/// See [`ShutdownReport`].
-#[derive(Clone, Debug)]
-pub struct Unfinished {
-    pub(crate) info: TaskInfo,
-    pub(crate) blocking: bool,
-}
-
-impl Unfinished {
-    /// A blocking job still in its closure.
-    pub(crate) fn blocking(info: TaskInfo) -> Unfinished {
-        Unfinished::new(info, true)
+impl WorkerCounts {
+    /// The counters in a fixed order: the one place that lists them.
+    pub(crate) fn to_array(self) -> [u64; 8] {
+        [
+            self.polls,
+            self.spawned,
+            self.completed,
+            self.lifo_hits,
+            self.steals,
+            self.stolen,
+            self.parks,
+            self.unparks,
+        ]
     }
 
-    /// A task still in a poll.
-    pub(crate) fn in_poll(info: TaskInfo) -> Unfinished {
-        Unfinished::new(info, false)
-    }
-
-    fn new(info: TaskInfo, blocking: bool) -> Unfinished {
-        Unfinished { info, blocking }
-    }
-
-    /// The task's id.
-    ///
-    /// # Examples
-    /// See [`ShutdownReport`].
-    pub fn id(&self) -> Id {
-        self.info.id
-    }
-
-    /// The task's name, if it has one.
-    ///
-    /// # Examples
-    /// See [`ShutdownReport`].
-    pub fn name(&self) -> Option<&str> {
-        self.info.name.as_deref()
-    }
-
-    /// Where it was spawned.
-    ///
-    /// # Examples
-    /// See [`ShutdownReport`].
-    pub fn location(&self) -> &'static Location<'static> {
-        self.info.location
-    }
-
-    /// True for a `spawn_blocking` job, false for a task stuck in a poll.
-    ///
-    /// # Examples
-    /// See [`ShutdownReport`].
-    pub fn is_blocking(&self) -> bool {
-        self.blocking
-    }
-}
-
-impl fmt::Display for Unfinished {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.blocking {
-            "blocking job"
-        } else {
-            "task in a poll"
-        };
-        write!(f, "{kind} {} spawned at {}", self.info, self.info.location)
-    }
-}
-
-impl ShutdownReport {
-    /// What was still running, blocking jobs first.
-    ///
-    /// # Examples
-    /// See [`ShutdownReport`].
-    pub fn unfinished(&self) -> &[Unfinished] {
-        &self.unfinished
-    }
-
-    /// True if everything finished in time.
-    ///
-    /// # Examples
-    /// ```
-    /// let rt = bobbin::Runtime::new().unwrap();
-    /// assert!(rt.shutdown_timeout(std::time::Duration::from_secs(1)).is_clean());
-    /// ```
-    pub fn is_clean(&self) -> bool {
-        self.unfinished.is_empty()
-    }
-}
-
-impl fmt::Display for ShutdownReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.unfinished.is_empty() {
-            return f.write_str("everything finished");
+    pub(crate) fn from_array(counts: [u64; 8]) -> WorkerCounts {
+        let [
+            polls,
+            spawned,
+            completed,
+            lifo_hits,
+            steals,
+            stolen,
+            parks,
+            unparks,
+        ] = counts;
+        WorkerCounts {
+            polls,
+            spawned,
+            completed,
+            lifo_hits,
+            steals,
+            stolen,
+            parks,
+            unparks,
         }
-        write!(f, "{} still running:", self.unfinished.len())?;
-        for unfinished in &self.unfinished {
-            write!(f, "\n  {unfinished}")?;
+    }
+
+    /// Adds `other`'s counts to these (for the spare cores' sum).
+    pub(crate) fn add(&mut self, other: &WorkerCounts) {
+        let mut counts = self.to_array();
+        for (count, more) in counts.iter_mut().zip(other.to_array()) {
+            *count += more;
         }
-        Ok(())
+        *self = WorkerCounts::from_array(counts);
     }
 }

@@ -24,23 +24,23 @@ mod block_on;
 pub(crate) mod blocking;
 mod builder;
 mod context;
-mod dump;
 mod global;
 mod handle;
 #[doc(hidden)]
 pub mod macro_support;
-mod metrics;
+pub(crate) mod metrics;
 pub(crate) mod panic;
+pub(crate) mod report;
 mod rt;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
 mod wait;
 
 pub use builder::Builder;
-pub use dump::{TaskDump, TaskSnapshot, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
-pub use metrics::{LongPoll, RuntimeMetrics, ShutdownReport, Unfinished, WorkerMetrics};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use panic::{PanicCallback, TaskPanic, UnhandledPanic};
+pub use report::{LongPoll, ShutdownReport, TaskDump, TaskSnapshot, TaskState, Unfinished};
 pub use rt::Runtime;
 pub use spawn::{block_in_place, block_on, spawn, spawn_blocking};
 

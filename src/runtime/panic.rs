@@ -9,7 +9,6 @@
 //! here. A panic a `JoinHandle` returns as a `JoinError` was observed, and
 //! the policy never sees it.
 
-use super::scheduler::Shared;
 use crate::task::Header;
 use crate::task::Id;
 use crate::task::TaskInfo;
@@ -238,19 +237,25 @@ impl Panics {
         matches!(self.policy, UnhandledPanic::ShutdownRuntime)
     }
 
-    /// Applies the policy to a payload nobody will read.
+    /// Applies the policy to a payload nobody will read. True if the
+    /// caller must now shut the runtime down (the first panic under
+    /// `ShutdownRuntime`, recorded and announced to the `block_on` calls).
+    #[must_use = "true means: shut the runtime down now"]
     pub(crate) fn unhandled(
         &self,
-        shared: &Shared,
         header: &Header,
         payload: Box<dyn Any + Send + 'static>,
-    ) {
+    ) -> bool {
         match &self.policy {
-            UnhandledPanic::Ignore => drop(payload),
+            UnhandledPanic::Ignore => {
+                drop(payload);
+                false
+            }
             UnhandledPanic::Callback(callback) => {
                 let panic = TaskPanic::new(header, payload);
                 // Reported by the panic hook; the thread goes on.
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| callback(panic)));
+                false
             }
             UnhandledPanic::ShutdownRuntime => {
                 let panic = TaskPanic::new(header, payload);
@@ -258,7 +263,7 @@ impl Panics {
                     let mut first = crate::runtime::wait::lock(&self.first);
                     if self.fired.load(SeqCst) {
                         // Not the first: the runtime is going down already.
-                        return;
+                        return false;
                     }
                     first.description = panic.to_string();
                     first.payload = Some(panic.into_payload());
@@ -270,7 +275,7 @@ impl Panics {
                 for (_, waker) in watchers {
                     waker.wake();
                 }
-                shared.begin_shutdown();
+                true
             }
         }
     }

@@ -1,7 +1,7 @@
 //! `Runtime`: owns the worker threads; dropping it shuts everything down.
 
 use super::blocking::PoolConfig;
-use super::metrics::{ShutdownReport, Unfinished};
+use super::report::{ShutdownReport, Unfinished};
 use super::scheduler::{self, Launch, monitor};
 use super::wait::ExitLatch;
 use super::{Builder, EnterGuard, Handle};

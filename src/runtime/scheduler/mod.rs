@@ -447,7 +447,9 @@ impl Schedule for Arc<Shared> {
     }
 
     fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
-        self.panics.unhandled(self, task, payload);
+        if self.panics.unhandled(task, payload) {
+            self.begin_shutdown();
+        }
     }
 }
 

@@ -37,7 +37,7 @@
 
 use super::{Shared, queue};
 use crate::loom::Arc;
-use crate::runtime::metrics::LongPoll;
+use crate::runtime::report::LongPoll;
 use crate::runtime::wait::{ExitLatch, lock, wait_until};
 use crate::task::Id;
 use crate::task::clock;

@@ -12,13 +12,13 @@
 
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
-use super::stats::LocalStats;
 use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared, monitor};
 use crate::driver::{Driver, DriverHandle};
 use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::runtime::Handle;
 use crate::runtime::blocking::{Pool, PoolConfig};
 use crate::runtime::context;
+use crate::runtime::metrics::WorkerCounts;
 use crate::task::Ran;
 use crate::task::clock;
 use crate::task::park::set_runs_tasks;
@@ -63,7 +63,7 @@ pub(crate) struct Core {
     is_spare: bool,
     /// The counters, published to `Remote::stats` now and then
     /// (`stats.rs`).
-    pub(super) stats: LocalStats,
+    pub(super) stats: WorkerCounts,
 }
 
 /// A new runtime's shared state and the cores to start workers with.
@@ -193,7 +193,7 @@ impl Core {
             deferred: Vec::new(),
             seq: 0,
             is_spare,
-            stats: LocalStats::default(),
+            stats: WorkerCounts::default(),
         }
     }
 }

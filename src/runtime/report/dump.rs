@@ -5,20 +5,19 @@
 //! fields that never change, so a task stuck in a poll is listed like any
 //! other and the dump never waits for one. Which core runs a task comes
 //! from the cores' `(seq, task)` words the monitor reads too; times come
-//! from the coarse clock (`runtime::clock`).
+//! from the coarse clock (`task/clock.rs`).
 
-use super::scheduler::Shared;
-use crate::task::Id;
-use crate::task::TaskInfo;
-use crate::task::clock;
-use crate::task::{Header, OUTCOME_CANCELLED, OUTCOME_PANICKED};
+use super::Human;
+use crate::task::{
+    Header, Id, OUTCOME_CANCELLED, OUTCOME_PANICKED, OwnedTasks, StatsSnapshot, TaskInfo, clock,
+};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
 /// A snapshot of every live task of a runtime, from
-/// [`Handle::dump`](super::Handle::dump): every task not finished, and
+/// [`Handle::dump`](crate::runtime::Handle::dump): every task not finished, and
 /// every finished one whose [`JoinHandle`](crate::task::JoinHandle) has
 /// not taken the output yet (a forgotten result is a leak too). A task
 /// that finished and whose output was taken or dropped is not listed, even
@@ -35,7 +34,7 @@ use std::time::Duration;
 ///
 /// Times are measured on a coarse clock: they are right to within about
 /// the runtime's long-poll threshold (10 ms by default; see
-/// [`Builder::long_poll_threshold`](super::Builder::long_poll_threshold)).
+/// [`Builder::long_poll_threshold`](crate::runtime::Builder::long_poll_threshold)).
 ///
 /// # Examples
 /// ```
@@ -245,19 +244,15 @@ impl TaskSnapshot {
     }
 }
 
-/// Builds the dump of `shared`'s tasks.
-pub(crate) fn take(shared: &Shared) -> TaskDump {
-    let in_poll: HashMap<Id, usize> = shared
-        .tasks_in_poll()
-        .into_iter()
-        .map(|(core, id)| (id, core))
-        .collect();
+/// Builds the dump of the tasks in `owned`, of a runtime with
+/// `num_workers` workers whose cores are polling the tasks `in_poll`
+/// (core index, task id).
+pub(crate) fn take(owned: &OwnedTasks, in_poll: Vec<(usize, Id)>, num_workers: usize) -> TaskDump {
+    let in_poll: HashMap<Id, usize> = in_poll.into_iter().map(|(core, id)| (id, core)).collect();
     let mut raw = Vec::new();
-    shared
-        .owned
-        .for_each(|header| raw.extend(read(header, &in_poll)));
+    owned.for_each(|header| raw.extend(read(header, &in_poll)));
     // Read the clock after the walk: every stamp read above was written
-    // before, so none is later than `now` (`runtime::clock`).
+    // before, so none is later than `now` (`task/clock.rs`).
     let now = clock::refresh();
     let mut tasks: Vec<TaskSnapshot> = raw
         .into_iter()
@@ -274,19 +269,13 @@ pub(crate) fn take(shared: &Shared) -> TaskDump {
             .then(b.age.cmp(&a.age))
             .then(a.info.id.cmp(&b.info.id))
     });
-    TaskDump {
-        tasks,
-        num_workers: shared.num_workers(),
-    }
+    TaskDump { tasks, num_workers }
 }
 
 /// One header's snapshot, its times still raw ticks; `None` for a task
 /// that is over for everyone: finished, and its output taken or dropped
 /// (its cell only kept by a waker or an `AbortHandle`).
-fn read(
-    header: &Header,
-    in_poll: &HashMap<Id, usize>,
-) -> Option<(TaskSnapshot, crate::task::StatsSnapshot)> {
+fn read(header: &Header, in_poll: &HashMap<Id, usize>) -> Option<(TaskSnapshot, StatsSnapshot)> {
     let stats = header.stats.snapshot();
     // Acquire (in `load`): a COMPLETE seen here shows the outcome stored
     // before it.
@@ -328,28 +317,6 @@ fn rank(state: TaskState) -> u8 {
         TaskState::Panicked => 3,
         TaskState::Completed => 4,
         TaskState::Cancelled => 5,
-    }
-}
-
-/// A duration the way a person reads it: `312ms`, `4.2s`, `42s`, `3m12s`,
-/// `2h05m`.
-pub(crate) struct Human(pub(crate) Duration);
-
-impl fmt::Display for Human {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let millis = self.0.as_millis();
-        let secs = self.0.as_secs();
-        if millis < 1_000 {
-            write!(f, "{millis}ms")
-        } else if secs < 10 {
-            write!(f, "{}.{}s", secs, (millis % 1_000) / 100)
-        } else if secs < 60 {
-            write!(f, "{secs}s")
-        } else if secs < 3_600 {
-            write!(f, "{}m{:02}s", secs / 60, secs % 60)
-        } else {
-            write!(f, "{}h{:02}m", secs / 3_600, (secs % 3_600) / 60)
-        }
     }
 }
 
@@ -404,25 +371,5 @@ impl fmt::Display for TaskDump {
             write!(f, "\n\n{task}")?;
         }
         Ok(())
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_like_a_person_writes_them() {
-        let cases = [
-            (Duration::from_millis(0), "0ms"),
-            (Duration::from_millis(312), "312ms"),
-            (Duration::from_millis(4_250), "4.2s"),
-            (Duration::from_secs(42), "42s"),
-            (Duration::from_secs(192), "3m12s"),
-            (Duration::from_secs(7_500), "2h05m"),
-        ];
-        for (duration, text) in cases {
-            assert_eq!(Human(duration).to_string(), text);
-        }
     }
 }
