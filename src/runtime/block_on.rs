@@ -3,9 +3,10 @@
 //! unparks it.
 
 use super::Handle;
-use super::context;
 use super::panic::Panics;
+use super::scheduler::context;
 use crate::task::park::{poll_parked_with, thread_waker};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
 use std::task::Waker;
@@ -13,8 +14,8 @@ use std::task::Waker;
 /// Runs `future` on this thread, with `handle` as the current runtime.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
-    let _block_on = context::enter_block_on();
-    let _enter = context::enter(handle.clone());
+    let _block_on = enter_block_on();
+    let _enter = context::enter(handle.shared.clone());
     let panics = &handle.shared.panics;
     if panics.shuts_down() {
         return block_on_watching(panics, future);
@@ -40,6 +41,45 @@ fn block_on_watching<F: Future>(panics: &Panics, future: F) -> F::Output {
         }
         poll
     }))
+}
+
+thread_local! {
+    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks a `block_on` under way on this thread until dropped.
+struct BlockOnGuard {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// Starts a `block_on`; panics (with what to do instead) where blocking
+/// would stall tasks or deadlock.
+#[track_caller]
+fn enter_block_on() -> BlockOnGuard {
+    if crate::task::park::runs_tasks() {
+        panic!(
+            "bobbin::block_on was called on a runtime worker thread, which would stall every task \
+             queued there; `.await` the future instead, or wrap the blocking section in \
+             bobbin::task::block_in_place (inside which block_on is allowed), or move it to \
+             bobbin::spawn_blocking and await its JoinHandle"
+        );
+    }
+    if IN_BLOCK_ON.with(|flag| flag.replace(true)) {
+        panic!(
+            "bobbin::block_on was called inside another block_on on the same thread, which \
+             deadlocks as soon as the inner future waits for the outer one; `.await` the future \
+             instead, or spawn it with bobbin::spawn and await its JoinHandle"
+        );
+    }
+    BlockOnGuard {
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+impl Drop for BlockOnGuard {
+    fn drop(&mut self) {
+        let _ = IN_BLOCK_ON.try_with(|flag| flag.set(false));
+    }
 }
 
 /// Polls `future` until it is ready, parking the thread between polls.

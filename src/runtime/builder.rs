@@ -1,13 +1,11 @@
 //! `Builder`: configure and start a runtime.
 
+use super::pool::ThreadHook;
 use super::{LongPoll, Runtime, UnhandledPanic};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A hook run on each worker thread as it starts or stops.
-pub(crate) type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
 
 /// The most workers a runtime can have (the idle bookkeeping packs counts in
 /// 16 bits).

@@ -2,7 +2,8 @@
 //! anywhere.
 
 use super::scheduler::Shared;
-use super::{RuntimeMetrics, TaskDump, block_on, context, global};
+use super::scheduler::context;
+use super::{RuntimeMetrics, TaskDump, block_on, global};
 use crate::loom::Arc;
 use crate::task::JoinHandle;
 use crate::task::Notified;
@@ -83,7 +84,9 @@ impl Handle {
     /// assert_eq!(handle.block_on(async { 2 + 2 }), 4);
     /// ```
     pub fn current() -> Handle {
-        Handle::with_current(Handle::clone)
+        Handle::with_current(|shared| Handle {
+            shared: shared.clone(),
+        })
     }
 
     /// The handle of the current runtime, or an error if this thread is in
@@ -100,18 +103,23 @@ impl Handle {
     /// assert!(bobbin::runtime::Handle::try_current().is_ok());
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        context::with_current(|current| current.cloned()).ok_or(TryCurrentError(()))
+        context::with_current(|current| {
+            current.map(|shared| Handle {
+                shared: shared.clone(),
+            })
+        })
+        .ok_or(TryCurrentError(()))
     }
 
-    /// Runs `f` with the current runtime's handle, or the global one.
-    pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
+    /// Runs `f` with the current runtime, or the global one.
+    pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> R {
         let mut f = Some(f);
         let entered = context::with_current(|current| {
             current.map(|handle| (f.take().expect("called once"))(handle))
         });
         match entered {
             Some(result) => result,
-            None => (f.take().expect("not called yet"))(global::handle()),
+            None => (f.take().expect("not called yet"))(&global::handle().shared),
         }
     }
 
@@ -162,7 +170,7 @@ impl Handle {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        super::blocking::spawn_blocking_on(self, func, None, Location::caller())
+        super::spawn::spawn_blocking_on(&self.shared, func, None, Location::caller())
     }
 
     /// A snapshot of this runtime's counters: tasks, polls, steals, queue
@@ -266,7 +274,7 @@ impl Handle {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _guard: context::enter(self.clone()),
+            _guard: context::enter(self.shared.clone()),
             _handle: PhantomData,
         }
     }
@@ -281,7 +289,7 @@ where
 {
     let location = Location::caller();
     let (join, unbound) =
-        Handle::with_current(|handle| Shared::spawn(&handle.shared, future, name, location));
+        Handle::with_current(|shared| Shared::spawn(shared, future, name, location));
     cancel_unbound(unbound);
     join
 }

@@ -21,15 +21,14 @@
 //! "no runtime".
 
 mod block_on;
-pub(crate) mod blocking;
 mod builder;
-mod context;
 mod global;
 mod handle;
 #[doc(hidden)]
 pub mod macro_support;
 pub(crate) mod metrics;
 pub(crate) mod panic;
+pub(crate) mod pool;
 pub(crate) mod report;
 mod rt;
 pub(crate) mod scheduler;
@@ -54,7 +53,7 @@ use crate::loom::Arc;
 /// `driver::current`, the one place below that asks).
 #[track_caller]
 pub(crate) fn current_driver() -> Arc<DriverHandle> {
-    Handle::with_current(|handle| handle.shared.driver_handle().clone())
+    Handle::with_current(|shared| shared.driver_handle().clone())
 }
 
 /// The global runtime's driver, starting the global runtime if needed.

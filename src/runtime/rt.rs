@@ -1,6 +1,6 @@
 //! `Runtime`: owns the worker threads; dropping it shuts everything down.
 
-use super::blocking::PoolConfig;
+use super::pool::PoolConfig;
 use super::report::{ShutdownReport, Unfinished};
 use super::scheduler::{self, Launch, monitor};
 use super::wait::ExitLatch;
@@ -295,24 +295,28 @@ impl Runtime {
         // Tasks still in a poll: on a worker not joined, or on a spare.
         let stuck_polls = shared.tasks_in_poll();
         let blocking = match deadline {
-            Some(deadline) => shared.blocking.shutdown(&shared, Some(deadline)),
+            Some(deadline) => shared.blocking.shutdown(Some(deadline)),
             None => {
                 // Drop waits for blocking jobs (their work is usually meant
                 // to finish), but says what it waits for if that is long.
                 let grace = Instant::now() + DROP_GRACE;
-                let running = shared.blocking.shutdown(&shared, Some(grace));
+                let running = shared.blocking.shutdown(Some(grace));
                 if !running.is_empty() {
                     let report = ShutdownReport {
-                        unfinished: running.into_iter().map(Unfinished::blocking).collect(),
+                        unfinished: (running.into_iter())
+                            .filter_map(|id| shared.owned.describe(id))
+                            .map(Unfinished::blocking)
+                            .collect(),
                     };
                     eprintln!(
                         "bobbin: dropping the runtime waits for its blocking jobs (use \
                          Runtime::shutdown_timeout to bound the wait); {report}"
                     );
                 }
-                shared.blocking.shutdown(&shared, None)
+                shared.blocking.shutdown(None)
             }
         };
+        let describe = |id| shared.owned.describe(id);
         if all_joined && blocking.is_empty() {
             shared.drain_injector();
             debug_assert!(
@@ -323,11 +327,12 @@ impl Runtime {
         shared.finish_shutdown();
         let stuck = stuck_polls
             .into_iter()
-            .filter_map(|(_, id)| shared.owned.describe(id))
+            .filter_map(|(_, id)| describe(id))
             .map(Unfinished::in_poll);
         ShutdownReport {
             unfinished: blocking
                 .into_iter()
+                .filter_map(describe)
                 .map(Unfinished::blocking)
                 .chain(stuck)
                 .collect(),

@@ -10,21 +10,18 @@
 //! to another thread; `WorkerContext` is what its thread-local holds so
 //! that a wake on this thread can reach the core.
 
+use super::Shared;
+use super::context;
 use super::park::{self, Parker};
 use super::queue::{self, CAPACITY};
-use super::{Idle, Injector, LifoSlot, Notified, Remote, Shared, monitor};
-use crate::driver::{Driver, DriverHandle};
-use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex};
-use crate::runtime::Handle;
-use crate::runtime::blocking::{Pool, PoolConfig};
-use crate::runtime::context;
+use crate::driver::DriverHandle;
+use crate::loom::Arc;
 use crate::runtime::metrics::WorkerCounts;
+use crate::task::Notified;
 use crate::task::Ran;
 use crate::task::clock;
 use crate::task::park::set_runs_tasks;
-use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
-use std::io;
 use std::ptr;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::{Relaxed, Release};
@@ -66,115 +63,8 @@ pub(crate) struct Core {
     pub(super) stats: WorkerCounts,
 }
 
-/// A new runtime's shared state and the cores to start workers with.
-pub(crate) struct Launch {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) cores: Vec<Core>,
-}
-
-/// Builds the shared state and one core per worker. Spare cores, as many
-/// as the blocking pool may have threads (at most `MAX_SPARES`), get their
-/// place in `Shared::remotes` now and their ring when first used.
-pub(crate) fn launch(
-    num_workers: usize,
-    pool: PoolConfig,
-    monitor: monitor::Config,
-    unhandled_panic: crate::runtime::UnhandledPanic,
-) -> io::Result<Launch> {
-    let driver = Driver::new()?;
-    let driver_handle = driver.handle().clone();
-    let num_spares = pool.max_threads.min(MAX_SPARES);
-    let num_cores = num_workers + num_spares;
-    let mut remotes = Vec::with_capacity(num_cores);
-    let mut cores = Vec::with_capacity(num_workers);
-    let mut parkers = Vec::with_capacity(num_spares);
-    for index in 0..num_cores {
-        let (parker, unparker) = park::pair(driver_handle.clone());
-        let steal = std::sync::OnceLock::new();
-        if index < num_workers {
-            let (ring, run_queue) = queue::local();
-            let _ = steal.set(ring);
-            cores.push(Core::new(index, run_queue, parker, num_cores, false));
-        } else {
-            parkers.push(Some(parker));
-        }
-        remotes.push(CachePadded::new(Remote {
-            steal,
-            lifo: LifoSlot::new(),
-            unparker,
-            seq: AtomicU64::new(0),
-            task: AtomicU64::new(0),
-            blocking: AtomicBool::new(false),
-            active: AtomicBool::new(index < num_workers),
-            retire: AtomicBool::new(false),
-            stats: Default::default(),
-        }));
-    }
-    let shared = Arc::new(Shared {
-        remotes: remotes.into_boxed_slice(),
-        num_workers,
-        spares: Mutex::new(Spares {
-            free: Vec::new(),
-            parkers,
-            num_workers,
-            num_cores,
-        }),
-        searchable: AtomicUsize::new(num_workers),
-        blocking: Pool::new(pool),
-        monitor: monitor::Monitor::new(monitor, num_cores),
-        inject: Injector::new(num_workers),
-        idle: Idle::new(num_cores, num_workers),
-        owned: crate::task::OwnedTasks::new(num_workers),
-        is_shutdown: AtomicBool::new(false),
-        driver: park::DriverSlot::new(driver),
-        driver_handle,
-        panics: crate::runtime::panic::Panics::new(unhandled_panic),
-    });
-    Ok(Launch { shared, cores })
-}
-
-/// The most spare cores a runtime keeps places for (128 bytes each, plus
-/// a ring of 2 KiB once used): more concurrent `block_in_place` sections
-/// than this run without a stand-in.
-const MAX_SPARES: usize = 1024;
-
-/// The spare cores not running, and the means to make more.
-pub(crate) struct Spares {
-    /// Made, not running. Boxed: a core moves to a pool thread and back
-    /// without copying.
-    #[allow(clippy::vec_box)]
-    pub(super) free: Vec<Box<Core>>,
-    /// The parker of each spare not made yet (index - num_workers).
-    parkers: Vec<Option<Parker>>,
-    num_workers: usize,
-    num_cores: usize,
-}
-
-impl Spares {
-    /// A spare core: a free one, or a new one in the lowest unused place.
-    pub(super) fn take(&mut self, remotes: &[CachePadded<Remote>]) -> Option<Box<Core>> {
-        if let Some(core) = self.free.pop() {
-            return Some(core);
-        }
-        let slot = self.parkers.iter().position(Option::is_some)?;
-        let parker = self.parkers[slot].take()?;
-        let index = self.num_workers + slot;
-        let (ring, run_queue) = queue::local();
-        if remotes[index].steal.set(ring).is_err() {
-            unreachable!("a spare's ring is set once, when the spare is made");
-        }
-        Some(Box::new(Core::new(
-            index,
-            run_queue,
-            parker,
-            self.num_cores,
-            true,
-        )))
-    }
-}
-
 impl Core {
-    fn new(
+    pub(super) fn new(
         index: usize,
         run_queue: queue::Local,
         parker: Parker,
@@ -198,42 +88,23 @@ impl Core {
     }
 }
 
-/// `launch` with the default pool and monitor settings (for the models).
-#[cfg(all(test, loom))]
-pub(crate) fn launch_default(num_workers: usize) -> io::Result<Launch> {
-    // Two spares: enough for the models, and few loom objects.
-    let pool = PoolConfig {
-        max_threads: 2,
-        keep_alive: Duration::from_secs(10),
-        thread_name: "bobbin-test".to_owned(),
-        stack_size: None,
-        on_thread_start: None,
-        on_thread_stop: None,
-    };
-    let monitor = monitor::Config {
-        threshold: Duration::from_millis(10),
-        on_long_poll: None,
-    };
-    launch(num_workers, pool, monitor, Default::default())
-}
-
 /// The thread-local view of the worker running on this thread.
-struct WorkerContext {
-    shared: Arc<Shared>,
+pub(super) struct WorkerContext {
+    pub(super) shared: Arc<Shared>,
     /// The core, present while a task is polled so its wakes can use it.
-    core: RefCell<Option<Box<Core>>>,
+    pub(super) core: RefCell<Option<Box<Core>>>,
 }
 
 thread_local! {
     /// Set while this thread runs a core: a worker thread for its whole
     /// life, a pool thread while it runs a spare. Cleared during
     /// `block_in_place`, when the thread is not a worker.
-    static WORKER: RefCell<Option<Rc<WorkerContext>>> = const { RefCell::new(None) };
+    pub(super) static WORKER: RefCell<Option<Rc<WorkerContext>>> = const { RefCell::new(None) };
 }
 
 /// Makes this thread run `cx`'s core until the guard drops (and marks it,
 /// for `task::park`, as a thread that runs tasks).
-fn set_worker(cx: Rc<WorkerContext>) -> WorkerGuard {
+pub(super) fn set_worker(cx: Rc<WorkerContext>) -> WorkerGuard {
     let previous = WORKER.with(|worker| worker.replace(Some(cx)));
     let runs_tasks = set_runs_tasks(true);
     WorkerGuard {
@@ -242,9 +113,9 @@ fn set_worker(cx: Rc<WorkerContext>) -> WorkerGuard {
     }
 }
 
-struct WorkerGuard {
-    previous: Option<Rc<WorkerContext>>,
-    runs_tasks: bool,
+pub(super) struct WorkerGuard {
+    pub(super) previous: Option<Rc<WorkerContext>>,
+    pub(super) runs_tasks: bool,
 }
 
 impl Drop for WorkerGuard {
@@ -294,9 +165,7 @@ pub(super) fn with_current_core(
 /// The body of a worker thread; returns when the runtime shuts down, after
 /// cancelling the tasks and dropping the notifications it holds.
 pub(crate) fn run(shared: Arc<Shared>, core: Core) {
-    let _enter = context::enter(Handle {
-        shared: shared.clone(),
-    });
+    let _enter = context::enter(shared.clone());
     let cx = Rc::new(WorkerContext {
         shared,
         core: RefCell::new(None),
@@ -306,113 +175,15 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
     cx.shutdown(&mut core);
 }
 
-/// What `block_in_place` keeps while its thread is not a worker: the
-/// context to restore, and the spare that took the queue.
-pub(crate) struct BlockInPlace {
-    cx: Rc<WorkerContext>,
-    index: usize,
-    spare: Option<usize>,
-    _worker: WorkerGuard,
-}
-
-/// Starts a `block_in_place` on this thread: if it runs a core and is inside
-/// a task's poll, the core's queued tasks (LIFO slot first) go to a spare
-/// core that starts on a pool thread (or to the injector if no spare is
-/// left), and the thread stops being a worker until the guard drops. `None`
-/// elsewhere: the caller just runs its closure.
-pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
-    let cx = WORKER.try_with(|worker| worker.borrow().clone()).ok()??;
-    let (index, spare) = {
-        let mut slot = cx.core.try_borrow_mut().ok()?;
-        let core = slot.as_mut()?;
-        let shared = &cx.shared;
-        let remote = &shared.remotes[core.index];
-        let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
-        while let Some(task) = core.run_queue.pop() {
-            tasks.push(task);
-        }
-        let spare = match shared.take_spare() {
-            Some(mut spare) => {
-                for task in tasks {
-                    spare
-                        .run_queue
-                        .push_back_or_overflow(task, &shared.inject, spare.index);
-                }
-                let many = spare.run_queue.len() > 1;
-                let index = Shared::launch_spare(shared, spare);
-                if many {
-                    shared.notify_parked();
-                }
-                Some(index)
-            }
-            None => {
-                if !tasks.is_empty() {
-                    shared.inject.push_batch(core.index, tasks.into_iter());
-                    shared.notify_parked();
-                }
-                None
-            }
-        };
-        // Marked only once the hand-off is done (it may panic if no
-        // thread can be started), so a panic leaves no stale mark.
-        remote.blocking.store(true, Release);
-        (core.index, spare)
-    };
-    // Wakes on this thread go the remote way from now on, and `block_on`
-    // is allowed here (the thread blocks no queue).
-    let worker = set_worker_none();
-    Some(BlockInPlace {
-        cx,
-        index,
-        spare,
-        _worker: worker,
-    })
-}
-
-fn set_worker_none() -> WorkerGuard {
-    let previous = WORKER.with(|worker| worker.replace(None));
-    let runs_tasks = set_runs_tasks(false);
-    WorkerGuard {
-        previous,
-        runs_tasks,
-    }
-}
-
-impl Drop for BlockInPlace {
-    fn drop(&mut self) {
-        // `_worker` restores the context after this body runs.
-        let shared = &self.cx.shared;
-        shared.remotes[self.index].blocking.store(false, Release);
-        if let Some(spare) = self.spare {
-            shared.retire_spare(spare);
-        }
-    }
-}
-
-/// The body of a spare core's pool job: runs it as a worker until it is
-/// asked to retire (its worker is back) or the runtime shuts down.
-pub(crate) fn run_spare(shared: Arc<Shared>, core: Box<Core>) {
-    let cx = Rc::new(WorkerContext {
-        shared,
-        core: RefCell::new(None),
-    });
-    let _worker = set_worker(cx.clone());
-    let mut core = cx.run(core);
-    if cx.shared.is_shutdown() {
-        cx.shutdown(&mut core);
-    }
-    cx.retire(core);
-}
-
 impl WorkerContext {
     /// True while the core should keep running: not shut down, and for a
     /// spare, not asked to retire.
-    fn keeps_running(&self, core: &Core) -> bool {
+    pub(super) fn keeps_running(&self, core: &Core) -> bool {
         let retiring = core.is_spare && self.shared.remotes[core.index].retire.load(Relaxed);
         !(self.shared.is_shutdown() || retiring)
     }
 
-    fn run(&self, mut core: Box<Core>) -> Box<Core> {
+    pub(super) fn run(&self, mut core: Box<Core>) -> Box<Core> {
         clock::refresh();
         while self.keeps_running(&core) {
             core.tick = core.tick.wrapping_add(1);
@@ -556,7 +327,7 @@ impl WorkerContext {
         Some(task)
     }
 
-    fn transition_from_searching(&self, core: &mut Core) {
+    pub(super) fn transition_from_searching(&self, core: &mut Core) {
         if !core.is_searching {
             return;
         }
@@ -635,7 +406,7 @@ impl WorkerContext {
     }
 
     /// Makes the core's counters visible to `Handle::metrics`.
-    fn publish_stats(&self, core: &Core) {
+    pub(super) fn publish_stats(&self, core: &Core) {
         self.shared.remotes[core.index].stats.publish(&core.stats);
     }
 
@@ -704,27 +475,9 @@ impl WorkerContext {
         }
     }
 
-    /// A spare stops: it gives back its searcher count and its queued tasks
-    /// (to the injector, for the workers), and returns to the spare list.
-    fn retire(&self, mut core: Box<Core>) {
-        self.transition_from_searching(&mut core);
-        self.publish_stats(&core);
-        let remote = &self.shared.remotes[core.index];
-        let mut tasks: Vec<Notified> = remote.lifo.take().into_iter().collect();
-        while let Some(task) = core.run_queue.pop() {
-            tasks.push(task);
-        }
-        if !tasks.is_empty() && !self.shared.is_shutdown() {
-            self.shared.inject.push_batch(core.index, tasks.into_iter());
-            self.shared.notify_parked();
-        }
-        remote.active.store(false, Release);
-        self.shared.return_spare(core);
-    }
-
     /// Cancels every task of the runtime (all workers sweep, from different
     /// shards) and drops the notifications this worker holds.
-    fn shutdown(&self, core: &mut Core) {
+    pub(super) fn shutdown(&self, core: &mut Core) {
         self.publish_stats(core);
         self.shared.owned.close_and_shutdown_all(core.index);
         drop(self.shared.remotes[core.index].lifo.take());

@@ -80,13 +80,8 @@ impl<'a> Builder<'a> {
         T: Send + 'static,
     {
         let location = std::panic::Location::caller();
-        Handle::with_current(|handle| {
-            crate::runtime::blocking::spawn_blocking_on(
-                handle,
-                func,
-                self.name.map(Box::from),
-                location,
-            )
+        Handle::with_current(|shared| {
+            super::spawn_blocking_on(shared, func, self.name.map(Box::from), location)
         })
     }
 
@@ -107,8 +102,8 @@ impl<'a> Builder<'a> {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        crate::runtime::blocking::spawn_blocking_on(
-            handle,
+        super::spawn_blocking_on(
+            &handle.shared,
             func,
             self.name.map(Box::from),
             std::panic::Location::caller(),

@@ -4,13 +4,16 @@
 //! They reach the current runtime (or the global one) and are re-exported
 //! under `bobbin::task` and the crate root, where users look for them.
 
+mod blocking;
 mod builder;
 mod join_set;
 
 pub use builder::Builder;
 pub use join_set::JoinSet;
 
-use super::{Handle, blocking, scheduler, spawn_current};
+pub(crate) use blocking::spawn_blocking_on;
+
+use super::{Handle, scheduler, spawn_current};
 use crate::sync::WaitGroup;
 use crate::task::JoinHandle;
 use std::future::Future;
@@ -68,7 +71,7 @@ where
     T: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    Handle::with_current(|handle| blocking::spawn_blocking_on(handle, func, None, location))
+    Handle::with_current(|shared| spawn_blocking_on(shared, func, None, location))
 }
 
 /// Runs blocking code right here, on a worker, without stalling the tasks
@@ -125,7 +128,7 @@ where
 /// ```
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    Handle::with_current(Handle::clone).block_on(future)
+    Handle::current().block_on(future)
 }
 
 /// Spawning into a [`WaitGroup`]: here rather than in `sync/`, which

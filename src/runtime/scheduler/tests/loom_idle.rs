@@ -38,7 +38,7 @@
 
 use super::super::idle::Idle;
 use super::super::inject::Injector;
-use super::super::worker::launch_default;
+use super::super::shared::launch_default;
 use super::{Tasks, assert_each_once, ids_of, parker_pair};
 use crate::loom::Arc;
 use loom::thread;

@@ -1,5 +1,12 @@
 //! The blocking pool: threads that run `spawn_blocking` jobs (and the
-//! spare workers that stand in for a blocked one, see `scheduler/spare.rs`).
+//! spare cores that stand in for a blocked worker, see
+//! `scheduler/spare.rs`).
+//!
+//! What it knows of the runtime is what its [`PoolHost`] tells it (the
+//! scheduler's `Shared` is one): how a new thread enters the runtime, and
+//! where the pool is. A job is a task's notification (`spawn_blocking`
+//! jobs are task cells, `runtime/spawn/blocking.rs`) or a closure (a
+//! spare core's run).
 //!
 //! Jobs go through a crossbeam channel, so submitting from many threads
 //! takes no common mutex. Threads start on demand, up to
@@ -17,26 +24,19 @@
 //!
 //! A blocking job is a task cell like any other (its future calls the
 //! closure once), so its `JoinHandle`, panic capture, cancellation before
-//! it starts and the owned-task list (shutdown, reports) come for free.
+//! it starts and the owned-task list (shutdown, reports) come for free
+//! (`runtime/spawn/blocking.rs` makes them).
 
-use super::scheduler::{Core, Shared};
 use super::wait::{ExitLatch, lock};
-use super::{Handle, context};
 use crate::loom::Arc;
-use crate::task::TaskInfo;
-use crate::task::clock;
-use crate::task::{Header, Meta, Notified, Ran, new_task};
-use crate::task::{Id, JoinHandle, Schedule};
+use crate::task::{Id, Notified, Ran, clock};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use std::any::Any;
 use std::cell::Cell;
-use std::future::Future;
-use std::panic::Location;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::fence;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -44,10 +44,26 @@ use std::time::{Duration, Instant};
 pub(crate) enum Job {
     /// A `spawn_blocking` task.
     Task(Notified),
-    /// A spare worker core standing in for a blocked worker.
-    Core(Box<Core>),
+    /// A spare core standing in for a blocked worker: runs until that
+    /// worker is back.
+    Spare(Box<dyn FnOnce() + Send>),
     /// Shutdown: the idle thread that takes it exits.
     Stop,
+}
+
+/// A user's hook around a pool (or worker) thread's life
+/// (`Builder::on_thread_start`, `on_thread_stop`).
+pub(crate) type ThreadHook = std::sync::Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// What the pool needs from the runtime it serves.
+pub(crate) trait PoolHost: Send + Sync + 'static {
+    /// The pool (which the host owns).
+    fn pool(&self) -> &Pool;
+
+    /// Makes the runtime current on a new pool thread, for the thread's
+    /// whole life (the guard drops when it exits): `spawn` and
+    /// `Handle::current` in a blocking job reach this runtime.
+    fn enter_thread(this: &Arc<Self>) -> Box<dyn Any>;
 }
 
 /// How the pool is configured (from the `Builder`).
@@ -57,8 +73,8 @@ pub(crate) struct PoolConfig {
     pub(crate) keep_alive: Duration,
     pub(crate) thread_name: String,
     pub(crate) stack_size: Option<usize>,
-    pub(crate) on_thread_start: Option<super::builder::ThreadHook>,
-    pub(crate) on_thread_stop: Option<super::builder::ThreadHook>,
+    pub(crate) on_thread_start: Option<ThreadHook>,
+    pub(crate) on_thread_stop: Option<ThreadHook>,
 }
 
 /// The pool of one runtime.
@@ -118,14 +134,15 @@ impl Pool {
     }
 
     /// Queues `job`, starting a thread for it if no idle one will take it.
-    pub(crate) fn submit(&self, shared: &Arc<Shared>, job: Job) {
+    /// `host` is the runtime this pool belongs to.
+    pub(crate) fn submit<H: PoolHost>(&self, host: &Arc<H>, job: Job) {
         if self.is_shutdown.load(SeqCst) {
             // Too late: the job is dropped (a task's notification; the
             // owned-task sweep cancels the task itself).
             drop(job);
             return;
         }
-        if let Job::Core(_) = job {
+        if let Job::Spare(_) = job {
             // A spare must run now, whatever the pool is busy with (a
             // spare stuck behind the jobs it should make room for would
             // help nobody): an idle thread if one is free, else a thread
@@ -135,7 +152,7 @@ impl Pool {
                 .fetch_update(AcqRel, Acquire, |spare| (spare > 0).then_some(spare - 1))
                 .is_ok();
             if !claimed {
-                self.start_thread(shared, Some(job), true);
+                self.start_thread(host, Some(job), true);
                 return;
             }
             self.send(job);
@@ -143,7 +160,7 @@ impl Pool {
             self.send(job);
             // AcqRel: orders the send before the count an idle thread reads.
             if self.spare.fetch_sub(1, AcqRel) <= 0 {
-                self.start_thread(shared, None, false);
+                self.start_thread(host, None, false);
             }
         }
         // SeqCst fence: pairs with the one in `shutdown`; either its last
@@ -170,7 +187,7 @@ impl Pool {
     /// Starts a thread that runs `first` (if any), then takes jobs from the
     /// channel. Below the limit only, unless `force` (for a spare, which is
     /// not counted while it runs).
-    fn start_thread(&self, shared: &Arc<Shared>, first: Option<Job>, force: bool) {
+    fn start_thread<H: PoolHost>(&self, host: &Arc<H>, first: Option<Job>, force: bool) {
         let reserved = force
             || self
                 .threads
@@ -193,9 +210,9 @@ impl Pool {
         });
         lock(&self.slots).push(slot.clone());
         self.started.fetch_add(1, Relaxed);
-        let thread_shared = shared.clone();
+        let thread_host = host.clone();
         let thread_slot = slot.clone();
-        let spawned = builder.spawn(move || thread_main(thread_shared, thread_slot, first));
+        let spawned = builder.spawn(move || thread_main(thread_host, thread_slot, first));
         if let Err(err) = spawned {
             if !force {
                 self.threads.fetch_sub(1, AcqRel);
@@ -228,8 +245,8 @@ impl Pool {
 
     /// Stops the pool: idle threads exit, queued jobs are dropped, running
     /// jobs finish on their own. Waits for the threads until `deadline`
-    /// (forever with `None`) and returns what was still running.
-    pub(crate) fn shutdown(&self, shared: &Shared, deadline: Option<Instant>) -> Vec<TaskInfo> {
+    /// (forever with `None`) and returns the ids of the jobs still running.
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) -> Vec<Id> {
         self.is_shutdown.store(true, SeqCst);
         // SeqCst fence: see `submit`.
         fence(SeqCst);
@@ -252,7 +269,7 @@ impl Pool {
         let started = self.started.load(Acquire) - usize::from(own);
         self.exits.wait(started, deadline);
         self.drain();
-        self.running(shared)
+        self.running()
     }
 
     /// Tells this pool apart from others (an address, never followed).
@@ -260,16 +277,24 @@ impl Pool {
         std::ptr::from_ref(self) as usize
     }
 
-    /// The blocking jobs running now.
-    pub(crate) fn running(&self, shared: &Shared) -> Vec<TaskInfo> {
-        let ids: Vec<u64> = lock(&self.slots)
+    /// The ids of the blocking jobs running now.
+    pub(crate) fn running(&self) -> Vec<Id> {
+        lock(&self.slots)
             .iter()
             .map(|slot| slot.current.load(Acquire))
-            .filter(|&id| id != 0 && id != RUNNING_WORKER)
-            .collect();
-        ids.into_iter()
-            .filter_map(|id| shared.owned.describe(Id::from_u64(id)?))
+            .filter(|&id| id != RUNNING_WORKER)
+            .filter_map(Id::from_u64)
             .collect()
+    }
+
+    /// Counts a job that is about to start (for the metrics).
+    pub(crate) fn count_spawned(&self) {
+        self.spawned.fetch_add(1, Relaxed);
+    }
+
+    /// True once the pool is shut down: a job submitted now is dropped.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(Acquire)
     }
 }
 
@@ -299,7 +324,8 @@ impl Drop for ThreadExit<'_> {
 
 /// Runs one job on a pool thread; `counted`: the thread counts against the
 /// limit (it is not counted while it runs a spare).
-fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
+fn run_job<H: PoolHost>(host: &Arc<H>, slot: &ThreadSlot, job: Job, counted: bool) {
+    let pool = host.pool();
     match job {
         Job::Task(task) => {
             slot.current.store(task.header().id.as_u64(), Release);
@@ -307,26 +333,25 @@ fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
             // while every worker sleeps.
             clock::refresh();
             if task.run() == Ran::Completed {
-                shared.blocking.completed.fetch_add(1, Relaxed);
+                pool.completed.fetch_add(1, Relaxed);
             }
         }
         Job::Stop => {}
-        Job::Core(core) => {
+        Job::Spare(run) => {
             slot.current.store(RUNNING_WORKER, Release);
             // A running spare does not count against the limit: it stands
             // in for a worker, and a job it waits for must still get a
             // thread (`max_blocking_threads(1)` and `block_in_place` around
             // a `spawn_blocking` would deadlock otherwise).
-            let pool = &shared.blocking;
             if counted {
                 pool.threads.fetch_sub(1, AcqRel);
                 // A job may have found the pool full just before: it gets
                 // the place this thread leaves.
                 if pool.spare.load(Acquire) < 0 {
-                    pool.start_thread(shared, None, false);
+                    pool.start_thread(host, None, false);
                 }
             }
-            super::scheduler::run_spare(shared.clone(), core);
+            run();
             pool.threads.fetch_add(1, AcqRel);
         }
     }
@@ -334,24 +359,22 @@ fn run_job(shared: &Arc<Shared>, slot: &ThreadSlot, job: Job, counted: bool) {
 }
 
 /// The body of a pool thread: `first`, then jobs from the channel.
-fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>, first: Option<Job>) {
-    let pool = &shared.blocking;
+fn thread_main<H: PoolHost>(host: Arc<H>, slot: std::sync::Arc<ThreadSlot>, first: Option<Job>) {
+    let pool = host.pool();
     POOL_THREAD.with(|id| id.set(pool.id()));
     let mut exit = ThreadExit {
         pool,
         slot: slot.clone(),
         counted_out: false,
     };
-    let _enter = context::enter(Handle {
-        shared: shared.clone(),
-    });
+    let _enter = H::enter_thread(&host);
     if let Some(hook) = &pool.config.on_thread_start {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
     }
     match first {
         // Started for a spare, uncounted; counted from now on.
-        Some(job @ Job::Core(_)) => run_job(&shared, &slot, job, false),
-        Some(job) => run_job(&shared, &slot, job, true),
+        Some(job @ Job::Spare(_)) => run_job(&host, &slot, job, false),
+        Some(job) => run_job(&host, &slot, job, true),
         None => {}
     }
     loop {
@@ -390,92 +413,10 @@ fn thread_main(shared: Arc<Shared>, slot: std::sync::Arc<ThreadSlot>, first: Opt
             drop(job);
             continue;
         }
-        run_job(&shared, &slot, job, true);
+        run_job(&host, &slot, job, true);
     }
     if let Some(hook) = &pool.config.on_thread_stop {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
     }
     drop(exit);
-}
-
-/// The scheduler of blocking tasks: a wake (the first schedule, or an abort
-/// before the job started) queues the task on the pool.
-struct BlockingSchedule {
-    shared: Arc<Shared>,
-}
-
-impl Schedule for BlockingSchedule {
-    fn schedule(&self, task: Notified) {
-        self.shared.blocking.submit(&self.shared, Job::Task(task));
-    }
-
-    fn yield_now(&self, task: Notified) {
-        self.schedule(task);
-    }
-
-    fn release(&self, task: &Header) {
-        self.shared.owned.remove(task);
-    }
-
-    fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
-        if self.shared.panics.unhandled(task, payload) {
-            self.shared.begin_shutdown();
-        }
-    }
-}
-
-/// The future of a blocking task: calls the closure on its first poll.
-struct BlockingTask<F> {
-    func: Option<F>,
-}
-
-impl<F> Unpin for BlockingTask<F> {}
-
-impl<F, T> Future for BlockingTask<F>
-where
-    F: FnOnce() -> T,
-{
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
-        let func = self
-            .func
-            .take()
-            .expect("a blocking task is polled once: it completes in that poll");
-        // Blocking code is not cooperative: no budget.
-        Poll::Ready(crate::task::coop::with_unconstrained(func))
-    }
-}
-
-/// Runs `func` on `handle`'s blocking pool.
-pub(crate) fn spawn_blocking_on<F, T>(
-    handle: &Handle,
-    func: F,
-    name: Option<Box<str>>,
-    location: &'static Location<'static>,
-) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let shared = &handle.shared;
-    let meta = Meta {
-        id: Id::next(),
-        location,
-        name,
-        blocking: true,
-    };
-    let scheduler = BlockingSchedule {
-        shared: shared.clone(),
-    };
-    let (task, join) = new_task(BlockingTask { func: Some(func) }, scheduler, meta);
-    task.header().stats.stamp_spawn_precisely();
-    shared.blocking.spawned.fetch_add(1, Relaxed);
-    if !shared.owned.bind(&task) || shared.blocking.is_shutdown.load(Acquire) {
-        // The runtime is shut down: the job is cancelled, never run.
-        task.cancel();
-        return join;
-    }
-    shared.blocking.submit(shared, Job::Task(task));
-    join
 }
