@@ -16,16 +16,22 @@
 //! receiver takes while the `select!` is choosing another ready branch has
 //! been sent, though its branch does not run.
 //!
+//! Each side's parked futures queue in the crate's wait list
+//! (`task/wait_list.rs`): FIFO, O(1) unlink, and an entry stays in its
+//! slab, reachable by its key, until the future that parked it frees it.
+//!
 //! Invariants (under the lock): an entry is *unmatched* while its future
 //! waits for a partner (a sender's slot holds its value, a receiver's slot
 //! is empty) and *matched* after (the sender's slot is empty, the
-//! receiver's holds the value); only unmatched entries have their `(key,
-//! id)` in `order`, apart from stale elements that are skipped; a parked
-//! sender and an unmatched receiver never coexist, nor the reverse.
+//! receiver's holds the value); an entry is queued in its side's list
+//! exactly while it is unmatched and the channel is open (matching or
+//! closing takes it out of line); a parked sender and an unmatched receiver
+//! never coexist, nor the reverse. Only the future holding a key frees its
+//! entry, so a key is never reused under its holder.
 
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::loom::{Mutex, lock};
-use slab::Slab;
+use crate::task::wait_list::{WaitList, set_waker};
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 
@@ -39,102 +45,62 @@ struct State<T> {
     receivers: Side<T>,
     /// Values that cancelled receivers handed back, received first.
     handed_back: VecDeque<T>,
-    next_id: u64,
 }
 
 /// The parked futures of one side, oldest first.
 struct Side<T> {
-    entries: Slab<Slot<T>>,
-    order: VecDeque<(usize, u64)>,
+    list: WaitList<Slot<T>>,
 }
 
 struct Slot<T> {
-    id: u64,
     waker: Option<Waker>,
     value: Option<T>,
     matched: bool,
 }
 
-/// A parked future's entry.
+/// A parked future's entry: its key in its side's list, valid until the
+/// future frees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ParkKey {
-    key: usize,
-    id: u64,
-}
+pub(crate) struct ParkKey(usize);
 
 impl<T> Side<T> {
     fn new() -> Side<T> {
         Side {
-            entries: Slab::new(),
-            order: VecDeque::new(),
+            list: WaitList::new(),
         }
     }
 
-    fn park(&mut self, id: u64, waker: &Waker, value: Option<T>) -> ParkKey {
-        let key = self.entries.insert(Slot {
-            id,
+    fn park(&mut self, waker: &Waker, value: Option<T>) -> ParkKey {
+        ParkKey(self.list.push_back(Slot {
             waker: Some(waker.clone()),
             value,
             matched: false,
-        });
-        self.order.push_back((key, id));
-        ParkKey { key, id }
+        }))
     }
 
     fn get_mut(&mut self, key: ParkKey) -> &mut Slot<T> {
-        match self.entries.get_mut(key.key) {
-            Some(slot) if slot.id == key.id => slot,
-            _ => unreachable!("a parked future's entry stays until the future removes it"),
-        }
+        self.list.get_mut(key.0)
     }
 
     fn remove(&mut self, key: ParkKey) -> Slot<T> {
-        let slot = self.entries.remove(key.key);
-        debug_assert_eq!(slot.id, key.id);
-        // Stale elements are skipped; compact once they outnumber the live
-        // ones so a wait-and-give-up loop leaves nothing growing.
-        if self.order.len() > 2 * self.entries.len() + 32 {
-            let entries = &self.entries;
-            self.order.retain(|&(key, id)| {
-                entries
-                    .get(key)
-                    .is_some_and(|slot| slot.id == id && !slot.matched)
-            });
-        }
-        slot
+        self.list.remove(key.0)
     }
 
     /// The oldest unmatched entry, taken out of line.
     fn first_unmatched(&mut self) -> Option<&mut Slot<T>> {
-        loop {
-            let (key, id) = self.order.pop_front()?;
-            let live = self
-                .entries
-                .get(key)
-                .is_some_and(|slot| slot.id == id && !slot.matched);
-            if live {
-                return self.entries.get_mut(key);
-            }
-        }
+        let key = self.list.pop_front()?;
+        Some(self.list.get_mut(key))
     }
 
-    /// Every unmatched entry's waker (close).
+    /// Every unmatched entry's waker, each taken out of line (close).
     fn take_wakers(&mut self) -> Vec<Waker> {
-        self.order.clear();
-        self.entries
-            .iter_mut()
-            .filter(|(_, slot)| !slot.matched)
-            .filter_map(|(_, slot)| slot.waker.take())
-            .collect()
+        let mut wakers = Vec::new();
+        self.list.drain(|slot| wakers.extend(slot.waker.take()));
+        wakers
     }
 }
 
 impl<T> State<T> {
-    fn next_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
-    }
-
     /// Gives `value` to the oldest parked receiver; back if there is none.
     fn hand_to_receiver(&mut self, value: T) -> Result<Option<Waker>, T> {
         match self.receivers.first_unmatched() {
@@ -173,7 +139,6 @@ impl<T> Rendezvous<T> {
                 senders: Side::new(),
                 receivers: Side::new(),
                 handed_back: VecDeque::new(),
-                next_id: 0,
             }),
         }
     }
@@ -234,13 +199,7 @@ impl<T> Rendezvous<T> {
                 let value = slot.value.expect("an unmatched sender holds its value");
                 return Poll::Ready(Err(SendError(value)));
             }
-            if !slot
-                .waker
-                .as_ref()
-                .is_some_and(|waker| waker.will_wake(cx.waker()))
-            {
-                slot.waker = Some(cx.waker().clone());
-            }
+            set_waker(&mut slot.waker, cx.waker());
             return Poll::Pending;
         }
         let taken = value
@@ -256,8 +215,7 @@ impl<T> Rendezvous<T> {
                 Poll::Ready(Ok(()))
             }
             Err(taken) => {
-                let id = state.next_id();
-                *parked = Some(state.senders.park(id, cx.waker(), Some(taken)));
+                *parked = Some(state.senders.park(cx.waker(), Some(taken)));
                 Poll::Pending
             }
         }
@@ -297,18 +255,10 @@ impl<T> Rendezvous<T> {
         }
         match *parked {
             Some(key) => {
-                let slot = state.receivers.get_mut(key);
-                if !slot
-                    .waker
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()))
-                {
-                    slot.waker = Some(cx.waker().clone());
-                }
+                set_waker(&mut state.receivers.get_mut(key).waker, cx.waker());
             }
             None => {
-                let id = state.next_id();
-                *parked = Some(state.receivers.park(id, cx.waker(), None));
+                *parked = Some(state.receivers.park(cx.waker(), None));
             }
         }
         Poll::Pending

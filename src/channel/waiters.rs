@@ -1,11 +1,11 @@
 //! A FIFO of tasks waiting on one side of a channel, with entries that the
 //! waiting future removes when dropped.
 //!
-//! Why keyed entries in a slab plus an order queue: a future given up on (a
-//! lost `select!`) must leave nothing behind, and one that was woken but is
-//! dropped before it used its wake-up must pass it on, or the next waiter
-//! would sleep through a value. The order queue gives FIFO order: the
-//! oldest waiter is woken first.
+//! Why keyed entries in the crate's wait list (`task/wait_list.rs`, a slab
+//! linked by index: O(1) push, unlink and remove, FIFO): a future given up
+//! on (a lost `select!`) must leave nothing behind, and one that was woken
+//! but is dropped before it used its wake-up must pass it on, or the next
+//! waiter would sleep through a value. The oldest waiter is woken first.
 //!
 //! Turns. Values are not handed to a woken waiter (the fast path stays a
 //! lock-free queue operation), so a wake-up is a *turn*: the woken waiter
@@ -20,27 +20,28 @@
 //! `Sink`) take no turns: their wait lives in the handle, which may never
 //! be polled again (a `next()` that lost a `select!`), so a turn handed to
 //! one could be held forever while a value sits unclaimed. Waking such an
-//! entry removes it and goes on to wake the next entry that takes turns;
-//! at its next poll the handle is a newcomer.
+//! entry dismisses it (it leaves the line and the counts) and goes on to
+//! wake the next entry that takes turns; at its next poll the handle frees
+//! its entry and is a newcomer.
 //!
 //! A woken future claims its turn at its next poll ([`Waiters::poll_turn`],
-//! one lock): its entry leaves the slab then, but it still counts in
+//! one lock): it frees its entry then, but it still counts in
 //! `woken` and `entries` until it has used the turn in that same poll
 //! ([`Waiters::turn_used`], no lock), so newcomers keep leaving it its
 //! value meanwhile. If it finds nothing, it registers again at the front.
 //!
-//! Invariants (the slab and order are written under the lock; the counts
-//! are read without it by the fast paths): `waiting` counts the entries
-//! not yet woken, `woken` the woken ones and the claimed turns not yet
-//! used, `entries` both; every entry not yet woken
-//! has its `(key, id)` in `order`; an `order` element whose entry is gone,
-//! has another id or was woken is stale and skipped. Stale elements are
-//! compacted away once they outnumber the live ones, so a loop that waits
-//! and gives up (a `select!` with a `default`) leaves nothing growing.
+//! Invariants (the list is written under the lock; the counts are read
+//! without it by the fast paths): an entry is *waiting* while it is queued
+//! in the list, *woken* once a turn-taking entry was taken out of line,
+//! and *dismissed* once a handle-held one was; only the future holding a
+//! key frees its entry, so a key is never reused under its holder.
+//! `waiting` counts the waiting entries, `woken` the woken ones and the
+//! claimed turns not yet used, `entries` both; dismissed entries count
+//! nowhere. A loop that waits and gives up (a `select!` with a `default`)
+//! frees its entry each time, so nothing grows.
 
 use crate::loom::{AtomicUsize, Mutex, lock};
-use slab::Slab;
-use std::collections::VecDeque;
+use crate::task::wait_list::{WaitList, set_waker};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::task::Waker;
 
@@ -57,13 +58,11 @@ pub(crate) struct Waiters {
 }
 
 struct State {
-    entries: Slab<Entry>,
-    order: VecDeque<(usize, u64)>,
-    next_id: u64,
+    list: WaitList<Entry>,
 }
 
 struct Entry {
-    id: u64,
+    /// Taken when the entry leaves the line (woken or dismissed).
     waker: Option<Waker>,
     /// False for a handle-held wait (see the module docs).
     takes_turns: bool,
@@ -77,24 +76,22 @@ pub(crate) enum Turn {
     Claimed,
     /// It still waits; its waker was refreshed.
     Waiting,
-    /// Its entry is gone (it never waited, or was removed).
+    /// It has no turn: it never waited, or it was a handle-held wait that
+    /// was dismissed (its entry is freed now).
     Gone,
 }
 
-/// A future's place among the waiters.
+/// A future's place among the waiters: its entry's key, valid until the
+/// future frees it (`poll_turn` that returns `Claimed` or `Gone`, or
+/// `remove`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct WaitKey {
-    key: usize,
-    id: u64,
-}
+pub(crate) struct WaitKey(usize);
 
 impl Waiters {
     pub(crate) fn new() -> Waiters {
         Waiters {
             state: Mutex::new(State {
-                entries: Slab::new(),
-                order: VecDeque::new(),
-                next_id: 0,
+                list: WaitList::new(),
             }),
             waiting: AtomicUsize::new(0),
             woken: AtomicUsize::new(0),
@@ -120,26 +117,17 @@ impl Waiters {
     /// woken, else refreshes its waker.
     pub(crate) fn poll_turn(&self, key: WaitKey, waker: &Waker) -> Turn {
         let mut state = lock(&self.state);
-        let Some(entry) = state
-            .entries
-            .get_mut(key.key)
-            .filter(|entry| entry.id == key.id)
-        else {
-            return Turn::Gone;
-        };
-        match &mut entry.waker {
-            None => {
-                // The counts keep the turn until `turn_used`.
-                state.entries.remove(key.key);
-                state.compact();
-                Turn::Claimed
-            }
-            Some(stored) => {
-                if !stored.will_wake(waker) {
-                    *stored = waker.clone();
-                }
-                Turn::Waiting
-            }
+        if state.list.is_linked(key.0) {
+            set_waker(&mut state.list.get_mut(key.0).waker, waker);
+            return Turn::Waiting;
+        }
+        // Out of line: woken (the counts keep the turn until `turn_used`)
+        // or dismissed (it counts nowhere already). Either way its key is
+        // freed now.
+        if state.list.remove(key.0).takes_turns {
+            Turn::Claimed
+        } else {
+            Turn::Gone
         }
     }
 
@@ -164,22 +152,19 @@ impl Waiters {
     /// a handle-held wait. Returns the key to keep.
     pub(crate) fn register(&self, waker: &Waker, front: bool, takes_turns: bool) -> WaitKey {
         let mut state = lock(&self.state);
-        let id = state.next_id;
-        state.next_id += 1;
-        let key = state.entries.insert(Entry {
-            id,
+        let entry = Entry {
             waker: Some(waker.clone()),
             takes_turns,
-        });
-        self.entries.fetch_add(1, Relaxed);
-        if front {
-            state.order.push_front((key, id));
+        };
+        let key = if front {
+            state.list.push_front(entry)
         } else {
-            state.order.push_back((key, id));
-        }
+            state.list.push_back(entry)
+        };
+        self.entries.fetch_add(1, Relaxed);
         // SeqCst: see `is_waiting`.
         self.waiting.fetch_add(1, SeqCst);
-        WaitKey { key, id }
+        WaitKey(key)
     }
 
     /// Hands a turn to the oldest waiting future that takes turns, waking
@@ -190,26 +175,19 @@ impl Waiters {
         let waker = {
             let mut state = lock(&self.state);
             loop {
-                let Some((key, id)) = state.order.pop_front() else {
+                let Some(key) = state.list.pop_front() else {
                     break None;
                 };
-                let Some(entry) = state.entries.get_mut(key) else {
-                    continue;
-                };
-                if entry.id != id {
-                    continue;
-                }
-                let Some(waker) = entry.waker.take() else {
-                    continue;
-                };
+                let entry = state.list.get_mut(key);
+                let waker = entry.waker.take();
                 self.waiting.fetch_sub(1, SeqCst);
                 if entry.takes_turns {
                     self.woken.fetch_add(1, SeqCst);
-                    break Some(waker);
+                    break waker;
                 }
-                state.entries.remove(key);
+                // Dismissed: its handle frees the entry at its next poll.
                 self.entries.fetch_sub(1, Relaxed);
-                handles.push(waker);
+                handles.extend(waker);
             }
         };
         for handle in handles {
@@ -228,18 +206,13 @@ impl Waiters {
     pub(crate) fn notify_all(&self) {
         let wakers: Vec<Waker> = {
             let mut state = lock(&self.state);
-            state.order.clear();
             let mut wakers = Vec::new();
             let mut turns = 0;
-            state.entries.retain(|_, entry| {
-                let Some(waker) = entry.waker.take() else {
-                    return true;
-                };
-                wakers.push(waker);
+            state.list.drain(|entry| {
+                wakers.extend(entry.waker.take());
                 // A woken future holds a turn, as after `notify_one`; a
-                // handle-held wait is dropped.
+                // handle-held wait is dismissed.
                 turns += usize::from(entry.takes_turns);
-                entry.takes_turns
             });
             self.woken.fetch_add(turns, SeqCst);
             self.waiting.fetch_sub(wakers.len(), SeqCst);
@@ -258,39 +231,23 @@ impl Waiters {
     pub(crate) fn remove(&self, key: WaitKey, pass_on: bool) {
         let was_woken = {
             let mut state = lock(&self.state);
-            match state.entries.get(key.key) {
-                Some(entry) if entry.id == key.id => {
-                    let was_woken = entry.waker.is_none();
-                    if was_woken {
-                        self.woken.fetch_sub(1, SeqCst);
-                    } else {
-                        self.waiting.fetch_sub(1, SeqCst);
-                    }
-                    state.entries.remove(key.key);
-                    self.entries.fetch_sub(1, Relaxed);
-                    state.compact();
-                    was_woken
-                }
-                _ => false,
+            let was_waiting = state.list.is_linked(key.0);
+            let entry = state.list.remove(key.0);
+            if was_waiting {
+                self.waiting.fetch_sub(1, SeqCst);
+                self.entries.fetch_sub(1, Relaxed);
+                false
+            } else if entry.takes_turns {
+                self.woken.fetch_sub(1, SeqCst);
+                self.entries.fetch_sub(1, Relaxed);
+                true
+            } else {
+                // Dismissed: it counted nowhere any more.
+                false
             }
         };
         if was_woken && pass_on {
             self.notify_one();
-        }
-    }
-}
-
-impl State {
-    /// Drops stale `order` elements once they outnumber the live ones
-    /// (amortized O(1) per removal).
-    fn compact(&mut self) {
-        if self.order.len() > 2 * self.entries.len() + 32 {
-            let entries = &self.entries;
-            self.order.retain(|&(key, id)| {
-                entries
-                    .get(key)
-                    .is_some_and(|entry| entry.id == id && entry.waker.is_some())
-            });
         }
     }
 }
@@ -364,7 +321,11 @@ mod tests {
             let key = waiters.register(&waker, false, true);
             waiters.remove(key, true);
         }
-        assert!(lock(&waiters.state).order.len() <= 2 + 32);
+        assert_eq!(
+            lock(&waiters.state).list.slots(),
+            1,
+            "only `_stays` is left"
+        );
         assert!(waiters.has_entries());
     }
 }

@@ -1,5 +1,7 @@
 //! `WaitList`: a FIFO queue of waiters in a slab, linked by index; and
-//! `WakeList`, the wakers collected under a lock to wake after it.
+//! `WakeList`, the wakers collected under a lock to wake after it. The one
+//! waiter list of the crate: the channels (`channel/waiters.rs`,
+//! `channel/rendezvous.rs`) and the sync primitives (`sync/`) queue in it.
 //!
 //! Why a slab and not an intrusive list (tokio's choice): the waiter's
 //! future holds its entry's key, not a pointer into its own pinned memory,
@@ -80,6 +82,32 @@ impl<T> WaitList<T> {
         self.tail = Some(key);
         self.linked += 1;
         key
+    }
+
+    /// Queues `value` first (a waiter that keeps its place in line) and
+    /// returns its key.
+    pub(crate) fn push_front(&mut self, value: T) -> usize {
+        let key = self.entries.insert(Node {
+            value,
+            links: Some(Links {
+                prev: None,
+                next: self.head,
+            }),
+        });
+        match self.head {
+            Some(head) => self.links_mut(head).prev = Some(key),
+            None => self.tail = Some(key),
+        }
+        self.head = Some(key);
+        self.linked += 1;
+        key
+    }
+
+    /// How many entries the slab holds, queued or not (for tests that
+    /// check nothing is left behind).
+    #[cfg(test)]
+    pub(crate) fn slots(&self) -> usize {
+        self.entries.len()
     }
 
     /// The key of the first queued entry.
@@ -234,6 +262,9 @@ mod tests {
         assert_eq!(list.len(), 2);
         let key = list.push_back(5);
         assert_eq!(queued(&mut list), vec![1, 3, 5]);
+        let first = list.push_front(0);
+        assert_eq!(queued(&mut list), vec![0, 1, 3, 5]);
+        list.remove(first);
         assert_eq!(list.pop_front(), Some(keys[1]));
         assert!(!list.is_linked(keys[1]), "popped but still in the slab");
         assert_eq!(*list.get_mut(keys[1]), 1);
