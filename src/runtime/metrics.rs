@@ -12,10 +12,11 @@ use std::fmt;
 /// Counts are totals since the runtime started; depths and thread counts
 /// are what they were when the snapshot was taken. Reading them costs the
 /// runtime nothing it would notice: each worker counts in plain integers
-/// of its own and publishes them every 61 turns of its loop (a turn runs
-/// up to four polls) and whenever it goes idle, so a snapshot of a busy
-/// worker's counters (polls, spawns, completions, LIFO hits, steals,
-/// parks) lags by at most 244 polls, and is exact once the worker is idle.
+/// of its own and publishes them every few dozen turns of its loop (a turn
+/// runs up to four polls) and whenever it goes idle, so a snapshot of a
+/// busy worker's counters (polls, spawns, completions, LIFO hits, steals,
+/// parks) lags by a few hundred polls at most, and is exact once the
+/// worker is idle.
 /// The other figures are read live, each on its own, so figures read at
 /// different moments may disagree a little (a completion counted before
 /// the spawn that preceded it is published). The `Display` form is a short
@@ -74,7 +75,7 @@ pub struct RuntimeMetrics {
 /// ```
 /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
 /// rt.block_on(rt.spawn(async {})).unwrap();
-/// // Published when the worker goes idle, or within 61 turns of its loop.
+/// // Published when the worker goes idle, or within a few dozen turns of its loop.
 /// std::thread::sleep(std::time::Duration::from_millis(100));
 /// let metrics = rt.handle().metrics();
 /// let polls: u64 = metrics.workers().iter().map(|worker| worker.polls()).sum();

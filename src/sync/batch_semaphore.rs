@@ -267,11 +267,11 @@ struct Entry {
     needed: usize,
     waker: Option<Waker>,
     /// Why it left the queue, once it has.
-    outcome: Outcome,
+    state: WaiterState,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Outcome {
+enum WaiterState {
     Waiting,
     Granted,
     Closed,
@@ -367,7 +367,7 @@ impl BatchSemaphore {
             waiter.needed -= given;
             n -= given;
             if waiter.needed == 0 {
-                waiter.outcome = Outcome::Granted;
+                waiter.state = WaiterState::Granted;
                 wake.push(waiter.waker.take());
                 waiters.unlink(key);
             }
@@ -388,7 +388,7 @@ impl BatchSemaphore {
             let mut waiters = lock(&self.waiters);
             self.state.close();
             waiters.drain(|waiter| {
-                waiter.outcome = Outcome::Closed;
+                waiter.state = WaiterState::Closed;
                 wake.push(waiter.waker.take());
             });
         }
@@ -441,7 +441,7 @@ impl BatchSemaphore {
                     requested: n,
                     needed: n - took,
                     waker: waker.cloned(),
-                    outcome: Outcome::Waiting,
+                    state: WaiterState::Waiting,
                 }));
                 Poll::Pending
             }
@@ -457,19 +457,19 @@ impl BatchSemaphore {
     ) -> Poll<Result<(), AcquireError>> {
         let mut waiters = lock(&self.waiters);
         let waiter = waiters.get_mut(key);
-        match waiter.outcome {
-            Outcome::Waiting => {
+        match waiter.state {
+            WaiterState::Waiting => {
                 if let Some(waker) = waker {
                     set_waker(&mut waiter.waker, waker);
                 }
                 Poll::Pending
             }
-            Outcome::Granted => {
+            WaiterState::Granted => {
                 waiters.remove(key);
                 acquire.key = None;
                 Poll::Ready(Ok(()))
             }
-            Outcome::Closed => {
+            WaiterState::Closed => {
                 let Entry {
                     requested, needed, ..
                 } = waiters.remove(key);

@@ -3,8 +3,9 @@
 //! so stamping a poll costs a load instead of a clock read (about 20 ns,
 //! which would be a tenth of a small task's poll).
 //!
-//! Who refreshes it: every worker when it wakes from a park and every 61
-//! ticks of its loop, every runtime's monitor at each sample (once per
+//! Who refreshes it: every worker when it wakes from a park and every
+//! `GLOBAL_POLL_INTERVAL` ticks of its loop (`runtime/scheduler/worker.rs`),
+//! every runtime's monitor at each sample (once per
 //! long-poll threshold, 10 ms by default), and the paths that stamp a task
 //! from outside a worker (a spawn from a plain thread, a blocking job),
 //! which read the real clock. So while a worker runs tasks the word lags

@@ -12,11 +12,9 @@
 
 use super::error::JoinError;
 use super::id::CurrentTask;
-use super::raw::{
-    Cell, Header, Notified, OUTCOME_CANCELLED, OUTCOME_PANICKED, OUTCOME_RETURNED, Ran, RawTask,
-    Stage, Vtable,
-};
+use super::raw::{Cell, Header, Notified, Ran, RawTask, Stage, Vtable};
 use super::state::{ToIdle, ToRunning};
+use super::stats::Ending;
 use super::{Failure, Schedule, coop, waker};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -96,7 +94,7 @@ unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 }
 
 /// What the worker does after a poll.
-enum Outcome {
+enum AfterPoll {
     Idle,
     Notified,
     /// The future is gone; `finished`: it returned or panicked in this poll
@@ -154,10 +152,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn poll(self) -> Ran {
-        let (outcome, polled) = self.poll_inner();
-        match outcome {
-            Outcome::Idle => {}
-            Outcome::Notified => {
+        let (after, polled) = self.poll_inner();
+        match after {
+            AfterPoll::Idle => {}
+            AfterPoll::Notified => {
                 // SAFETY: the poll ran on the reference of the Notified it
                 // consumed; `ToIdle::Notified` says a wake during the poll
                 // made that reference a new Notified's, which must be
@@ -165,42 +163,42 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 let task = unsafe { Notified::from_raw(self.raw()) };
                 self.scheduler().yield_now(task);
             }
-            Outcome::Complete { finished } => {
+            AfterPoll::Complete { finished } => {
                 self.complete();
                 if finished {
                     return Ran::Completed;
                 }
             }
-            Outcome::Dealloc => self.raw().dealloc(),
+            AfterPoll::Dealloc => self.raw().dealloc(),
         }
         if polled { Ran::Polled } else { Ran::Skipped }
     }
 
     /// What to do next, and whether the future was polled.
-    fn poll_inner(&self) -> (Outcome, bool) {
+    fn poll_inner(&self) -> (AfterPoll, bool) {
         match self.header().state.transition_to_running() {
             ToRunning::Run => self.header().stats.poll_begins(),
             ToRunning::Cancelled => {
                 self.cancel_future();
-                return (Outcome::Complete { finished: false }, false);
+                return (AfterPoll::Complete { finished: false }, false);
             }
-            ToRunning::Failed => return (Outcome::Idle, false),
-            ToRunning::Dealloc => return (Outcome::Dealloc, false),
+            ToRunning::Failed => return (AfterPoll::Idle, false),
+            ToRunning::Dealloc => return (AfterPoll::Dealloc, false),
         }
         let waker = waker::waker_ref(self.header());
         let mut cx = Context::from_waker(&waker);
         if self.poll_future(&mut cx) {
-            return (Outcome::Complete { finished: true }, true);
+            return (AfterPoll::Complete { finished: true }, true);
         }
-        let outcome = match self.header().state.transition_to_idle() {
-            ToIdle::Idle => Outcome::Idle,
-            ToIdle::Notified => Outcome::Notified,
+        let after = match self.header().state.transition_to_idle() {
+            ToIdle::Idle => AfterPoll::Idle,
+            ToIdle::Notified => AfterPoll::Notified,
             ToIdle::Cancelled => {
                 self.cancel_future();
-                Outcome::Complete { finished: false }
+                AfterPoll::Complete { finished: false }
             }
         };
-        (outcome, true)
+        (after, true)
     }
 
     /// Polls the future once, with a fresh cooperative budget (`coop.rs`);
@@ -241,12 +239,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 Err(Failure::Panic(payload))
             }
         };
-        let outcome = if output.is_ok() {
-            OUTCOME_RETURNED
+        let ending = if output.is_ok() {
+            Ending::Returned
         } else {
-            OUTCOME_PANICKED
+            Ending::Panicked
         };
-        self.header().stats.set_outcome(outcome);
+        self.header().stats.set_ending(ending);
         self.set_stage(Stage::Finished(output));
         true
     }
@@ -255,12 +253,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// stores the cancellation as the output.
     fn cancel_future(&self) {
         let _current = CurrentTask::enter(self.header().id);
-        let (failure, outcome) =
+        let (failure, ending) =
             match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
-                Ok(()) => (Failure::Cancelled, OUTCOME_CANCELLED),
-                Err(payload) => (Failure::Panic(payload), OUTCOME_PANICKED),
+                Ok(()) => (Failure::Cancelled, Ending::Cancelled),
+                Err(payload) => (Failure::Panic(payload), Ending::Panicked),
             };
-        self.header().stats.set_outcome(outcome);
+        self.header().stats.set_ending(ending);
         self.set_stage(Stage::Finished(Err(failure)));
     }
 

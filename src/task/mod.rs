@@ -35,6 +35,7 @@ mod list;
 pub(crate) mod park;
 mod raw;
 mod state;
+mod stats;
 pub(crate) mod wait_list;
 mod waker;
 mod yield_now;
@@ -56,9 +57,8 @@ pub use yield_now::yield_now;
 // front (id, name, location, state, stats). `RawTask`, the untyped pointer
 // under them, stays inside.
 pub(crate) use list::{OwnedTasks, TaskInfo};
-pub(crate) use raw::{
-    Header, Meta, Notified, OUTCOME_CANCELLED, OUTCOME_PANICKED, Ran, StatsSnapshot, new_task,
-};
+pub(crate) use raw::{Header, Meta, Notified, Ran, new_task};
+pub(crate) use stats::{Ending, StatsSnapshot};
 
 // The spawning API needs a runtime, so it lives in `runtime/spawn/`; its
 // names are re-exported here, where users of tokio look for them. Names

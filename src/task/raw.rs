@@ -10,17 +10,16 @@
 //! pointer itself, so waking never allocates (async-task and tokio do the
 //! same; smol's executor adds a second allocation for its slab entry).
 
-use super::clock;
 use super::harness;
 use super::id::Id;
 use super::list::Links;
 use super::state::State;
+use super::stats::Stats;
 use super::{Failure, Schedule};
 use crate::loom::UnsafeCell;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 use std::task::Waker;
 
 /// The type-erased front of every task cell.
@@ -44,37 +43,6 @@ pub(crate) struct Header {
     pub(crate) stats: Stats,
 }
 
-/// A task's history for the dump (`Handle::dump`): 14 bytes in the header
-/// (16 with its alignment).
-///
-/// Written only by the thread that holds RUNNING (or, for `spawned`, the
-/// spawner before the task is published, and a remote spawner once right
-/// after), read at any time by a dump. Relaxed std atomics: these are
-/// reports, never used to decide anything, so a dump may see a poll's
-/// count before its time; and they stay out of the loom models.
-pub(crate) struct Stats {
-    /// Polls begun, saturating at `u32::MAX`.
-    polls: AtomicU32,
-    /// When the last poll began, in coarse ticks (`runtime::clock`).
-    last_poll: AtomicU32,
-    /// When the task was spawned, in coarse ticks.
-    spawned: AtomicU32,
-    /// A `spawn_blocking` job.
-    pub(crate) blocking: bool,
-    /// How the task ended (`OUTCOME_*`), stored before COMPLETE is
-    /// published, so a dump that sees COMPLETE (Acquire) sees it.
-    outcome: AtomicU8,
-}
-
-/// `Stats::outcome`: not finished yet.
-pub(crate) const OUTCOME_NONE: u8 = 0;
-/// The future returned its output.
-pub(crate) const OUTCOME_RETURNED: u8 = 1;
-/// The future (or its `Drop`) panicked.
-pub(crate) const OUTCOME_PANICKED: u8 = 2;
-/// The task was cancelled.
-pub(crate) const OUTCOME_CANCELLED: u8 = 3;
-
 /// What running a `Notified` did (for the worker's counters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ran {
@@ -85,63 +53,6 @@ pub(crate) enum Ran {
     Polled,
     /// Polled, and the future returned or panicked.
     Completed,
-}
-
-/// What a dump reads from `Stats`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct StatsSnapshot {
-    pub(crate) polls: u32,
-    pub(crate) last_poll: u32,
-    pub(crate) spawned: u32,
-}
-
-impl Stats {
-    fn new(blocking: bool) -> Stats {
-        let now = clock::coarse();
-        Stats {
-            polls: AtomicU32::new(0),
-            last_poll: AtomicU32::new(now),
-            spawned: AtomicU32::new(now),
-            blocking,
-            outcome: AtomicU8::new(OUTCOME_NONE),
-        }
-    }
-
-    /// Records how the task ended (before COMPLETE is published).
-    pub(crate) fn set_outcome(&self, outcome: u8) {
-        self.outcome.store(outcome, Relaxed);
-    }
-
-    /// How the task ended, `OUTCOME_NONE` until then.
-    pub(crate) fn outcome(&self) -> u8 {
-        self.outcome.load(Relaxed)
-    }
-
-    /// A poll begins (the caller holds RUNNING): one load of the coarse
-    /// clock and three plain accesses, no read-modify-write.
-    pub(crate) fn poll_begins(&self) {
-        let polls = self.polls.load(Relaxed);
-        self.polls.store(polls.saturating_add(1), Relaxed);
-        self.last_poll.store(clock::coarse(), Relaxed);
-    }
-
-    /// Stamps the spawn with the real clock: for spawns from outside a
-    /// worker, where the coarse clock may be stale (`runtime::clock`).
-    pub(crate) fn stamp_spawn_precisely(&self) {
-        let now = clock::refresh();
-        self.spawned.store(now, Relaxed);
-        if self.polls.load(Relaxed) == 0 {
-            self.last_poll.store(now, Relaxed);
-        }
-    }
-
-    pub(crate) fn snapshot(&self) -> StatsSnapshot {
-        StatsSnapshot {
-            polls: self.polls.load(Relaxed),
-            last_poll: self.last_poll.load(Relaxed),
-            spawned: self.spawned.load(Relaxed),
-        }
-    }
 }
 
 /// A task's name (from `task::Builder::name`).

@@ -4,13 +4,11 @@
 //! at a time and reads each header's state word and `Stats`: atomics and
 //! fields that never change, so a task stuck in a poll is listed like any
 //! other and the dump never waits for one. Which core runs a task comes
-//! from the cores' `(seq, task)` words the monitor reads too; times come
+//! from the cores' `(seq, polling_task_id)` words the monitor reads too; times come
 //! from the coarse clock (`task/clock.rs`).
 
 use super::Human;
-use crate::task::{
-    Header, Id, OUTCOME_CANCELLED, OUTCOME_PANICKED, OwnedTasks, StatsSnapshot, TaskInfo, clock,
-};
+use crate::task::{Ending, Header, Id, OwnedTasks, StatsSnapshot, TaskInfo, clock};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
@@ -277,16 +275,16 @@ pub(crate) fn take(owned: &OwnedTasks, in_poll: Vec<(usize, Id)>, num_workers: u
 /// (its cell only kept by a waker or an `AbortHandle`).
 fn read(header: &Header, in_poll: &HashMap<Id, usize>) -> Option<(TaskSnapshot, StatsSnapshot)> {
     let stats = header.stats.snapshot();
-    // Acquire (in `load`): a COMPLETE seen here shows the outcome stored
+    // Acquire (in `load`): a COMPLETE seen here shows the ending stored
     // before it.
     let state = header.state.load();
     let state = if state.is_complete() {
         if !state.is_join_interested() {
             return None;
         }
-        match header.stats.outcome() {
-            OUTCOME_PANICKED => TaskState::Panicked,
-            OUTCOME_CANCELLED => TaskState::Cancelled,
+        match header.stats.ending() {
+            Ending::Panicked => TaskState::Panicked,
+            Ending::Cancelled => TaskState::Cancelled,
             _ => TaskState::Completed,
         }
     } else if state.is_running() {

@@ -277,7 +277,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
                 Some(serial) => monitor.extend(serial, stuck_for),
                 None => {
                     // Relaxed: `seq` (Acquire, re-read below) orders it.
-                    let task = remote.task.load(Relaxed);
+                    let task = remote.polling_task_id.load(Relaxed);
                     if remote.seq.load(Acquire) != seq {
                         available = true;
                         continue;

@@ -65,7 +65,7 @@ pub(super) struct Remote {
     /// `schedtick` the same way). Two plain stores per poll.
     pub(super) seq: AtomicU64,
     /// The id of the task being polled, written before `seq` turns odd.
-    pub(super) task: AtomicU64,
+    pub(super) polling_task_id: AtomicU64,
     /// Set while the core's thread runs `block_in_place` (its queue was
     /// handed off; the monitor leaves it alone).
     pub(super) blocking: AtomicBool,
@@ -118,7 +118,7 @@ pub(crate) fn launch(
             lifo: LifoSlot::new(),
             unparker,
             seq: AtomicU64::new(0),
-            task: AtomicU64::new(0),
+            polling_task_id: AtomicU64::new(0),
             blocking: AtomicBool::new(false),
             active: AtomicBool::new(index < num_workers),
             retire: AtomicBool::new(false),
@@ -397,7 +397,7 @@ impl Shared {
             .filter_map(|(index, remote)| {
                 // Acquire: pairs with the core's Release of `seq`.
                 let seq = remote.seq.load(Acquire);
-                let task = remote.task.load(Relaxed);
+                let task = remote.polling_task_id.load(Relaxed);
                 (seq % 2 == 1 && remote.seq.load(Acquire) == seq)
                     .then(|| Some((index, Id::from_u64(task)?)))
                     .flatten()

@@ -3,13 +3,15 @@
 //! A core counts in plain integers inside its `Core` (`WorkerCounts`), which
 //! only the thread running it touches and which is hot in its cache anyway,
 //! so counting costs a plain `+= 1`. It publishes them (`publish`) into
-//! the shared `CoreStats`, which readers load, every `GLOBAL_POLL_INTERVAL`
-//! (61) turns of its loop, before it parks, and when it stops. A turn runs
-//! one task and up to three more from the LIFO slot, so a snapshot lags a
-//! busy worker by at most 244 polls, and is exact for a parked one. Counting
-//! straight into a shared word instead cost 12% on `chained_spawn`, from
-//! the cache-line traffic with thieves (docs/benchmarks.md, "Observability
-//! cost"). Tokio batches its worker metrics the same way.
+//! the shared `CoreStats`, which readers load, every
+//! `worker::GLOBAL_POLL_INTERVAL` turns of its loop, before it parks, and
+//! when it stops. A turn runs one task and up to `MAX_LIFO_POLLS` more from
+//! the LIFO slot, so a snapshot lags a busy worker by at most
+//! `GLOBAL_POLL_INTERVAL * (1 + MAX_LIFO_POLLS)` polls, and is exact for a
+//! parked one. Counting straight into a shared word instead cost
+//! `chained_spawn` dearly, from the cache-line traffic with thieves
+//! (docs/benchmarks.md, "Observability cost"). Tokio batches its worker
+//! metrics the same way.
 //!
 //! Std atomics even under loom: counters are reports, not protocol.
 

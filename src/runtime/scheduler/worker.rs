@@ -29,11 +29,11 @@ use std::time::Duration;
 
 /// Every this many ticks a worker looks at the injector before its own
 /// queues (Go uses 61 too: a prime, so it does not beat with other periods).
-const GLOBAL_POLL_INTERVAL: u32 = 61;
+pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
 
 /// How many tasks in a row a worker may take from its LIFO slot; the next
 /// one goes to the back of the ring.
-const MAX_LIFO_POLLS: u32 = 3;
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
 /// What one worker owns: its ring and its scheduling state.
 pub(crate) struct Core {
@@ -214,7 +214,9 @@ impl WorkerContext {
             // The monitor's view of this poll (`Remote::seq`). Relaxed for
             // the id: `seq`'s Release publishes it.
             core.seq += 1;
-            remote.task.store(task.header().id.as_u64(), Relaxed);
+            remote
+                .polling_task_id
+                .store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
             *self.core.borrow_mut() = Some(core);
             let ran = task.run();
@@ -447,9 +449,10 @@ impl WorkerContext {
         if !core.deferred.is_empty() {
             // Into this worker's injector shard, in the order they woke: a
             // busy worker's ring may hold a backlog, and tasks woken by I/O
-            // or a timer must not wait behind it (100k timers: max lateness
-            // 100 ms with the ring, 45 ms with the injector). Any worker may
-            // take them; this one looks at the injector within 61 ticks.
+            // or a timer must not wait behind it (timer lateness measured
+            // both ways in docs/benchmarks.md). Any worker may take them;
+            // this one looks at the injector within GLOBAL_POLL_INTERVAL
+            // ticks.
             self.shared
                 .inject
                 .push_batch(core.index, core.deferred.drain(..));
