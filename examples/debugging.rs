@@ -13,6 +13,14 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub fn main() {
+    let (metrics, dump) = observe();
+    println!("{metrics}\n");
+    println!("{dump}");
+}
+
+/// Runs the service, takes its metrics and task dump while it is in the
+/// state `docs/debugging.md` describes, and returns both as text.
+pub fn observe() -> (String, String) {
     let rt = bobbin::Runtime::builder()
         .worker_threads(2)
         // A panic nobody awaits is logged with the task that raised it.
@@ -28,10 +36,11 @@ pub fn main() {
     let (dump_tx, dump_rx) = mpsc::channel::<()>();
     let handle = rt.handle();
     let dumper = std::thread::spawn(move || {
+        let mut report = None;
         for () in dump_rx {
-            println!("{}\n", handle.metrics());
-            println!("{}", handle.dump());
+            report = Some((handle.metrics().to_string(), handle.dump().to_string()));
         }
+        report
     });
 
     rt.block_on(async {
@@ -95,7 +104,10 @@ pub fn main() {
         bobbin::time::sleep(Duration::from_millis(600)).await;
         drop(silent);
     });
-    dumper.join().expect("the dump thread ends");
+    dumper
+        .join()
+        .expect("the dump thread ends")
+        .expect("one dump was requested")
 }
 
 async fn accept_loop(listener: TcpListener) {

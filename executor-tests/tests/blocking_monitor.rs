@@ -4,16 +4,13 @@
 //! the monitor reports the long poll with the task's name.
 
 use bobbin::Runtime;
+use executor_tests::{runtime, with_timeout};
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
 
 /// Spawns a task that queues `behind` on its own worker (the LIFO slot:
 /// spawned from inside the task) and then blocks that worker for `block`
@@ -25,7 +22,7 @@ fn queued_behind_a_blocker(
     block: Duration,
     in_place: bool,
 ) -> (Duration, Duration) {
-    let rt = runtime(workers);
+    let rt = runtime(workers, "monitor");
     let (tx, rx) = mpsc::channel();
     let start = Arc::new(Mutex::new(None::<Instant>));
     let blocker_start = start.clone();
@@ -84,7 +81,7 @@ fn a_task_queued_behind_a_blocking_poll_still_runs() {
 
 #[test]
 fn timers_and_sockets_keep_working_while_every_worker_is_blocked() {
-    let rt = runtime(1);
+    let rt = runtime(1, "monitor");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel();
@@ -172,13 +169,13 @@ fn a_long_poll_is_reported_with_the_tasks_name_and_location() {
 #[test]
 fn block_in_place_outside_a_worker_just_runs_the_closure() {
     assert_eq!(bobbin::task::block_in_place(|| 5), 5);
-    let rt = runtime(1);
+    let rt = runtime(1, "monitor");
     assert_eq!(rt.block_on(async { bobbin::task::block_in_place(|| 6) }), 6);
 }
 
 #[test]
 fn block_on_works_inside_block_in_place() {
-    let rt = runtime(2);
+    let rt = runtime(2, "monitor");
     let value = rt.block_on(bobbin::spawn(async {
         bobbin::task::block_in_place(|| {
             let handle = bobbin::runtime::Handle::current();
@@ -193,7 +190,7 @@ fn block_on_works_inside_block_in_place() {
 
 #[test]
 fn many_tasks_in_block_in_place_at_once_all_finish() {
-    let rt = runtime(2);
+    let rt = runtime(2, "monitor");
     let done = rt.block_on(async {
         let tasks: Vec<_> = (0..32)
             .map(|i| {
@@ -221,7 +218,7 @@ fn many_tasks_in_block_in_place_at_once_all_finish() {
 
 #[test]
 fn a_panic_inside_block_in_place_leaves_the_worker_usable() {
-    let rt = runtime(1);
+    let rt = runtime(1, "monitor");
     let err = rt
         .block_on(bobbin::spawn(async {
             bobbin::task::block_in_place(|| panic!("inside block_in_place"));
@@ -237,7 +234,7 @@ fn a_panic_inside_block_in_place_leaves_the_worker_usable() {
 
 #[test]
 fn shutdown_names_a_task_stuck_in_a_poll() {
-    let rt = runtime(2);
+    let rt = runtime(2, "monitor");
     let (tx, rx) = mpsc::channel();
     bobbin::task::Builder::new().name("spinner").spawn_on(
         async move {
@@ -251,4 +248,166 @@ fn shutdown_names_a_task_stuck_in_a_poll() {
     assert_eq!(report.unfinished().len(), 1, "{report}");
     assert_eq!(report.unfinished()[0].name(), Some("spinner"));
     assert!(!report.unfinished()[0].is_blocking());
+}
+
+/// Two concurrent `block_in_place` sections on a one-worker runtime. With
+/// one spare per worker, the second found no spare left, so no core was
+/// left to drive timers (or run tasks), and both waited on a timer inside
+/// `block_on` that nobody fired. Spares are now made on demand.
+#[test]
+fn two_block_in_place_sections_on_one_worker_both_finish() {
+    with_timeout(Duration::from_secs(5), || {
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                rt.spawn(async {
+                    bobbin::task::block_in_place(|| {
+                        bobbin::block_on(bobbin::time::sleep(Duration::from_millis(20)))
+                    })
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        // Do not join a possibly stuck runtime here.
+        rt.shutdown_background();
+    });
+}
+
+/// A runtime dropped inside one of its own tasks is documented to work.
+/// If that task happens to be polled by a spare core (a blocking-pool
+/// thread), `Runtime::drop` waited for every pool thread to exit,
+/// including the one it runs on.
+#[test]
+fn a_runtime_dropped_inside_a_task_on_a_spare_core_returns() {
+    with_timeout(Duration::from_secs(5), || {
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let slot = Arc::new(Mutex::new(None::<Runtime>));
+        let (tx, rx) = mpsc::channel();
+        // Both land in the injector; the worker takes A (B goes to its ring),
+        // A's block_in_place hands B to the spare.
+        rt.spawn(async {
+            bobbin::task::block_in_place(|| std::thread::sleep(Duration::from_millis(200)));
+        });
+        let dropper_slot = slot.clone();
+        let _b = rt.spawn(async move {
+            let on = std::thread::current().name().unwrap_or("").to_owned();
+            let rt = dropper_slot.lock().unwrap().take();
+            drop(rt);
+            tx.send(on).unwrap();
+        });
+        *slot.lock().unwrap() = Some(rt);
+        rx.recv().unwrap()
+    });
+}
+
+/// `shutdown_timeout` must name a task still in its poll. If that poll runs
+/// on a spare core and every worker exited, the report was "clean".
+#[test]
+fn the_shutdown_report_names_a_poll_stuck_on_a_spare() {
+    let rt = Runtime::builder().worker_threads(1).build().unwrap();
+    let (started_tx, started_rx) = mpsc::channel();
+    rt.spawn(async {
+        bobbin::task::block_in_place(|| std::thread::sleep(Duration::from_millis(200)));
+    });
+    let _stuck = bobbin::task::Builder::new()
+        .name("stuck-on-spare")
+        .spawn_on(
+            async move {
+                started_tx
+                    .send(std::thread::current().name().unwrap_or("").to_owned())
+                    .unwrap();
+                std::thread::sleep(Duration::from_secs(3));
+            },
+            &rt.handle(),
+        );
+    let thread = started_rx.recv().unwrap();
+    assert!(thread.contains("blocking"), "ran on {thread}, not a spare");
+    let report = rt.shutdown_timeout(Duration::from_millis(800));
+    let names: Vec<_> = report.unfinished().iter().map(|u| u.name()).collect();
+    assert!(
+        names.contains(&Some("stuck-on-spare")),
+        "report omits the task stuck in a poll on a spare: {names:?} (clean: {})",
+        report.is_clean()
+    );
+}
+
+/// The monitor starts a spare (S3) in place of a stuck spare (S2). When S2's
+/// poll ends and S2 retires (its worker is back) before the next sample,
+/// the monitor skipped S2 (inactive) and never retired S3.
+///
+/// Two workers (spares 2 and 3). X on worker Wa queues B and enters
+/// block_in_place (100 ms): spare S2 takes B. B blocks 30 ms, queues Y and
+/// blocks 270 ms more; the monitor moves Y to worker Wb, which blocks in it
+/// for 400 ms. Now nobody is available and B is the longest stuck: S3
+/// starts for S2. At 100 ms S2 is asked to retire; at 300 ms B returns and
+/// S2 retires at once, before the monitor's next sample.
+#[test]
+fn a_spare_started_for_a_stuck_spare_retires() {
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let t0 = Instant::now();
+    let where_ = move |tag: &'static str| {
+        (
+            tag,
+            format!(
+                "{} at {:?}",
+                std::thread::current().name().unwrap_or(""),
+                t0.elapsed()
+            ),
+        )
+    };
+    rt.spawn(async move {
+        tx.send(where_("X")).unwrap();
+        bobbin::spawn(async move {
+            tx.send(where_("B")).unwrap();
+            // Stuck well before Y is, so the monitor picks this spare's core
+            // as the longest-stuck one.
+            std::thread::sleep(Duration::from_millis(30));
+            let tx2 = tx.clone();
+            bobbin::spawn(async move {
+                tx2.send(where_("Y")).unwrap();
+                std::thread::sleep(Duration::from_millis(400));
+            });
+            std::thread::sleep(Duration::from_millis(270));
+        });
+        bobbin::task::block_in_place(|| std::thread::sleep(Duration::from_millis(100)));
+    });
+    let start = Instant::now();
+    let mut peak = 0;
+    while start.elapsed() < Duration::from_millis(1500) {
+        std::thread::sleep(Duration::from_millis(20));
+        peak = peak.max(rt.handle().metrics().active_spares());
+    }
+    let placed: Vec<_> = rx.try_iter().collect();
+    let spares = rt.handle().metrics().active_spares();
+    rt.shutdown_background();
+    assert_eq!(peak, 2, "scenario not reached (placement {placed:?})");
+    assert_eq!(
+        spares, 0,
+        "a spare still runs 1 s after every block ended ({placed:?})"
+    );
+}
+
+/// max_blocking_threads(1): block_in_place's spare took the only pool
+/// thread for the whole section, so a spawn_blocking awaited inside it
+/// never started. A running spare no longer counts against the limit.
+#[test]
+fn block_in_place_waiting_on_spawn_blocking_with_a_one_thread_pool_finishes() {
+    with_timeout(Duration::from_secs(5), || {
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let task = rt.spawn(async {
+            bobbin::task::block_in_place(|| bobbin::block_on(bobbin::spawn_blocking(|| 5)))
+        });
+        let out = rt.block_on(task).unwrap().unwrap();
+        rt.shutdown_background();
+        out
+    });
 }

@@ -3,8 +3,9 @@
 //! only up to its timeout and names what still runs.
 
 use bobbin::Runtime;
-use std::sync::Arc;
+use executor_tests::with_timeout;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -237,4 +238,36 @@ fn blocking_forms_inside_a_job_are_not_limited_by_the_budget() {
         })
     }));
     assert_eq!(total.unwrap(), 499_500);
+}
+
+/// max_blocking_threads(1): a pool thread that decided to exit (keep-alive)
+/// counted against the limit until its very last statement, so a job
+/// submitted in that window started no thread and sat in the channel after
+/// the thread had gone. `on_thread_stop` widens the window to make it
+/// deterministic; without a hook it is the few instructions before
+/// `threads.fetch_sub`.
+#[test]
+fn a_job_submitted_while_the_last_pool_thread_exits_still_runs() {
+    with_timeout(Duration::from_secs(5), || {
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .thread_keep_alive(Duration::from_millis(20))
+            .on_thread_stop(|| {
+                let name = std::thread::current().name().unwrap_or("").to_owned();
+                if name.contains("-blocking-") {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            })
+            .build()
+            .unwrap();
+        rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+        // The thread times out at ~20 ms and is in its stop hook until ~320 ms.
+        std::thread::sleep(Duration::from_millis(100));
+        let (tx, rx) = mpsc::channel();
+        let _job = rt.spawn_blocking(move || tx.send(7).unwrap());
+        let got = rx.recv_timeout(Duration::from_secs(2));
+        rt.shutdown_background();
+        assert_eq!(got, Ok(7), "the job never ran");
+    });
 }

@@ -71,7 +71,39 @@ fn the_http_server_answers_pipelined_requests_in_order() {
     });
 }
 
+/// The example's output is what `docs/debugging.md` walks through: the
+/// metrics report the long poll, and the dump lists the leaked connection
+/// as idle, the blocking worker and the blocking job as running, and the
+/// unjoined result as completed (the panicked task was freed: its output
+/// went to the unhandled-panic callback).
 #[test]
-fn the_debugging_example_runs_to_its_end() {
-    with_timeout(LIMIT, debugging::main);
+fn the_debugging_example_shows_the_leak_the_stuck_poll_and_the_unjoined_result() {
+    let (metrics, dump) = with_timeout(LIMIT, debugging::observe);
+    assert!(metrics.starts_with("runtime: 2 workers"), "{metrics}");
+    // At least `report-builder`'s poll (a panic's backtrace, printed in
+    // the poll by the test harness's hook, can make `flaky-job`'s long too).
+    assert!(metrics.contains("long polls: "), "{metrics}");
+    assert!(!metrics.contains("long polls: 0"), "{metrics}");
+    // The ticker may be scheduled or running at the instant of the dump.
+    let head = dump.lines().next().unwrap();
+    assert!(
+        head.starts_with("bobbin task dump: 6 tasks (") && head.ends_with(" on 2 workers"),
+        "{dump}"
+    );
+    for line in [
+        "\"conn-1\" [idle, ",
+        "\"accept-loop\" [idle, ",
+        "\"ticker\" [",
+        "\"report-builder\" [running on worker ",
+        "\"disk-scan\" [blocking job running, for ",
+        "\"price-lookup\" [completed, not joined, ",
+    ] {
+        assert!(dump.contains(line), "no {line:?} in\n{dump}");
+    }
+    assert!(!dump.contains("flaky-job"), "{dump}");
+    // The leaked connection, idle longest, comes first.
+    assert!(
+        dump.lines().nth(2).unwrap().contains("\"conn-1\""),
+        "{dump}"
+    );
 }

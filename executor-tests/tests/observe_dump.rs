@@ -5,6 +5,7 @@
 use bobbin::Runtime;
 use bobbin::runtime::{TaskDump, TaskSnapshot, TaskState};
 use executor_tests::{LIMIT, runtime, wait_until, with_timeout};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 fn find<'a>(dump: &'a TaskDump, name: &str) -> &'a TaskSnapshot {
@@ -280,5 +281,113 @@ fn dumps_taken_while_tasks_come_and_go_stay_consistent() {
         });
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(dumper.join().unwrap() > 0);
+    });
+}
+
+#[test]
+fn a_joined_task_kept_alive_by_an_abort_handle_is_not_listed() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "observe");
+        let task = bobbin::task::Builder::new()
+            .name("joined")
+            .spawn_on(async { 1 }, &rt.handle());
+        let abort = task.abort_handle();
+        assert_eq!(rt.block_on(task).unwrap(), 1);
+        let dump = rt.handle().dump();
+        assert!(
+            dump.tasks().iter().all(|t| t.name() != Some("joined")),
+            "its output was taken: nothing is left to leak\n{dump}"
+        );
+        drop(abort);
+    });
+}
+
+#[test]
+fn a_task_that_returned_after_a_late_abort_is_completed_not_cancelled() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "observe");
+        let (started_tx, started_rx) = mpsc::channel();
+        let task = bobbin::task::Builder::new().name("finishes").spawn_on(
+            async move {
+                started_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                7
+            },
+            &rt.handle(),
+        );
+        started_rx.recv().unwrap();
+        task.abort();
+        wait_until(LIMIT, "finished", || task.is_finished());
+        let state = rt.handle().dump().tasks()[0].state();
+        assert_eq!(rt.block_on(task).unwrap(), 7, "the handle gets the output");
+        assert_eq!(state, TaskState::Completed);
+        // And it counts as a completion.
+        wait_until(LIMIT, "the completion is published", || {
+            rt.handle().metrics().tasks_completed() == 1
+        });
+    });
+}
+
+#[test]
+fn a_panicked_task_is_listed_as_panicked_and_a_cancelled_one_as_cancelled() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "observe");
+        let panicked = bobbin::task::Builder::new()
+            .name("panicked")
+            .spawn_on(async { panic!("kept for its handle") }, &rt.handle());
+        let cancelled = bobbin::task::Builder::new()
+            .name("cancelled")
+            .spawn_on(std::future::pending::<()>(), &rt.handle());
+        cancelled.abort();
+        wait_until(LIMIT, "both finished", || {
+            panicked.is_finished() && cancelled.is_finished()
+        });
+        let dump = rt.handle().dump();
+        let state = |name| {
+            dump.tasks()
+                .iter()
+                .find(|t| t.name() == Some(name))
+                .unwrap()
+                .state()
+        };
+        assert_eq!(state("panicked"), TaskState::Panicked);
+        assert_eq!(state("cancelled"), TaskState::Cancelled);
+        let text = dump.to_string();
+        assert!(text.contains("[panicked, not joined, "), "{text}");
+        assert!(
+            text.contains("(0 idle, 0 scheduled, 0 running, 0 completed, 1 panicked, 1 cancelled)"),
+            "{text}"
+        );
+        assert!(rt.block_on(panicked).unwrap_err().is_panic());
+        assert!(rt.block_on(cancelled).unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn count_of_running_counts_every_worker() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "observe");
+        let (tx, rx) = mpsc::channel::<()>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        let blockers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                rt.spawn(async move {
+                    let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(20));
+                })
+            })
+            .collect();
+        // One holds the lock in recv, the other waits for the lock: both
+        // are inside a poll.
+        wait_until(LIMIT, "both run", || {
+            rt.handle()
+                .dump()
+                .count(TaskState::Running { worker: None })
+                == 2
+        });
+        drop(tx);
+        for blocker in blockers {
+            rt.block_on(blocker).unwrap();
+        }
     });
 }

@@ -4,7 +4,11 @@
 use bobbin::Runtime;
 use executor_tests::{LIMIT, runtime, wait_until, with_timeout};
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -279,5 +283,43 @@ fn metrics_can_be_read_from_inside_a_task_and_while_work_runs() {
         reader.join().unwrap();
         // Read from inside a task, while its 2000 children were held.
         assert!(inside.unwrap() >= 2001);
+    });
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let done = POLLS.fetch_add(1, SeqCst);
+        let published = bobbin::runtime::Handle::current().metrics().polls();
+        MAX_GAP.fetch_max(done.saturating_sub(published), SeqCst);
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// Counts its polls, and how far the published poll count lags behind.
+struct Counted<F>(Pin<Box<F>>);
+
+static MAX_GAP: AtomicU64 = AtomicU64::new(0);
+
+static POLLS: AtomicU64 = AtomicU64::new(0);
+
+#[test]
+fn published_polls_lag_by_at_most_what_the_docs_say() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "observe");
+        let outer = Counted(Box::pin(async {
+            let (tx, rx) = bobbin::channel::bounded::<u32>(0);
+            let echo = bobbin::spawn(Counted(Box::pin(async move {
+                while rx.recv().await.is_ok() {}
+            })));
+            for i in 0..5_000 {
+                tx.send(i).await.unwrap();
+            }
+            drop(tx);
+            echo.await.unwrap();
+        }));
+        rt.block_on(rt.spawn(outer)).unwrap();
+        let gap = MAX_GAP.load(SeqCst);
+        assert!(gap <= 244, "published polls lagged by {gap}");
     });
 }

@@ -4,10 +4,13 @@
 
 use bobbin::Runtime;
 use bobbin::runtime::{TaskPanic, UnhandledPanic};
-use executor_tests::{DropCounter, LIMIT, join, panic_message, with_timeout};
+use executor_tests::{DropCounter, LIMIT, join, panic_message, wait_until, with_timeout};
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 fn runtime_with(policy: UnhandledPanic) -> Runtime {
@@ -200,4 +203,169 @@ fn a_panicking_callback_is_contained() {
         executor_tests::wait_until(LIMIT, "three callbacks", || *calls.lock().unwrap() == 3);
         assert_eq!(rt.block_on(rt.spawn(async { 6 })).unwrap(), 6);
     });
+}
+
+fn shutting_down_on_panic(workers: usize, name: &str) -> Runtime {
+    Runtime::builder()
+        .worker_threads(workers)
+        .thread_name(name)
+        .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn block_on_re_raises_after_a_blocking_call_inside_it() {
+    with_timeout(LIMIT, || {
+        let rt = shutting_down_on_panic(1, "review-nested");
+        let (tx, rx) = bobbin::channel::bounded::<()>(0);
+        drop(rt.spawn(async move {
+            let _rx = rx;
+            std::future::pending::<()>().await
+        }));
+        let ended = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async {
+                drop(bobbin::spawn(async {
+                    bobbin::time::sleep(Duration::from_millis(100)).await;
+                    panic!("boom")
+                }));
+                // Parks this thread until the shutdown closes the channel;
+                // the panic's wake for this block_on must survive it.
+                assert!(tx.send_blocking(()).is_err());
+                std::future::pending::<()>().await
+            })
+        }));
+        assert_eq!(panic_message(&*ended.unwrap_err()), "boom");
+    });
+}
+
+#[test]
+fn block_on_re_raises_when_the_panic_lands_during_its_poll() {
+    with_timeout(LIMIT, || {
+        let rt = shutting_down_on_panic(2, "review-midpoll");
+        let ended = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let mut victim = bobbin::spawn(std::future::pending::<()>());
+                drop(bobbin::spawn(async {
+                    bobbin::time::sleep(Duration::from_millis(50)).await;
+                    panic!("boom")
+                }));
+                loop {
+                    // The panic and the victim's cancellation both happen
+                    // while this poll sleeps.
+                    std::thread::sleep(Duration::from_millis(200));
+                    let noop = std::task::Waker::noop();
+                    if let Poll::Ready(result) =
+                        Pin::new(&mut victim).poll(&mut Context::from_waker(noop))
+                    {
+                        return result;
+                    }
+                    bobbin::task::yield_now().await;
+                }
+            })
+        }));
+        assert_eq!(
+            panic_message(&*ended.expect_err("block_on re-raises")),
+            "boom"
+        );
+    });
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn after_a_shutdown_by_panic_the_monitor_stops_sampling() {
+    with_timeout(LIMIT, || {
+        let rt = shutting_down_on_panic(2, "rv7");
+        let ended = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async {
+                drop(bobbin::spawn(async { panic!("boom") }));
+                std::future::pending::<()>().await
+            })
+        }));
+        assert!(ended.is_err());
+        std::thread::sleep(Duration::from_millis(200));
+        // Gone (exited) or asleep: either way it no longer wakes every
+        // 10 ms.
+        let before = voluntary_switches("rv7-monitor");
+        std::thread::sleep(Duration::from_secs(1));
+        let after = voluntary_switches("rv7-monitor");
+        if let (Some(before), Some(after)) = (before, after) {
+            assert!(
+                after - before < 10,
+                "the monitor woke {} times in 1 s",
+                after - before
+            );
+        }
+        // And a blocking job is refused, not run.
+        let job = rt.spawn_blocking(|| 1);
+        assert!(executor_tests::join(job).unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn dropping_the_runtime_survives_a_stored_payload_whose_drop_panics() {
+    with_timeout(LIMIT, || {
+        let rt = shutting_down_on_panic(1, "review-bomb");
+        let bystander = rt.spawn(std::future::pending::<()>());
+        drop(rt.spawn(async { std::panic::panic_any(Bomb) }));
+        wait_until(LIMIT, "the shutdown", || bystander.is_finished());
+        drop(bystander);
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(rt))).is_ok());
+    });
+}
+
+#[test]
+fn a_callback_may_spawn_dump_and_read_metrics() {
+    with_timeout(LIMIT, || {
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .unhandled_panic(UnhandledPanic::callback(move |panic| {
+                let handle = bobbin::runtime::Handle::current();
+                drop(handle.spawn(async {}));
+                let listed = handle.dump().tasks().len();
+                let alive = handle.metrics().tasks_alive();
+                let _ = tx.lock().unwrap().send((panic.to_string(), listed, alive));
+            }))
+            .build()
+            .unwrap();
+        drop(rt.spawn(async { panic!("in a task") }));
+        let (report, _, _) = rx.recv_timeout(LIMIT).unwrap();
+        assert!(report.ends_with("panicked: in a task"));
+        // From a plain thread dropping the handle too.
+        let task = rt.spawn(async { panic!("dropped later") });
+        wait_until(LIMIT, "it panicked", || task.is_finished());
+        std::thread::spawn(move || drop(task)).join().unwrap();
+        let (report, _, _) = rx.recv_timeout(LIMIT).unwrap();
+        assert!(report.ends_with("panicked: dropped later"));
+    });
+}
+
+/// Voluntary context switches of the thread named `name`, from /proc.
+#[cfg(target_os = "linux")]
+fn voluntary_switches(name: &str) -> Option<u64> {
+    for entry in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = entry.ok()?.path();
+        let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+        if comm.trim() == name {
+            let status = std::fs::read_to_string(path.join("status")).ok()?;
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches"))?;
+            return line.split_whitespace().nth(1)?.parse().ok();
+        }
+    }
+    None
+}
+
+/// A payload whose `Drop` panics (except during an unwind).
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("the payload's Drop panics");
+        }
+    }
 }

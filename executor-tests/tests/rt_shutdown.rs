@@ -4,7 +4,7 @@
 //! wakers that outlive the runtime are harmless.
 
 use bobbin::Runtime;
-use executor_tests::{DropCounter, LIMIT, join, wait_until, with_timeout};
+use executor_tests::{DropCounter, LIMIT, join, runtime, wait_until, with_timeout};
 use std::cell::RefCell;
 use std::future::{pending, poll_fn};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -13,10 +13,6 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
-
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
 
 /// Stays pending forever holding `guard`; reports its first poll on
 /// `polled`.
@@ -29,7 +25,7 @@ async fn idle_task(guard: executor_tests::DropGuard, polled: mpsc::Sender<()>) {
 #[test]
 fn drop_cancels_idle_tasks_and_runs_their_drop() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "shutdown");
         let counter = DropCounter::new();
         let (polled_tx, polled_rx) = mpsc::channel();
         let tasks: Vec<_> = (0..100)
@@ -146,7 +142,7 @@ fn drop_cancels_queued_tasks_that_never_ran() {
 #[test]
 fn drop_waits_for_a_running_poll_then_cancels_that_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "shutdown");
         let idle = DropCounter::new();
         let (polled_tx, polled_rx) = mpsc::channel();
         let idle_tasks: Vec<_> = (0..50)
@@ -196,7 +192,7 @@ fn drop_cancels_tasks_woken_but_not_yet_polled() {
         // Tasks parked on a waker that another thread keeps waking while
         // the runtime goes away.
         for _ in 0..20 {
-            let rt = runtime(2);
+            let rt = runtime(2, "shutdown");
             let counter = DropCounter::new();
             let wakers: Arc<Mutex<Vec<Waker>>> = Arc::default();
             let tasks: Vec<_> = (0..50)
@@ -243,7 +239,7 @@ fn drop_cancels_tasks_woken_but_not_yet_polled() {
 #[test]
 fn completed_outputs_survive_shutdown() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "shutdown");
         let task = rt.spawn(async { String::from("kept") });
         wait_until(LIMIT, "the task to finish", || task.is_finished());
         drop(rt);
@@ -254,7 +250,7 @@ fn completed_outputs_survive_shutdown() {
 #[test]
 fn spawn_on_a_shut_down_runtime_gives_a_cancelled_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "shutdown");
         let handle = rt.handle();
         drop(rt);
         let counter = DropCounter::new();
@@ -295,7 +291,7 @@ fn spawn_on_a_shut_down_runtime_gives_a_cancelled_task() {
 #[test]
 fn shutdown_timeout_with_idle_tasks_returns_without_waiting_out_the_timeout() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "shutdown");
         let counter = DropCounter::new();
         let (polled_tx, polled_rx) = mpsc::channel();
         let tasks: Vec<_> = (0..10)
@@ -414,7 +410,7 @@ fn spawn_racing_shutdown_runs_or_is_cancelled_and_never_hangs() {
         let counter = DropCounter::new();
         let (mut ran, mut cancelled) = (0, 0);
         for _ in 0..200 {
-            let rt = runtime(2);
+            let rt = runtime(2, "shutdown");
             let handle = rt.handle();
             let barrier = Arc::new(Barrier::new(2));
             let spawner = {
@@ -464,7 +460,7 @@ fn spawn_from_a_task_racing_shutdown_is_cancelled_or_runs() {
     with_timeout(LIMIT, || {
         let counter = DropCounter::new();
         for _ in 0..100 {
-            let rt = runtime(2);
+            let rt = runtime(2, "shutdown");
             let (started_tx, started_rx) = mpsc::channel();
             let results = Arc::new(Mutex::new(Vec::new()));
             let spawner = {
@@ -499,7 +495,7 @@ fn spawn_from_a_task_racing_shutdown_is_cancelled_or_runs() {
 #[test]
 fn a_waker_that_outlives_its_runtime_is_harmless() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "shutdown");
         let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
         let (polled_tx, polled_rx) = mpsc::channel();
         let task = {
@@ -545,7 +541,7 @@ fn a_waker_that_outlives_its_runtime_is_harmless() {
 #[test]
 fn a_waker_of_a_finished_detached_task_outliving_the_runtime_is_harmless() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "shutdown");
         let (tx, rx) = mpsc::channel();
         drop(rt.spawn(poll_fn(move |cx| {
             tx.send(cx.waker().clone()).unwrap();
@@ -557,7 +553,7 @@ fn a_waker_of_a_finished_detached_task_outliving_the_runtime_is_harmless() {
         // The last reference to the task goes here, after its runtime.
         drop(waker);
         // A fresh runtime works as usual.
-        let rt = runtime(1);
+        let rt = runtime(1, "shutdown");
         assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
     });
 }
@@ -612,10 +608,48 @@ fn drop_from_inside_one_of_its_own_tasks_does_not_deadlock() {
 fn many_runtimes_built_and_dropped_in_a_row() {
     with_timeout(LIMIT, || {
         for i in 0..200u32 {
-            let rt = runtime(2);
+            let rt = runtime(2, "shutdown");
             let task = rt.spawn(async move { i });
             let _pending = rt.spawn(pending::<()>());
             assert_eq!(rt.block_on(task).unwrap(), i);
         }
     });
+}
+
+/// Same, from a `spawn_blocking` job of the runtime.
+#[test]
+fn a_runtime_dropped_inside_its_own_blocking_job_returns() {
+    with_timeout(Duration::from_secs(5), || {
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let slot = Arc::new(Mutex::new(None::<Runtime>));
+        let (tx, rx) = mpsc::channel();
+        let job_slot = slot.clone();
+        let handle = rt.handle();
+        *slot.lock().unwrap() = Some(rt);
+        let _job = handle.spawn_blocking(move || {
+            drop(job_slot.lock().unwrap().take());
+            tx.send(()).unwrap();
+        });
+        rx.recv().unwrap()
+    });
+}
+
+/// `shutdown_timeout` joined the monitor with no deadline; the monitor may
+/// be inside the user's `on_long_poll` callback.
+#[test]
+fn shutdown_timeout_does_not_wait_for_a_slow_long_poll_callback() {
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .on_long_poll(|_| std::thread::sleep(Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(50)) }))
+        .unwrap();
+    let start = Instant::now();
+    let _ = rt.shutdown_timeout(Duration::from_millis(100));
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "shutdown_timeout(100ms) took {took:?}"
+    );
 }

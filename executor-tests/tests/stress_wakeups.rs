@@ -3,8 +3,7 @@
 //! waking a task mid-poll), and the lost-wake-up hunt: thousands of
 //! ping-pong pairs under a watchdog.
 
-use bobbin::Runtime;
-use executor_tests::{LIMIT, with_timeout, with_timeout_report};
+use executor_tests::{LIMIT, runtime, with_timeout, with_timeout_report};
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -12,10 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
-
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
 
 /// A minimal unbounded channel: a queue and one receiver's waker behind a
 /// mutex. Hand-written so the test depends on nothing but the runtime's
@@ -88,7 +83,7 @@ fn lost_wakeup_hunt_ping_pong_pairs_over_a_hand_written_channel() {
         LIMIT,
         move || format!("{} of {PAIRS} pairs finished", progress.load(SeqCst)),
         move || {
-            let rt = runtime(2);
+            let rt = runtime(2, "stress");
             let pairs: Vec<_> = (0..PAIRS)
                 .map(|_| {
                     let ping = Channel::new();
@@ -134,7 +129,7 @@ fn lost_wakeup_hunt_ping_pong_pairs_over_futures_channels() {
         move || format!("{} of {PAIRS} pairs finished", progress.load(SeqCst)),
         move || {
             use futures::{SinkExt, StreamExt};
-            let rt = runtime(2);
+            let rt = runtime(2, "stress");
             let pairs: Vec<_> = (0..PAIRS)
                 .map(|_| {
                     // Capacity 0 plus one slot per sender: close to a
@@ -175,7 +170,7 @@ fn a_ring_of_tasks_passes_a_token_around() {
     const TASKS: usize = 1_000;
     const LAPS: u32 = 50;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         let channels: Vec<Arc<Channel<u32>>> = (0..TASKS).map(|_| Channel::new()).collect();
         let handles: Vec<_> = (0..TASKS)
             .map(|i| {
@@ -245,7 +240,7 @@ fn wakes_from_foreign_threads() {
     const TASKS: usize = 20_000;
     const THREADS: usize = 4;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         let signals: Vec<_> = (0..TASKS).map(|_| Signal::new()).collect();
         let handles: Vec<_> = signals
             .iter()
@@ -282,7 +277,7 @@ fn wakes_from_foreign_threads() {
 fn a_long_handshake_between_a_task_and_a_foreign_thread() {
     const ROUNDS: u32 = 5_000;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         let to_task = Channel::new();
         let to_thread = std::sync::mpsc::channel::<u32>();
         let (reply, replies) = to_thread;
@@ -309,7 +304,7 @@ fn a_long_handshake_between_a_task_and_a_foreign_thread() {
 fn a_task_woken_by_another_task_on_another_worker_during_its_poll() {
     const ROUNDS: usize = 500;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         for _ in 0..ROUNDS {
             let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
             let registered = Arc::new(AtomicBool::new(false));
@@ -371,7 +366,7 @@ fn a_task_woken_by_another_task_on_another_worker_during_its_poll() {
 fn a_foreign_thread_wakes_a_task_while_it_is_being_polled() {
     const ROUNDS: usize = 2_000;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         for _ in 0..ROUNDS {
             let (waker_tx, waker_rx) = std::sync::mpsc::channel::<Waker>();
             let woken = Arc::new(AtomicBool::new(false));
@@ -405,7 +400,7 @@ fn wakes_racing_the_end_of_a_poll() {
     // before, during or after. None may be lost.
     const TASKS: usize = 5_000;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         let mut handles = Vec::with_capacity(TASKS);
         let mut threads = Vec::new();
         for chunk in 0..(TASKS / 500) {
@@ -438,7 +433,7 @@ fn wakes_racing_the_end_of_a_poll() {
 fn a_task_repeatedly_woken_by_many_threads_at_once() {
     const TARGET: usize = 100_000;
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "stress");
         let count = Arc::new(AtomicUsize::new(0));
         let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
         let task = {

@@ -1,9 +1,8 @@
 //! `JoinHandle`: the output, `is_finished`, `id` (and `task::id()` inside
 //! the task), detaching on drop, awaiting from anywhere, `AbortOnDrop`.
 
-use bobbin::Runtime;
 use bobbin::task::{self, JoinHandle};
-use executor_tests::{DropCounter, LIMIT, panic_message_of, wait_until, with_timeout};
+use executor_tests::{DropCounter, LIMIT, panic_message_of, runtime, wait_until, with_timeout};
 use std::collections::HashSet;
 use std::future::{Future, pending};
 use std::pin::Pin;
@@ -12,14 +11,10 @@ use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
 #[test]
 fn awaiting_gives_the_output() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let handle = rt.spawn(async { (1u8, "two", 3.0f64) });
         assert_eq!(rt.block_on(handle).unwrap(), (1, "two", 3.0));
     });
@@ -28,7 +23,7 @@ fn awaiting_gives_the_output() {
 #[test]
 fn is_finished_turns_true_once_the_task_is_done() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let (tx, rx) = futures::channel::oneshot::channel::<u32>();
         let handle = rt.spawn(async move { rx.await.unwrap() });
         assert!(!handle.is_finished());
@@ -41,7 +36,7 @@ fn is_finished_turns_true_once_the_task_is_done() {
 #[test]
 fn task_id_inside_the_task_equals_the_handle_id() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let handles: Vec<_> = (0..1_000).map(|_| rt.spawn(async { task::id() })).collect();
         let mut seen = HashSet::new();
         for handle in handles {
@@ -64,8 +59,8 @@ fn task_id_inside_the_task_equals_the_handle_id() {
 #[test]
 fn ids_are_unique_across_threads_and_runtimes() {
     with_timeout(LIMIT, || {
-        let rt_a = runtime(1);
-        let rt_b = runtime(1);
+        let rt_a = runtime(1, "join");
+        let rt_b = runtime(1, "join");
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let handle = if t % 2 == 0 {
@@ -98,7 +93,7 @@ fn ids_are_unique_across_threads_and_runtimes() {
 fn task_id_outside_a_task_panics_and_try_id_is_none() {
     with_timeout(LIMIT, || {
         assert_eq!(task::try_id(), None);
-        let rt = runtime(1);
+        let rt = runtime(1, "join");
         assert_eq!(rt.block_on(async { task::try_id() }), None);
         let message = panic_message_of(task::id);
         assert!(message.contains("outside a task"), "{message}");
@@ -109,7 +104,7 @@ fn task_id_outside_a_task_panics_and_try_id_is_none() {
 #[test]
 fn dropping_the_handle_detaches_the_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let (go_tx, go_rx) = futures::channel::oneshot::channel::<u32>();
         let (done_tx, done_rx) = mpsc::channel();
         let handle = rt.spawn(async move {
@@ -126,7 +121,7 @@ fn dropping_the_handle_detaches_the_task() {
 #[test]
 fn a_detached_task_drops_its_output_when_it_finishes() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let outputs = DropCounter::new();
         let futures_counter = DropCounter::new();
         for _ in 0..100 {
@@ -147,7 +142,7 @@ fn a_detached_task_drops_its_output_when_it_finishes() {
 #[test]
 fn dropping_the_handle_after_completion_drops_the_output() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "join");
         let outputs = DropCounter::new();
         let output = outputs.clone();
         let handle = rt.spawn(async move { output.guard() });
@@ -166,7 +161,7 @@ fn dropping_the_handle_after_completion_drops_the_output() {
 #[test]
 fn a_handle_can_be_awaited_from_another_task_and_another_executor() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let first = rt.spawn(async { 1 });
         let second = rt.spawn(async move { first.await.unwrap() + 1 });
         assert_eq!(rt.block_on(second).unwrap(), 2);
@@ -189,7 +184,7 @@ impl Wake for CountingWaker {
 #[test]
 fn polling_with_a_new_waker_moves_the_wake_to_it() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "join");
         let (tx, rx) = futures::channel::oneshot::channel::<u8>();
         let mut handle = rt.spawn(async move { rx.await.unwrap() });
         let first = Arc::new(CountingWaker(AtomicUsize::new(0)));
@@ -221,7 +216,7 @@ fn polling_with_a_new_waker_moves_the_wake_to_it() {
 #[test]
 fn polling_a_handle_again_after_it_returned_panics_with_advice() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "join");
         let mut handle = rt.spawn(async { 1 });
         wait_until(LIMIT, "the task to finish", || handle.is_finished());
         let mut cx = Context::from_waker(Waker::noop());
@@ -237,7 +232,7 @@ fn polling_a_handle_again_after_it_returned_panics_with_advice() {
 #[test]
 fn the_debug_form_names_the_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "join");
         let handle = task::Builder::new()
             .name("debugged")
             .spawn_on(pending::<()>(), &rt.handle());
@@ -251,7 +246,7 @@ fn the_debug_form_names_the_task() {
 #[test]
 fn abort_on_drop_aborts_when_dropped_and_not_when_detached() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let counter = DropCounter::new();
         let guard = counter.guard();
         let aborting = rt
@@ -290,7 +285,7 @@ fn abort_on_drop_aborts_when_dropped_and_not_when_detached() {
 #[test]
 fn abort_handle_is_cloneable_and_reports_the_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let handle = rt.spawn(async { 3 });
         let abort = handle.abort_handle();
         let clone = abort.clone();
@@ -308,7 +303,7 @@ fn abort_handle_is_cloneable_and_reports_the_task() {
 #[test]
 fn handles_outlive_many_completed_tasks() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "join");
         let handles: Vec<_> = (0..10_000u32).map(|i| rt.spawn(async move { i })).collect();
         wait_until(LIMIT, "every task to finish", || {
             handles.iter().all(JoinHandle::is_finished)

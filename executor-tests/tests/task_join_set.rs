@@ -1,22 +1,17 @@
 //! `JoinSet`: results in completion order, `None` when empty, `abort_all`,
 //! aborting on drop, `detach_all`, `try_join_next`, `join_all`, `shutdown`.
 
-use bobbin::Runtime;
 use bobbin::task::JoinSet;
-use executor_tests::{DropCounter, LIMIT, panic_message_of, wait_until, with_timeout};
+use executor_tests::{DropCounter, LIMIT, panic_message_of, runtime, wait_until, with_timeout};
 use futures::channel::oneshot;
 use std::future::pending;
 use std::sync::mpsc;
 use std::thread;
 
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
-
 #[test]
 fn results_come_in_completion_order() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         rt.block_on(async {
             let mut set = JoinSet::new();
             let mut gates = Vec::new();
@@ -43,7 +38,7 @@ fn results_come_in_completion_order() {
 #[test]
 fn join_next_on_an_empty_set_is_none() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "joinset");
         rt.block_on(async {
             let mut set = JoinSet::<u8>::new();
             assert!(set.is_empty());
@@ -61,7 +56,7 @@ fn join_next_on_an_empty_set_is_none() {
 #[test]
 fn many_tasks_all_joined() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let sum = rt.block_on(async {
             let mut set = JoinSet::new();
             for i in 0..10_000u64 {
@@ -88,7 +83,7 @@ fn many_tasks_all_joined() {
 #[test]
 fn abort_all_cancels_every_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let counter = DropCounter::new();
         rt.block_on(async {
             let mut set = JoinSet::new();
@@ -116,7 +111,7 @@ fn abort_all_cancels_every_task() {
 #[test]
 fn a_finished_task_keeps_its_output_through_abort_all() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         rt.block_on(async {
             let mut set = JoinSet::new();
             let done = set.spawn(async { 1 });
@@ -141,7 +136,7 @@ fn a_finished_task_keeps_its_output_through_abort_all() {
 #[test]
 fn the_abort_handle_from_spawn_aborts_one_task() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         rt.block_on(async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<()>();
@@ -166,7 +161,7 @@ fn the_abort_handle_from_spawn_aborts_one_task() {
 #[test]
 fn dropping_the_set_aborts_its_tasks() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let counter = DropCounter::new();
         let (polled_tx, polled_rx) = mpsc::channel();
         let mut set = JoinSet::new();
@@ -196,7 +191,7 @@ fn dropping_the_set_aborts_its_tasks() {
 #[test]
 fn detach_all_lets_the_tasks_run_on() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let (done_tx, done_rx) = mpsc::channel();
         let mut gates = Vec::new();
         let mut set = JoinSet::new();
@@ -236,7 +231,7 @@ fn detach_all_lets_the_tasks_run_on() {
 #[test]
 fn try_join_next_never_waits() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let mut set = JoinSet::new();
         assert!(set.try_join_next().is_none());
         let (tx, rx) = oneshot::channel::<u8>();
@@ -262,7 +257,7 @@ fn try_join_next_never_waits() {
 #[test]
 fn join_all_returns_every_output() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let mut all = rt.block_on(async {
             let mut set = JoinSet::new();
             for i in 0..1_000u32 {
@@ -283,7 +278,7 @@ fn join_all_returns_every_output() {
 #[test]
 fn join_all_resumes_a_task_panic_and_aborts_the_rest() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let counter = DropCounter::new();
         let message = panic_message_of(|| {
             rt.block_on(async {
@@ -307,7 +302,7 @@ fn join_all_resumes_a_task_panic_and_aborts_the_rest() {
 #[test]
 fn join_all_with_a_cancelled_task_panics_with_advice() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let message = panic_message_of(|| {
             rt.block_on(async {
                 let mut set = JoinSet::new();
@@ -324,7 +319,7 @@ fn join_all_with_a_cancelled_task_panics_with_advice() {
 #[test]
 fn shutdown_aborts_and_drains() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let counter = DropCounter::new();
         rt.block_on(async {
             let mut set = JoinSet::new();
@@ -349,7 +344,7 @@ fn shutdown_aborts_and_drains() {
 #[test]
 fn join_next_is_woken_by_tasks_finishing_on_other_threads() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         let mut set = JoinSet::new();
         let mut senders = Vec::new();
         for i in 0..200u32 {
@@ -378,7 +373,7 @@ fn join_next_is_woken_by_tasks_finishing_on_other_threads() {
 #[test]
 fn a_join_next_future_dropped_midway_loses_no_result() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "joinset");
         rt.block_on(async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<u8>();

@@ -1,24 +1,19 @@
 //! `yield_now`: a task gives its worker to the others and resumes after
 //! them; a task that wakes itself during its poll is polled again.
 
-use bobbin::Runtime;
 use bobbin::task::yield_now;
-use executor_tests::{LIMIT, with_timeout};
+use executor_tests::{LIMIT, runtime, with_timeout};
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().worker_threads(workers).build().unwrap()
-}
 
 #[test]
 fn a_yielding_loop_lets_another_task_run_on_the_same_worker() {
     with_timeout(LIMIT, || {
         // One worker: without yield_now the spinning task would never let
         // the setter run.
-        let rt = runtime(1);
+        let rt = runtime(1, "yield");
         let flag = Arc::new(AtomicBool::new(false));
         let spinner = {
             let flag = flag.clone();
@@ -40,7 +35,7 @@ fn a_yielding_loop_lets_another_task_run_on_the_same_worker() {
 #[test]
 fn two_yielding_tasks_on_one_worker_take_turns() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "yield");
         let trace = Arc::new(Mutex::new(Vec::new()));
         let trace_in = trace.clone();
         rt.block_on(rt.spawn(async move {
@@ -80,7 +75,7 @@ fn two_yielding_tasks_on_one_worker_take_turns() {
 #[test]
 fn yield_now_in_block_on_returns() {
     with_timeout(LIMIT, || {
-        let rt = runtime(1);
+        let rt = runtime(1, "yield");
         let turns = rt.block_on(async {
             for _ in 0..1_000 {
                 yield_now().await;
@@ -95,7 +90,7 @@ fn yield_now_in_block_on_returns() {
 #[test]
 fn a_task_waking_itself_during_its_poll_is_polled_again() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "yield");
         let handles: Vec<_> = (0..1_000)
             .map(|_| {
                 let polls = AtomicUsize::new(0);
@@ -132,7 +127,7 @@ fn a_task_waking_itself_during_its_poll_is_polled_again() {
 #[test]
 fn many_yielding_tasks_all_finish() {
     with_timeout(LIMIT, || {
-        let rt = runtime(2);
+        let rt = runtime(2, "yield");
         let handles: Vec<_> = (0..1_000u64)
             .map(|i| {
                 rt.spawn(async move {
