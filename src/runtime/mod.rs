@@ -1,24 +1,34 @@
 //! The runtime: worker threads, the handle that reaches them, the current
-//! runtime of a thread, and the global runtime.
+//! runtime of a thread, and the global runtime. It sits above every other
+//! layer but `net/` and `compat/`.
 //!
-//! `Runtime` owns the threads (`rt.rs`), `Builder` configures them
-//! (`builder.rs`), `Handle` reaches them from anywhere (`handle.rs`).
-//! `context.rs` records which runtime a thread is in; `global.rs` starts the
-//! global runtime on first use; `block_on.rs` runs a future on the calling
-//! thread; `scheduler/` is the work-stealing scheduler itself.
+//! Three layers, each importing only those below it (checked by
+//! `tests/layers.rs`):
+//! - the façade: `Runtime` owns the threads (`rt.rs`), `Builder`
+//!   configures them (`builder.rs`), `Handle` reaches them from anywhere
+//!   (`handle.rs`), `global.rs` starts the global runtime on first use,
+//!   `block_on.rs` runs a future on the calling thread, `spawn/` is the
+//!   spawning API (`bobbin::spawn`, `spawn_blocking`, `block_in_place`,
+//!   `task::Builder`, `JoinSet`), and `macro_support.rs` what the
+//!   attributes expand to;
+//! - the engine: `scheduler/` (the work-stealing scheduler, its spare
+//!   cores, the monitor, and which runtime a thread is in) and `pool.rs`
+//!   (the blocking pool, which serves any `PoolHost`);
+//! - what a runtime tells about itself: `metrics.rs` (the counters
+//!   `Handle::metrics` reads), `report/` (the task dump, long polls, the
+//!   shutdown report), `panic.rs` (the `UnhandledPanic` policy), and
+//!   `wait.rs` (how the runtime's own threads wait for each other).
 //!
-//! What a runtime tells about itself: `Handle::metrics` (counters, in
-//! `metrics.rs` and `scheduler/stats.rs`), `Handle::dump` (every live task,
-//! `dump.rs`, stamped by the coarse clock of `clock.rs`), long polls found
-//! by the monitor, the `UnhandledPanic` policy (`panic.rs`) and the
-//! `ShutdownReport` of `Runtime::shutdown_timeout`. `docs/debugging.md`
-//! shows them on a real program.
+//! `docs/debugging.md` shows the metrics, the dump and the reports on a
+//! real program.
 //!
 //! Why a global runtime: Go programs never thread a scheduler through their
 //! calls, and Rust libraries that spawn should not have to either. Inside a
 //! runtime (on a worker, in `block_on`, under `Handle::enter`) spawns go to
 //! that runtime; anywhere else, to the global one. Nothing panics with
 //! "no runtime".
+
+#![deny(unsafe_code)]
 
 mod block_on;
 mod builder;

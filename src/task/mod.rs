@@ -1,48 +1,83 @@
-//! Tasks: the unit of work the runtime runs, and the handles to them.
+//! Tasks: the unit of work the runtime runs, and the handles to them; the
+//! task core, the lowest layer of the crate above the loom shim. It imports
+//! nothing from the runtime, the driver, I/O, time, channels or sync.
 //!
 //! A task is a spawned future in one heap cell (`raw.rs`) whose lifecycle is
 //! one atomic state word (`state.rs`). Workers poll it through a vtable
 //! (`harness.rs`); the task pointer doubles as its waker (`waker.rs`); every
 //! live task is linked in its runtime's owned list (`list.rs`) so shutdown can
-//! cancel it. Users see [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
-//! [`Builder`], [`yield_now`] and task [`Id`]s.
+//! cancel it; its header carries a few figures for the dump (`stats.rs`,
+//! stamped by the coarse clock of `clock.rs`). Users see [`JoinHandle`],
+//! [`AbortHandle`], [`yield_now`] and task [`Id`]s; the spawning API
+//! ([`Builder`], [`JoinSet`], [`spawn`], [`spawn_blocking`],
+//! [`block_in_place`]) needs a runtime, so it lives in `runtime/spawn/` and
+//! only its names are re-exported here.
 //!
-//! The cooperative budget (`coop.rs`) is here too: each task poll may
-//! complete 128 channel, sync, timer and I/O operations; after that they
-//! wake the task and return `Pending`, so a task whose operations are
-//! always ready still lets its neighbours run. [`unconstrained`] opts a
-//! future out; [`consume_budget`] lets a hand-written loop take part.
+//! Sealed: the rest of the crate makes a task with `new_task`, links it
+//! with `OwnedTasks::bind`, and holds it through `Notified` (a scheduled
+//! task), `JoinHandle` and wakers. `RawTask`, the untyped pointer under
+//! them, is private to this module; the functions that adopt a reference
+//! count (`Notified::from_ptr`, `RawTask::from_raw`) are `unsafe fn`s.
+//!
+//! How a task waits, for the layers above: the cooperative budget
+//! (`coop.rs`: each task poll may complete 128 channel, sync, timer and I/O
+//! operations; after that they wake the task and return `Pending`, so a
+//! task whose operations are always ready still lets its neighbours run;
+//! [`unconstrained`] opts a future out, [`consume_budget`] lets a
+//! hand-written loop take part), the one FIFO waiter list of the crate
+//! (`wait_list.rs`, used by channels and sync alike), and the thread
+//! parker of `block_on` and the blocking forms (`park.rs`).
 //!
 //! Why this shape: tokio's task module proved that one allocation with a
 //! state word and a vtable gives allocation-free wakes and lock-free
 //! joins; async-task showed the same in fewer lines. bobbin keeps the state
 //! transitions in one file as named, `#[must_use]` verdicts and the unsafe
-//! code in four (`raw.rs`, `harness.rs`, `waker.rs`, `list.rs`, plus the
-//! output read in `join.rs`), each block argued against the invariants
-//! stated on `Header` and `Cell`.
+//! code in five files (`raw.rs`, `harness.rs`, `waker.rs`, `list.rs`, and
+//! the output read in `join.rs`; the rest deny it), each block argued
+//! against the invariants stated on `Header` and `Cell`.
 //!
 //! Tested by unit tests here, the loom models in `tests/loom_task.rs`
 //! (`RUSTFLAGS="--cfg loom" cargo test -p bobbin --release --lib loom`), and
 //! the task semantics tests in `executor-tests/tests/task_*.rs`.
 
+#![deny(unsafe_code)]
+
 pub(crate) mod clock;
 pub(crate) mod coop;
 mod error;
+#[allow(
+    unsafe_code,
+    reason = "the typed vtable behind the raw task pointer; see Header and Cell"
+)]
 mod harness;
 mod id;
+#[allow(
+    unsafe_code,
+    reason = "the JoinHandle reads the output through the vtable"
+)]
 mod join;
+#[allow(
+    unsafe_code,
+    reason = "the owned list links task headers through raw pointers"
+)]
 mod list;
 pub(crate) mod park;
+#[allow(
+    unsafe_code,
+    reason = "the task cell and the pointers to it; see Header and Cell"
+)]
 mod raw;
 mod state;
 mod stats;
 pub(crate) mod wait_list;
+#[allow(unsafe_code, reason = "the task pointer as a RawWaker")]
 mod waker;
 mod yield_now;
 
 #[cfg(all(test, not(loom)))]
 pub(crate) mod test_support;
 #[cfg(all(test, loom))]
+#[allow(unsafe_code, reason = "a counting RawWaker for the models")]
 mod tests;
 
 pub use coop::{Unconstrained, consume_budget, unconstrained};

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 pub(crate) struct Stats {
     /// Polls begun, saturating at `u32::MAX`.
     polls: AtomicU32,
-    /// When the last poll began, in coarse ticks (`runtime::clock`).
+    /// When the last poll began, in coarse ticks (`task::clock`).
     last_poll: AtomicU32,
     /// When the task was spawned, in coarse ticks.
     spawned: AtomicU32,
@@ -85,7 +85,7 @@ impl Stats {
     }
 
     /// Stamps the spawn with the real clock: for spawns from outside a
-    /// worker, where the coarse clock may be stale (`runtime::clock`).
+    /// worker, where the coarse clock may be stale (`task::clock`).
     pub(crate) fn stamp_spawn_precisely(&self) {
         let now = clock::refresh();
         self.spawned.store(now, Relaxed);

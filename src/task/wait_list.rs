@@ -47,6 +47,7 @@ struct Links {
 }
 
 impl<T> WaitList<T> {
+    #[inline]
     pub(crate) const fn new() -> WaitList<T> {
         WaitList {
             entries: Slab::new(),
@@ -57,16 +58,19 @@ impl<T> WaitList<T> {
     }
 
     /// True if no entry is queued (unlinked entries may remain).
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.linked == 0
     }
 
     /// How many entries are queued.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.linked
     }
 
     /// Queues `value` last and returns its key.
+    #[inline]
     pub(crate) fn push_back(&mut self, value: T) -> usize {
         let key = self.entries.insert(Node {
             value,
@@ -86,6 +90,7 @@ impl<T> WaitList<T> {
 
     /// Queues `value` first (a waiter that keeps its place in line) and
     /// returns its key.
+    #[inline]
     pub(crate) fn push_front(&mut self, value: T) -> usize {
         let key = self.entries.insert(Node {
             value,
@@ -111,12 +116,14 @@ impl<T> WaitList<T> {
     }
 
     /// The key of the first queued entry.
+    #[inline]
     pub(crate) fn front(&self) -> Option<usize> {
         self.head
     }
 
     /// Takes the first entry out of the queue (it stays in the slab) and
     /// returns its key.
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<usize> {
         let key = self.head?;
         self.unlink(key);
@@ -125,10 +132,18 @@ impl<T> WaitList<T> {
 
     /// Takes the entry out of the queue, if it is in it; it stays in the
     /// slab. Returns whether it was queued.
+    #[inline]
     pub(crate) fn unlink(&mut self, key: usize) -> bool {
         let Some(links) = self.entries[key].links.take() else {
             return false;
         };
+        self.close_gap(links);
+        true
+    }
+
+    /// Joins the neighbours of an entry that left the chain with `links`.
+    #[inline]
+    fn close_gap(&mut self, links: Links) {
         match links.prev {
             Some(prev) => self.links_mut(prev).next = links.next,
             None => self.head = links.next,
@@ -138,7 +153,6 @@ impl<T> WaitList<T> {
             None => self.tail = links.prev,
         }
         self.linked -= 1;
-        true
     }
 
     /// Unlinks every queued entry, first to last, handing each to `f`.
@@ -150,16 +164,20 @@ impl<T> WaitList<T> {
 
     /// Frees the entry (unlinking it first if it is queued) and returns its
     /// value.
+    #[inline]
     pub(crate) fn remove(&mut self, key: usize) -> T {
-        self.unlink(key);
-        let value = self.entries.remove(key).value;
+        let node = self.entries.remove(key);
+        if let Some(links) = node.links {
+            self.close_gap(links);
+        }
         if self.entries.is_empty() && self.entries.capacity() > KEEP_CAPACITY {
             self.entries = Slab::new();
         }
-        value
+        node.value
     }
 
     /// True if the entry is queued.
+    #[inline]
     pub(crate) fn is_linked(&self, key: usize) -> bool {
         self.entries[key].links.is_some()
     }
@@ -171,10 +189,12 @@ impl<T> WaitList<T> {
     /// only the key's holder calls.
     ///
     /// [`remove`]: WaitList::remove
+    #[inline]
     pub(crate) fn get_mut(&mut self, key: usize) -> &mut T {
         &mut self.entries[key].value
     }
 
+    #[inline]
     fn links_mut(&mut self, key: usize) -> &mut Links {
         self.entries[key]
             .links

@@ -37,12 +37,22 @@
 //! `runnext` the same way; tokio made its slot stealable, paid for it in
 //! wake-ups and reverted).
 
+#![deny(unsafe_code)]
+
 pub(crate) mod context;
 mod idle;
 mod inject;
+#[allow(
+    unsafe_code,
+    reason = "the slot holds a notification as a raw pointer; see LifoSlot"
+)]
 mod lifo;
 pub(crate) mod monitor;
 mod park;
+#[allow(
+    unsafe_code,
+    reason = "the ring's slots are MaybeUninit; see its invariants"
+)]
 pub(crate) mod queue;
 mod shared;
 mod spare;

@@ -25,7 +25,7 @@ pub(crate) struct Shared {
     /// Padded: each worker's LIFO slot is written on every wake, and two on
     /// one cache line made the workers' wakes contend (seen in the
     /// 1000-pair ping-pong profile). The first `num_workers` are the
-    /// workers'; the rest are spare cores (see `spare` below).
+    /// workers'; the rest are spare cores (see `spare.rs`).
     pub(super) remotes: Box<[CachePadded<Remote>]>,
     pub(super) num_workers: usize,
     /// Spare cores not running: one is handed the queue of a worker that

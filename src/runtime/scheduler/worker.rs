@@ -189,7 +189,7 @@ impl WorkerContext {
             core.tick = core.tick.wrapping_add(1);
             if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL) {
                 // Keeps the dump's clock fresh while polls are short; the
-                // monitor does it while one is long (`runtime::clock`).
+                // monitor does it while one is long (`task::clock`).
                 clock::refresh();
                 self.publish_stats(&core);
                 core = self.poll_driver(core);

@@ -47,8 +47,8 @@ where
 /// For code that blocks its thread: file I/O, a blocking client library,
 /// a long computation. Running it inside a task would stall every task
 /// queued on that worker. The pool starts threads on demand (up to
-/// [`Builder::max_blocking_threads`], 512 by default) and stops them after
-/// [`Builder::thread_keep_alive`] without work. A panic in `func` is caught
+/// [`Builder::max_blocking_threads`](crate::runtime::Builder::max_blocking_threads), 512 by default) and stops them after
+/// [`Builder::thread_keep_alive`](crate::runtime::Builder::thread_keep_alive) without work. A panic in `func` is caught
 /// and given to the `JoinHandle` ([`JoinError::is_panic`]). A job cannot be
 /// cancelled once it has started; `abort` before then drops it unrun.
 ///
