@@ -29,7 +29,7 @@ mod std_impl {
 
     /// `std::cell::UnsafeCell` with loom's closure-based access API.
     #[derive(Debug)]
-    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+    pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
 
     impl<T> UnsafeCell<T> {
         pub(crate) const fn new(value: T) -> Self {
@@ -40,7 +40,9 @@ mod std_impl {
         pub(crate) fn into_inner(self) -> T {
             self.0.into_inner()
         }
+    }
 
+    impl<T: ?Sized> UnsafeCell<T> {
         /// Gives `f` a shared pointer to the value; the caller's unsafe code
         /// must ensure no write overlaps.
         #[inline(always)]

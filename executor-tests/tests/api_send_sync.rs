@@ -235,8 +235,10 @@ mod sync {
     assert_auto_traits!(OwnedMutexGuard<NotSync>: Send, !Sync, Unpin);
 
     // An RwLock hands `&T` to many threads at once: Sync needs `T: Send +
-    // Sync`; Send needs `T: Send` (as std's and tokio's). Its guards share
-    // `&T`, so they need `T: Send + Sync` to leave their thread.
+    // Sync`; Send needs `T: Send` (as std's and tokio's). A read guard gives
+    // out only `&T`, so it needs only `T: Sync` (as tokio's); the write
+    // guard hands out `&mut T` and needs `T: Send + Sync`.
+    type SyncNotSend = std::sync::MutexGuard<'static, ()>;
     assert_auto_traits!(RwLock<u8>: Send, Sync, Unpin);
     assert_auto_traits!(RwLock<NotSync>: Send, !Sync, Unpin);
     assert_auto_traits!(RwLock<NotSend>: !Send, !Sync, Unpin);
@@ -244,6 +246,15 @@ mod sync {
     assert_auto_traits!(RwLockWriteGuard<'static, NotSync>: !Send, !Sync, Unpin);
     assert_auto_traits!(RwLockReadGuard<'static, u8>: Send, Sync, Unpin);
     assert_auto_traits!(RwLockWriteGuard<'static, u8>: Send, Sync, Unpin);
+    assert_auto_traits!(RwLockReadGuard<'static, SyncNotSend>: Send, Sync, Unpin);
+    assert_auto_traits!(RwLockWriteGuard<'static, SyncNotSend>: !Send, !Sync, Unpin);
+
+    // Unsized values, as in tokio and std.
+    const _: () = assert!(
+        implements!(Mutex<[u8]>: Send)
+            && implements!(Mutex<dyn Fn() + Send>: Sync)
+            && implements!(RwLock<str>: Sync)
+    );
 
     // A OnceCell shares `&T` once set, as std's OnceLock.
     assert_auto_traits!(OnceCell<u8>: Send, Sync, Unpin);
@@ -474,5 +485,184 @@ mod io_and_net {
         assert!(!implements!(Rc<()>: Send));
         assert!(!implements!(LocalSource: Sync));
         assert!(!implements!(std::cell::Cell<()>: Sync));
+    }
+}
+
+/// Every public type beside its tokio equivalent: none may be stricter than
+/// tokio's (where tokio's type is `Send`, `Sync` or `Unpin` for some type
+/// parameter, bobbin's is too). Each generic type is checked with a
+/// parameter of every kind: `Send + Sync`, `Send` only, `Sync` only,
+/// neither, and not `Unpin`. docs/architecture.md lists the table.
+mod tokio_parity {
+    use executor_tests::implements;
+    use std::future::Ready;
+
+    type SendSync = u8;
+    type SendOnly = std::cell::Cell<u8>;
+    type SyncOnly = std::sync::MutexGuard<'static, u8>;
+    type Neither = std::rc::Rc<u8>;
+    type NotUnpin = std::marker::PhantomPinned;
+
+    /// bobbin's type is `Send`, `Sync` and `Unpin` wherever tokio's is.
+    macro_rules! not_stricter {
+        ($bobbin:ty, $tokio:ty) => {
+            const _: () = {
+                assert!(
+        !implements!($tokio: Send) || implements!($bobbin: Send),
+                    concat!(
+                        stringify!($bobbin),
+                        " is not Send where ",
+            stringify!($tokio),
+                        " is"
+                    )
+                );
+    assert!(
+                    !implements!($tokio: Sync) || implements!($bobbin: Sync),
+                    concat!(
+                        stringify!($bobbin),
+                        " is not Sync where ",
+                        stringify!($tokio),
+                        " is"
+                    )
+                );
+                assert!(
+                    !implements!($tokio: Unpin) || implements!($bobbin: Unpin),
+                    concat!(
+                        stringify!($bobbin),
+                        " is not Unpin where ",
+                        stringify!($tokio),
+                        " is"
+                    )
+                );
+            };
+        };
+    }
+
+    /// `not_stricter!` for a generic pair, with a parameter of every kind.
+    macro_rules! not_stricter_for_all {
+        ($bobbin:ident, $tokio:ident) => {
+            not_stricter!($bobbin<SendSync>, $tokio<SendSync>);
+            not_stricter!($bobbin<SendOnly>, $tokio<SendOnly>);
+            not_stricter!($bobbin<SyncOnly>, $tokio<SyncOnly>);
+            not_stricter!($bobbin<Neither>, $tokio<Neither>);
+            not_stricter!($bobbin<NotUnpin>, $tokio<NotUnpin>);
+        };
+    }
+
+    // Channels: one bobbin Sender for every flavor, against both of tokio's.
+    type Sender<T> = bobbin::channel::Sender<T>;
+    type Receiver<T> = bobbin::channel::Receiver<T>;
+    type MpscSender<T> = tokio::sync::mpsc::Sender<T>;
+    type MpscUnboundedSender<T> = tokio::sync::mpsc::UnboundedSender<T>;
+    type MpscReceiver<T> = tokio::sync::mpsc::Receiver<T>;
+    type OneshotSender<T> = bobbin::channel::oneshot::Sender<T>;
+    type OneshotReceiver<T> = bobbin::channel::oneshot::Receiver<T>;
+    type TokioOneshotSender<T> = tokio::sync::oneshot::Sender<T>;
+    type TokioOneshotReceiver<T> = tokio::sync::oneshot::Receiver<T>;
+    not_stricter_for_all!(Sender, MpscSender);
+    not_stricter_for_all!(Sender, MpscUnboundedSender);
+    not_stricter_for_all!(Receiver, MpscReceiver);
+    not_stricter_for_all!(OneshotSender, TokioOneshotSender);
+    not_stricter_for_all!(OneshotReceiver, TokioOneshotReceiver);
+
+    // Tasks.
+    type JoinHandle<T> = bobbin::task::JoinHandle<T>;
+    type JoinSet<T> = bobbin::task::JoinSet<T>;
+    type TokioJoinHandle<T> = tokio::task::JoinHandle<T>;
+    type TokioJoinSet<T> = tokio::task::JoinSet<T>;
+    not_stricter_for_all!(JoinHandle, TokioJoinHandle);
+    not_stricter_for_all!(JoinSet, TokioJoinSet);
+    not_stricter!(bobbin::task::AbortHandle, tokio::task::AbortHandle);
+    not_stricter!(bobbin::task::JoinError, tokio::task::JoinError);
+    not_stricter!(bobbin::task::Id, tokio::task::Id);
+
+    // Locks and their guards.
+    type Mutex<T> = bobbin::sync::Mutex<T>;
+    type MutexGuard<T> = bobbin::sync::MutexGuard<'static, T>;
+    type OwnedMutexGuard<T> = bobbin::sync::OwnedMutexGuard<T>;
+    type RwLock<T> = bobbin::sync::RwLock<T>;
+    type RwLockReadGuard<T> = bobbin::sync::RwLockReadGuard<'static, T>;
+    type RwLockWriteGuard<T> = bobbin::sync::RwLockWriteGuard<'static, T>;
+    type OnceCell<T> = bobbin::sync::OnceCell<T>;
+    type TokioMutex<T> = tokio::sync::Mutex<T>;
+    type TokioMutexGuard<T> = tokio::sync::MutexGuard<'static, T>;
+    type TokioOwnedMutexGuard<T> = tokio::sync::OwnedMutexGuard<T>;
+    type TokioRwLock<T> = tokio::sync::RwLock<T>;
+    type TokioRwLockReadGuard<T> = tokio::sync::RwLockReadGuard<'static, T>;
+    type TokioRwLockWriteGuard<T> = tokio::sync::RwLockWriteGuard<'static, T>;
+    type TokioOnceCell<T> = tokio::sync::OnceCell<T>;
+    not_stricter_for_all!(Mutex, TokioMutex);
+    not_stricter_for_all!(MutexGuard, TokioMutexGuard);
+    not_stricter_for_all!(OwnedMutexGuard, TokioOwnedMutexGuard);
+    not_stricter_for_all!(RwLock, TokioRwLock);
+    not_stricter_for_all!(RwLockReadGuard, TokioRwLockReadGuard);
+    not_stricter_for_all!(RwLockWriteGuard, TokioRwLockWriteGuard);
+    not_stricter_for_all!(OnceCell, TokioOnceCell);
+    not_stricter!(bobbin::sync::Semaphore, tokio::sync::Semaphore);
+    not_stricter!(
+        bobbin::sync::SemaphorePermit<'static>,
+        tokio::sync::SemaphorePermit<'static>
+    );
+    not_stricter!(
+        bobbin::sync::OwnedSemaphorePermit,
+        tokio::sync::OwnedSemaphorePermit
+    );
+    not_stricter!(bobbin::sync::Notify, tokio::sync::Notify);
+    not_stricter!(
+        bobbin::sync::Notified<'static>,
+        tokio::sync::futures::Notified<'static>
+    );
+    not_stricter!(bobbin::sync::Barrier, tokio::sync::Barrier);
+    not_stricter!(
+        bobbin::sync::BarrierWaitResult,
+        tokio::sync::BarrierWaitResult
+    );
+    // WaitGroup has no tokio equivalent; it is all three.
+    const _: () = assert!(
+        implements!(bobbin::sync::WaitGroup: Send)
+            && implements!(bobbin::sync::WaitGroup: Sync)
+            && implements!(bobbin::sync::WaitGroup: Unpin)
+    );
+
+    // Time. `Timeout` is checked around a future of every kind.
+    type Timeout<T> = bobbin::time::Timeout<Ready<T>>;
+    type TokioTimeout<T> = tokio::time::Timeout<Ready<T>>;
+    not_stricter!(bobbin::time::Sleep, tokio::time::Sleep);
+    not_stricter!(bobbin::time::Interval, tokio::time::Interval);
+    not_stricter!(bobbin::time::Elapsed, tokio::time::error::Elapsed);
+    not_stricter_for_all!(Timeout, TokioTimeout);
+
+    // Sockets and their halves.
+    not_stricter!(bobbin::net::TcpListener, tokio::net::TcpListener);
+    not_stricter!(bobbin::net::TcpStream, tokio::net::TcpStream);
+    not_stricter!(
+        bobbin::net::tcp::OwnedReadHalf,
+        tokio::net::tcp::OwnedReadHalf
+    );
+    not_stricter!(
+        bobbin::net::tcp::OwnedWriteHalf,
+        tokio::net::tcp::OwnedWriteHalf
+    );
+    not_stricter!(bobbin::net::UdpSocket, tokio::net::UdpSocket);
+    #[cfg(unix)]
+    mod unix {
+        use super::implements;
+        not_stricter!(bobbin::net::UnixListener, tokio::net::UnixListener);
+        not_stricter!(bobbin::net::UnixStream, tokio::net::UnixStream);
+        not_stricter!(bobbin::net::UnixDatagram, tokio::net::UnixDatagram);
+        not_stricter!(
+            bobbin::net::unix::OwnedReadHalf,
+            tokio::net::unix::OwnedReadHalf
+        );
+        not_stricter!(
+            bobbin::net::unix::OwnedWriteHalf,
+            tokio::net::unix::OwnedWriteHalf
+        );
+        // `io::Async<T>` against tokio's `AsyncFd<T>`, for a source of
+        // every kind (a mio socket is Send + Sync).
+        not_stricter!(
+            bobbin::io::Async<mio::net::TcpStream>,
+            tokio::io::unix::AsyncFd<std::net::TcpStream>
+        );
     }
 }

@@ -322,3 +322,44 @@ fn receiver_is_a_stream_and_sender_a_sink() {
         });
     });
 }
+
+type Job = Box<dyn FnOnce() -> u32 + Send>;
+
+/// Submits a job through a borrowed sender: the future holds `&Sender`
+/// across an await, so it is `Send` only if `Sender<Job>` is `Sync`.
+async fn submit(tx: &channel::Sender<Job>, job: Job) {
+    tx.send(job).await.unwrap();
+}
+
+/// A `Sender` of values that are `Send` but not `Sync` (boxed closures) is
+/// `Sync` itself, as tokio's is: it can sit in shared state used by spawned
+/// tasks, and a borrowed sender can be awaited on inside one.
+#[test]
+fn a_sender_of_send_only_values_is_shared_between_tasks() {
+    with_timeout(LIMIT, || {
+        struct State {
+            jobs: channel::Sender<Job>,
+        }
+        let rt = runtime(2, "sender-sync");
+        let (tx, rx) = channel::bounded::<Job>(1);
+        let state = std::sync::Arc::new(State { jobs: tx });
+        let producers: Vec<_> = (0..4u32)
+            .map(|i| {
+                let state = state.clone();
+                rt.spawn(async move { submit(&state.jobs, Box::new(move || i * 10)).await })
+            })
+            .collect();
+        drop(state);
+        let total = rt.block_on(async move {
+            let mut total = 0;
+            while let Ok(job) = rx.recv().await {
+                total += job();
+            }
+            total
+        });
+        for producer in producers {
+            rt.block_on(producer).unwrap();
+        }
+        assert_eq!(total, 60);
+    });
+}

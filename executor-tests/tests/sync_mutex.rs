@@ -173,3 +173,33 @@ fn debug_shows_the_value_or_that_it_is_locked() {
     assert_eq!(format!("{mutex:?}"), "Mutex { data: <locked> }");
     assert_eq!(format!("{guard:?}"), "5");
 }
+
+/// An unsized value behind the lock, as with tokio's and std's `Mutex`: a
+/// slice, and a trait object.
+#[test]
+fn a_mutex_holds_an_unsized_value() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "mutex-unsized");
+        let bytes: Arc<Mutex<[u8]>> = Arc::new(Mutex::new([1, 2, 3]));
+        let counter: Arc<Mutex<dyn FnMut() -> u32 + Send>> = Arc::new(Mutex::new({
+            let mut n = 0;
+            move || {
+                n += 1;
+                n
+            }
+        }));
+        let task = {
+            let bytes = bytes.clone();
+            let counter = counter.clone();
+            rt.spawn(async move {
+                bytes.lock().await[0] = 9;
+                (counter.lock().await)()
+            })
+        };
+        assert_eq!(rt.block_on(task).unwrap(), 1);
+        rt.block_on(async {
+            assert_eq!(&*bytes.lock().await, &[9, 2, 3]);
+            assert_eq!((counter.clone().lock_owned().await)(), 2);
+        });
+    });
+}

@@ -143,3 +143,24 @@ fn downgrade_keeps_writers_out_and_lets_readers_in() {
         assert_eq!(lock.into_inner(), [1, 2, 3]);
     });
 }
+
+/// An unsized value behind the lock, read by many and written by one.
+#[test]
+fn an_rwlock_holds_an_unsized_value() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "rwlock-unsized");
+        let lock: Arc<RwLock<[u32]>> = Arc::new(RwLock::new([0; 4]));
+        rt.block_on(async {
+            lock.write().await[1] = 7;
+            let readers: Vec<_> = (0..3)
+                .map(|_| {
+                    let lock = lock.clone();
+                    bobbin::spawn(async move { lock.read().await.iter().sum::<u32>() })
+                })
+                .collect();
+            for reader in readers {
+                assert_eq!(reader.await.unwrap(), 7);
+            }
+        });
+    });
+}

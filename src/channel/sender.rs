@@ -39,8 +39,30 @@ use std::task::{Context, Poll};
 /// ```
 pub struct Sender<T> {
     pub(super) chan: Arc<Chan<T>>,
-    /// The value a `Sink` user started sending, if any.
-    sink: Option<SendOp<T>>,
+    /// The value a `Sink` user started sending, if any. Reached only
+    /// through `&mut self`, so a `Sender` is `Sync` whenever `T: Send`
+    /// (as tokio's, crossbeam's and flume's are).
+    sink: Exclusive<Option<SendOp<T>>>,
+}
+
+/// A value reached only through `&mut`: `Sync` whenever `T: Send`, since a
+/// shared reference gives no access to it (std's unstable `Exclusive`).
+/// Made of a `Mutex` that is never locked: `get_mut` borrows through
+/// `&mut` without touching the lock, so it costs nothing but the lock
+/// word.
+struct Exclusive<T>(std::sync::Mutex<T>);
+
+impl<T> Exclusive<T> {
+    fn new(value: T) -> Exclusive<T> {
+        Exclusive(std::sync::Mutex::new(value))
+    }
+
+    fn get_mut(&mut self) -> &mut T {
+        // Never locked, so never poisoned.
+        self.0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 // The value in flight is never pinned: a `Sender` may move freely.
@@ -48,7 +70,10 @@ impl<T> Unpin for Sender<T> {}
 
 impl<T> Sender<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Sender<T> {
-        Sender { chan, sink: None }
+        Sender {
+            chan,
+            sink: Exclusive::new(None),
+        }
     }
 
     /// Sends `value`, waiting for room in a full bounded channel, and for a
@@ -283,7 +308,7 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(mut op) = self.sink.take() {
+        if let Some(mut op) = self.sink.get_mut().take() {
             self.chan.cancel_send(&mut op);
         }
         self.chan.drop_sender();
@@ -342,23 +367,24 @@ impl<T> futures_sink::Sink<T> for Sender<T> {
     }
 
     fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), SendError<T>> {
-        let this = self.get_mut();
+        let sink = self.get_mut().sink.get_mut();
         assert!(
-            this.sink.is_none(),
+            sink.is_none(),
             "Sink::start_send was called on a bobbin Sender before poll_ready returned Ready; \
              call poll_ready first (SinkExt::send and feed do)"
         );
-        this.sink = Some(SendOp::held_by_handle(item));
+        *sink = Some(SendOp::held_by_handle(item));
         Ok(())
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let this = self.get_mut();
-        let Some(op) = &mut this.sink else {
+        let sink = this.sink.get_mut();
+        let Some(op) = sink else {
             return Poll::Ready(Ok(()));
         };
         let result = std::task::ready!(this.chan.poll_send(op, cx));
-        this.sink = None;
+        *sink = None;
         Poll::Ready(result)
     }
 

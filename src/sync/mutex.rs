@@ -66,7 +66,7 @@ use std::sync::Arc;
 /// assert_eq!(*counter.lock().await, 10);
 /// # });
 /// ```
-pub struct Mutex<T> {
+pub struct Mutex<T: ?Sized> {
     semaphore: BatchSemaphore,
     /// Touched only by the holder of the semaphore's permit, through its
     /// guard, or through `&mut self`.
@@ -77,10 +77,10 @@ pub struct Mutex<T> {
 // but is reached by one holder at a time, so sharing the mutex never
 // shares a `&T` between threads: `T: Sync` is not needed, as for
 // `std::sync::Mutex`.
-unsafe impl<T: Send> Send for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 // SAFETY: as above: `&Mutex<T>` gives access to the value only through a
 // guard, and only one guard exists at a time.
-unsafe impl<T: Send> Sync for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// Exclusive access to a [`Mutex`]'s value; unlocks when dropped.
 ///
@@ -95,7 +95,7 @@ unsafe impl<T: Send> Sync for Mutex<T> {}
 /// # });
 /// ```
 #[must_use = "the lock is released at once if the guard is not kept"]
-pub struct MutexGuard<'a, T> {
+pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
 }
 
@@ -103,7 +103,7 @@ pub struct MutexGuard<'a, T> {
 // `&MutexGuard`, so sharing it needs `T: Sync` (and `T: Send`, which the
 // guard's own existence already implies through `Mutex<T>: Sync`). This
 // explicit impl replaces the auto one, which would need only `T: Send`.
-unsafe impl<T: Send + Sync> Sync for MutexGuard<'_, T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
 
 /// Exclusive access to the value of a [`Mutex`] held in an `Arc`; unlike
 /// [`MutexGuard`] it borrows nothing, so it can move into a spawned task.
@@ -119,12 +119,12 @@ unsafe impl<T: Send + Sync> Sync for MutexGuard<'_, T> {}
 /// # });
 /// ```
 #[must_use = "the lock is released at once if the guard is not kept"]
-pub struct OwnedMutexGuard<T> {
+pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Arc<Mutex<T>>,
 }
 
 // SAFETY: as for `MutexGuard`: sharing the guard shares `&T`.
-unsafe impl<T: Send + Sync> Sync for OwnedMutexGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
@@ -140,7 +140,19 @@ impl<T> Mutex<T> {
             value: UnsafeCell::new(value),
         }
     }
+    /// The value, consuming the mutex.
+    ///
+    /// # Examples
+    /// ```
+    /// let mutex = bobbin::sync::Mutex::new(String::from("v"));
+    /// assert_eq!(mutex.into_inner(), "v");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
 
+impl<T: ?Sized> Mutex<T> {
     /// Waits for the lock, in turn, and returns the guard.
     ///
     /// # Cancel safety
@@ -241,17 +253,6 @@ impl<T> Mutex<T> {
         self.value.with_mut(|value| unsafe { &mut *value })
     }
 
-    /// The value, consuming the mutex.
-    ///
-    /// # Examples
-    /// ```
-    /// let mutex = bobbin::sync::Mutex::new(String::from("v"));
-    /// assert_eq!(mutex.into_inner(), "v");
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.value.into_inner()
-    }
-
     /// With the permit held: the value.
     ///
     /// # Safety
@@ -293,7 +294,7 @@ impl<T> From<T> for Mutex<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = f.debug_struct("Mutex");
         match self.try_lock() {
@@ -304,7 +305,7 @@ impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-impl<T> MutexGuard<'_, T> {
+impl<T: ?Sized> MutexGuard<'_, T> {
     /// The mutex this guard locks.
     ///
     /// # Examples
@@ -320,7 +321,7 @@ impl<T> MutexGuard<'_, T> {
     }
 }
 
-impl<T> Deref for MutexGuard<'_, T> {
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -330,7 +331,7 @@ impl<T> Deref for MutexGuard<'_, T> {
     }
 }
 
-impl<T> DerefMut for MutexGuard<'_, T> {
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: a guard holds the permit, and `&mut self` makes this the
         // only borrow through it.
@@ -338,25 +339,25 @@ impl<T> DerefMut for MutexGuard<'_, T> {
     }
 }
 
-impl<T> Drop for MutexGuard<'_, T> {
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         self.mutex.semaphore.release(1);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: fmt::Display> fmt::Display for MutexGuard<'_, T> {
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
 }
 
-impl<T> OwnedMutexGuard<T> {
+impl<T: ?Sized> OwnedMutexGuard<T> {
     /// With the permit just acquired: the guard that releases it.
     fn new(mutex: Arc<Mutex<T>>) -> OwnedMutexGuard<T> {
         OwnedMutexGuard { mutex }
@@ -378,7 +379,7 @@ impl<T> OwnedMutexGuard<T> {
     }
 }
 
-impl<T> Deref for OwnedMutexGuard<T> {
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -388,7 +389,7 @@ impl<T> Deref for OwnedMutexGuard<T> {
     }
 }
 
-impl<T> DerefMut for OwnedMutexGuard<T> {
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: a guard holds the permit, and `&mut self` makes this the
         // only borrow through it.
@@ -396,19 +397,19 @@ impl<T> DerefMut for OwnedMutexGuard<T> {
     }
 }
 
-impl<T> Drop for OwnedMutexGuard<T> {
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
         self.mutex.semaphore.release(1);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: fmt::Display> fmt::Display for OwnedMutexGuard<T> {
+impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }

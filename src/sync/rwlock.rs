@@ -62,7 +62,7 @@ const MAX_READS: usize = (u32::MAX >> 3) as usize;
 /// assert_eq!(*lock.read().await, [1, 2]);
 /// # });
 /// ```
-pub struct RwLock<T> {
+pub struct RwLock<T: ?Sized> {
     semaphore: BatchSemaphore,
     /// Read through read guards, written through the write guard (see the
     /// file's invariant).
@@ -70,10 +70,10 @@ pub struct RwLock<T> {
 }
 
 // SAFETY: moving the lock moves the value: `T: Send`.
-unsafe impl<T: Send> Send for RwLock<T> {}
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // SAFETY: a shared lock hands `&T` to many threads at once (`T: Sync`)
 // and `&mut T` to one writer, which may be another thread (`T: Send`).
-unsafe impl<T: Send + Sync> Sync for RwLock<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 /// Shared access to a [`RwLock`]'s value; releases its read when dropped.
 ///
@@ -86,9 +86,18 @@ unsafe impl<T: Send + Sync> Sync for RwLock<T> {}
 /// # });
 /// ```
 #[must_use = "the lock is released at once if the guard is not kept"]
-pub struct RwLockReadGuard<'a, T> {
+pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
 }
+
+// SAFETY: a read guard gives out only `&T`, and its drop returns one read
+// permit to the semaphore (whose state is atomic and whose waiter list is
+// behind its mutex), from whichever thread drops it. So moving or sharing
+// a read guard needs only `T: Sync`, as for tokio's and std's read guards;
+// the auto impls, through `&RwLock<T>`, would ask for `T: Send + Sync`.
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: as above: a shared read guard shares `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
 
 /// Exclusive access to a [`RwLock`]'s value; unlocks when dropped.
 ///
@@ -101,7 +110,7 @@ pub struct RwLockReadGuard<'a, T> {
 /// # });
 /// ```
 #[must_use = "the lock is released at once if the guard is not kept"]
-pub struct RwLockWriteGuard<'a, T> {
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
 }
 
@@ -119,7 +128,19 @@ impl<T> RwLock<T> {
             value: UnsafeCell::new(value),
         }
     }
+    /// The value, consuming the lock.
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = bobbin::sync::RwLock::new(String::from("v"));
+    /// assert_eq!(lock.into_inner(), "v");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
 
+impl<T: ?Sized> RwLock<T> {
     /// Waits, in turn, for shared access.
     ///
     /// # Cancel safety
@@ -217,17 +238,6 @@ impl<T> RwLock<T> {
         // else reaches the value.
         self.value.with_mut(|value| unsafe { &mut *value })
     }
-
-    /// The value, consuming the lock.
-    ///
-    /// # Examples
-    /// ```
-    /// let lock = bobbin::sync::RwLock::new(String::from("v"));
-    /// assert_eq!(lock.into_inner(), "v");
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.value.into_inner()
-    }
 }
 
 /// A lock's semaphore is never closed.
@@ -247,7 +257,7 @@ impl<T> From<T> for RwLock<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = f.debug_struct("RwLock");
         match self.try_read() {
@@ -258,7 +268,7 @@ impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-impl<T> Deref for RwLockReadGuard<'_, T> {
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -268,25 +278,25 @@ impl<T> Deref for RwLockReadGuard<'_, T> {
     }
 }
 
-impl<T> Drop for RwLockReadGuard<'_, T> {
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.semaphore.release(1);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
 }
 
-impl<'a, T> RwLockWriteGuard<'a, T> {
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write into a read without letting go of the lock: no
     /// writer can get in between, and the readers queued behind this
     /// writer may now join.
@@ -312,7 +322,7 @@ impl<'a, T> RwLockWriteGuard<'a, T> {
     }
 }
 
-impl<T> Deref for RwLockWriteGuard<'_, T> {
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -322,7 +332,7 @@ impl<T> Deref for RwLockWriteGuard<'_, T> {
     }
 }
 
-impl<T> DerefMut for RwLockWriteGuard<'_, T> {
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the write guard holds every permit, so no other guard
         // exists, and `&mut self` makes this the only borrow through it.
@@ -330,19 +340,19 @@ impl<T> DerefMut for RwLockWriteGuard<'_, T> {
     }
 }
 
-impl<T> Drop for RwLockWriteGuard<'_, T> {
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.semaphore.release(MAX_READS);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
