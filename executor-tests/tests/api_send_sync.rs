@@ -512,12 +512,12 @@ mod tokio_parity {
                     concat!(
                         stringify!($bobbin),
                         " is not Send where ",
-            stringify!($tokio),
+                        stringify!($tokio),
                         " is"
                     )
                 );
-    assert!(
-                    !implements!($tokio: Sync) || implements!($bobbin: Sync),
+                assert!(
+        !implements!($tokio: Sync) || implements!($bobbin: Sync),
                     concat!(
                         stringify!($bobbin),
                         " is not Sync where ",
@@ -526,7 +526,7 @@ mod tokio_parity {
                     )
                 );
                 assert!(
-                    !implements!($tokio: Unpin) || implements!($bobbin: Unpin),
+        !implements!($tokio: Unpin) || implements!($bobbin: Unpin),
                     concat!(
                         stringify!($bobbin),
                         " is not Unpin where ",
@@ -564,6 +564,18 @@ mod tokio_parity {
     not_stricter_for_all!(Receiver, MpscReceiver);
     not_stricter_for_all!(OneshotSender, TokioOneshotSender);
     not_stricter_for_all!(OneshotReceiver, TokioOneshotReceiver);
+    type BroadcastSender<T> = bobbin::channel::broadcast::Sender<T>;
+    type BroadcastReceiver<T> = bobbin::channel::broadcast::Receiver<T>;
+    type TokioBroadcastSender<T> = tokio::sync::broadcast::Sender<T>;
+    type TokioBroadcastReceiver<T> = tokio::sync::broadcast::Receiver<T>;
+    not_stricter_for_all!(BroadcastSender, TokioBroadcastSender);
+    not_stricter_for_all!(BroadcastReceiver, TokioBroadcastReceiver);
+    type WatchSender<T> = bobbin::channel::watch::Sender<T>;
+    type WatchReceiver<T> = bobbin::channel::watch::Receiver<T>;
+    type TokioWatchSender<T> = tokio::sync::watch::Sender<T>;
+    type TokioWatchReceiver<T> = tokio::sync::watch::Receiver<T>;
+    not_stricter_for_all!(WatchSender, TokioWatchSender);
+    not_stricter_for_all!(WatchReceiver, TokioWatchReceiver);
 
     // Tasks.
     type JoinHandle<T> = bobbin::task::JoinHandle<T>;
@@ -616,6 +628,16 @@ mod tokio_parity {
     not_stricter!(
         bobbin::sync::BarrierWaitResult,
         tokio::sync::BarrierWaitResult
+    );
+    // CancellationToken is tokio-util's (not a dependency here): Send, Sync
+    // and Unpin, as there.
+    const _: () = assert!(
+        implements!(bobbin::sync::CancellationToken: Send)
+            && implements!(bobbin::sync::CancellationToken: Sync)
+            && implements!(bobbin::sync::CancellationToken: Unpin)
+            && implements!(bobbin::sync::DropGuard: Send)
+            && implements!(bobbin::sync::WaitForCancellationFuture<'static>: Send)
+            && implements!(bobbin::sync::WaitForCancellationFutureOwned: Send)
     );
     // WaitGroup has no tokio equivalent; it is all three.
     const _: () = assert!(

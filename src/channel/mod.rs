@@ -5,7 +5,14 @@
 //!   a send completes when a receiver takes the value.
 //! - [`unbounded()`](unbounded) never makes a send wait.
 //! - [`oneshot()`](fn@oneshot) carries one value, for replies.
+//! - [`broadcast(n)`](fn@broadcast) gives every value to every receiver,
+//!   keeping the last `n` for receivers that fall behind (they are told
+//!   how many they missed).
+//! - [`watch(value)`](fn@watch) holds one value that senders replace;
+//!   receivers see the latest and can wait for it to change.
 //!
+//! The channels of `bounded`, `unbounded` and `oneshot` deliver each value
+//! to exactly one receiver; the rest of this page is about them.
 //! [`Sender`] and [`Receiver`] are both `Clone`: any number of producers and
 //! consumers, each value delivered to exactly one receiver. Dropping every
 //! sender, or calling `close` on any handle, closes the channel: receivers
@@ -62,6 +69,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod broadcast;
 mod chan;
 mod error;
 pub mod oneshot;
@@ -70,13 +78,16 @@ mod rendezvous;
 pub(crate) mod select;
 mod sender;
 mod waiters;
+pub mod watch;
 
 #[cfg(all(test, loom))]
 mod tests;
 
+pub use broadcast::broadcast;
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, RecvFuture};
 pub use sender::{SendFuture, Sender};
+pub use watch::watch;
 
 use crate::loom::Arc;
 use chan::Chan;

@@ -1,5 +1,6 @@
 //! Synchronization for tasks: [`Mutex`], [`RwLock`], [`Semaphore`],
-//! [`Notify`], [`Barrier`], [`OnceCell`] and [`WaitGroup`].
+//! [`Notify`], [`Barrier`], [`OnceCell`], [`WaitGroup`] and
+//! [`CancellationToken`].
 //!
 //! What lives here: one file per type, on three shared pieces.
 //! `batch_semaphore.rs` is a fair FIFO semaphore whose waiters may ask for
@@ -74,6 +75,7 @@
 
 mod barrier;
 mod batch_semaphore;
+mod cancellation_token;
 mod error;
 mod generation;
 #[allow(
@@ -95,6 +97,9 @@ mod wait_group;
 mod tests;
 
 pub use barrier::{Barrier, BarrierWaitResult};
+pub use cancellation_token::{
+    CancellationToken, DropGuard, WaitForCancellationFuture, WaitForCancellationFutureOwned,
+};
 pub use error::{AcquireError, SetError, TryAcquireError, TryLockError};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
