@@ -263,7 +263,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// after it subscribed. Not `Clone` (each receiver has its own place in
 /// the stream); [`resubscribe`](Receiver::resubscribe) makes another.
 ///
-/// As a [`Stream`](futures_core::Stream) it yields `Ok(value)`, or
+/// As a [`Stream`] it yields `Ok(value)`, or
 /// `Err(RecvError::Lagged(n))` when it fell behind, and ends when the
 /// channel is closed and drained.
 ///

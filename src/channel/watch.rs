@@ -379,7 +379,7 @@ impl<T: fmt::Debug> fmt::Debug for Sender<T> {
 /// The receiving half of a [`watch`] channel. Cloneable: each clone
 /// keeps its own note of which value it has seen.
 ///
-/// As a [`Stream`](futures_core::Stream) (for `T: Clone`) it yields the
+/// As a [`Stream`] (for `T: Clone`) it yields the
 /// current value at its first poll, then each new value; it ends when the
 /// channel closes.
 ///
