@@ -587,6 +587,12 @@ mod tokio_parity {
     not_stricter!(bobbin::task::AbortHandle, tokio::task::AbortHandle);
     not_stricter!(bobbin::task::JoinError, tokio::task::JoinError);
     not_stricter!(bobbin::task::Id, tokio::task::Id);
+    type LocalKey<T> = bobbin::task::LocalKey<T>;
+    type TokioLocalKey<T> = tokio::task::LocalKey<T>;
+    type TaskLocalFuture<T> = bobbin::task::TaskLocalFuture<T, Ready<T>>;
+    type TokioTaskLocalFuture<T> = tokio::task::futures::TaskLocalFuture<T, Ready<T>>;
+    not_stricter_for_all!(LocalKey, TokioLocalKey);
+    not_stricter_for_all!(TaskLocalFuture, TokioTaskLocalFuture);
 
     // Locks and their guards.
     type Mutex<T> = bobbin::sync::Mutex<T>;

@@ -150,9 +150,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, unbound) = Shared::spawn(&self.shared, future, name, location);
-        cancel_unbound(unbound);
-        join
+        spawn_at(Some(self), future, name, location)
     }
 
     /// Runs blocking code on this runtime's blocking pool (see
@@ -287,9 +285,25 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let location = Location::caller();
-    let (join, unbound) =
-        Handle::with_current(|shared| Shared::spawn(shared, future, name, location));
+    spawn_at(None, future, name, Location::caller())
+}
+
+/// Spawns on `handle`'s runtime, or (with `None`) on the current one or
+/// the global one.
+pub(crate) fn spawn_at<F>(
+    handle: Option<&Handle>,
+    future: F,
+    name: Option<Box<str>>,
+    location: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (join, unbound) = match handle {
+        Some(handle) => Shared::spawn(&handle.shared, future, name, location),
+        None => Handle::with_current(|shared| Shared::spawn(shared, future, name, location)),
+    };
     cancel_unbound(unbound);
     join
 }

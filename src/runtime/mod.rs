@@ -53,7 +53,7 @@ pub use report::{LongPoll, ShutdownReport, TaskDump, TaskSnapshot, TaskState, Un
 pub use rt::Runtime;
 pub use spawn::{block_in_place, block_on, spawn, spawn_blocking};
 
-pub(crate) use handle::spawn_current;
+pub(crate) use handle::{spawn_at, spawn_current};
 pub(crate) use scheduler::is_worker_of;
 
 use crate::driver::DriverHandle;

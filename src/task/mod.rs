@@ -26,7 +26,9 @@
 //! [`unconstrained`] opts a future out, [`consume_budget`] lets a
 //! hand-written loop take part), the one FIFO waiter list of the crate
 //! (`wait_list.rs`, used by channels and sync alike), and the thread
-//! parker of `block_on` and the blocking forms (`park.rs`).
+//! parker of `block_on` and the blocking forms (`park.rs`). And task-local
+//! values (`local.rs`: [`task_local!`](crate::task_local), [`LocalKey`]),
+//! which need no runtime either.
 //!
 //! Why this shape: tokio's task module proved that one allocation with a
 //! state word and a vtable gives allocation-free wakes and lock-free
@@ -61,6 +63,7 @@ mod join;
     reason = "the owned list links task headers through raw pointers"
 )]
 mod list;
+pub(crate) mod local;
 pub(crate) mod park;
 #[allow(
     unsafe_code,
@@ -84,6 +87,7 @@ pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use error::JoinError;
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, AbortOnDrop, JoinHandle};
+pub use local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 // What the rest of the crate sees of the task core: a task is made with

@@ -1,11 +1,15 @@
-//! `task::Builder`: spawn a task with a name.
+//! `task::Builder`: spawn a task with a name, and with task-local values
+//! it inherits from its spawner.
 
 use crate::runtime::Handle;
 use crate::task::JoinHandle;
+use crate::task::local::{Inherited, InheritedValue, LocalKey, WithInherited, call_with_inherited};
+use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 
-/// Configures a task before spawning it: for now, its name, which shows in
-/// the task dump and in panic reports.
+/// Configures a task before spawning it: its name, which shows in the
+/// task dump and in panic reports, and the task-local values it inherits.
 ///
 /// # Examples
 /// ```
@@ -14,10 +18,34 @@ use std::future::Future;
 /// assert_eq!(handle.await.unwrap(), 1);
 /// # });
 /// ```
-#[derive(Debug, Default, Clone)]
+#[derive(Default)]
 #[must_use = "a Builder does nothing until you call spawn"]
 pub struct Builder<'a> {
     name: Option<&'a str>,
+    /// Task-local values the task gets (`inherit`).
+    inherited: Vec<Box<dyn Inherited>>,
+}
+
+impl Clone for Builder<'_> {
+    fn clone(&self) -> Self {
+        Builder {
+            name: self.name,
+            inherited: self
+                .inherited
+                .iter()
+                .map(|value| value.clone_box())
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Builder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("inherited", &self.inherited.len())
+            .finish()
+    }
 }
 
 impl<'a> Builder<'a> {
@@ -29,7 +57,7 @@ impl<'a> Builder<'a> {
     /// # drop(builder);
     /// ```
     pub fn new() -> Builder<'a> {
-        Builder { name: None }
+        Builder::default()
     }
 
     /// Names the task.
@@ -40,7 +68,46 @@ impl<'a> Builder<'a> {
     /// # drop(builder);
     /// ```
     pub fn name(self, name: &'a str) -> Builder<'a> {
-        Builder { name: Some(name) }
+        Builder {
+            name: Some(name),
+            ..self
+        }
+    }
+
+    /// Gives the task a clone of the spawner's value for `key`, as if its
+    /// future ran inside `key.scope(value, ...)`. Task-local values do not
+    /// pass to spawned tasks otherwise. A spawner outside any scope of
+    /// `key` has no value to give: the task has none either. For a
+    /// blocking job, the value is set while its closure runs.
+    ///
+    /// # Examples
+    /// ```
+    /// bobbin::task_local! { static TRACE: &'static str; }
+    /// # bobbin::block_on(async {
+    /// let (inherited, plain) = TRACE
+    ///     .scope("req-7", async {
+    ///         let inherited = bobbin::task::Builder::new()
+    ///             .inherit(&TRACE)
+    ///             .spawn(async { TRACE.get() });
+    ///         let plain = bobbin::spawn(async { TRACE.try_with(|t| *t).is_ok() });
+    ///         (inherited.await.unwrap(), plain.await.unwrap())
+    ///     })
+    ///     .await;
+    /// assert_eq!(inherited, "req-7");
+    /// assert!(!plain, "not inherited unless asked");
+    /// # });
+    /// ```
+    pub fn inherit<T: Clone + Send + Sync + 'static>(
+        mut self,
+        key: &'static LocalKey<T>,
+    ) -> Builder<'a> {
+        if let Ok(value) = key.try_with(T::clone) {
+            self.inherited.push(Box::new(InheritedValue {
+                key,
+                value: Some(value),
+            }));
+        }
+        self
     }
 
     /// Spawns the task on the current runtime (or the global one), as
@@ -59,7 +126,7 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        crate::runtime::spawn_current(future, self.name.map(Box::from))
+        self.spawn_inner(future, None, Location::caller())
     }
 
     /// Runs a blocking closure on the blocking pool of the current runtime
@@ -79,10 +146,7 @@ impl<'a> Builder<'a> {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let location = std::panic::Location::caller();
-        Handle::with_current(|shared| {
-            super::spawn_blocking_on(shared, func, self.name.map(Box::from), location)
-        })
+        self.spawn_blocking_inner(func, None, Location::caller())
     }
 
     /// Runs a blocking closure on the blocking pool of `handle`'s runtime,
@@ -102,12 +166,7 @@ impl<'a> Builder<'a> {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        super::spawn_blocking_on(
-            &handle.shared,
-            func,
-            self.name.map(Box::from),
-            std::panic::Location::caller(),
-        )
+        self.spawn_blocking_inner(func, Some(handle), Location::caller())
     }
 
     /// Spawns the task on the runtime of `handle`.
@@ -124,10 +183,53 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        handle.spawn_inner(
-            future,
-            self.name.map(Box::from),
-            std::panic::Location::caller(),
-        )
+        self.spawn_inner(future, Some(handle), Location::caller())
+    }
+
+    /// Spawns on `handle`'s runtime, or the current one (or the global
+    /// one), with the inherited values if there are any.
+    fn spawn_inner<F>(
+        self,
+        future: F,
+        handle: Option<&Handle>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let name = self.name.map(Box::from);
+        if self.inherited.is_empty() {
+            crate::runtime::spawn_at(handle, future, name, location)
+        } else {
+            let future = WithInherited::new(self.inherited, future);
+            crate::runtime::spawn_at(handle, future, name, location)
+        }
+    }
+
+    fn spawn_blocking_inner<F, T>(
+        self,
+        func: F,
+        handle: Option<&Handle>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let name = self.name.map(Box::from);
+        let inherited = self.inherited;
+        let spawn = |shared: &_| {
+            if inherited.is_empty() {
+                super::spawn_blocking_on(shared, func, name, location)
+            } else {
+                let func = move || call_with_inherited(inherited, func);
+                super::spawn_blocking_on(shared, func, name, location)
+            }
+        };
+        match handle {
+            Some(handle) => spawn(&handle.shared),
+            None => Handle::with_current(spawn),
+        }
     }
 }
