@@ -6,6 +6,7 @@ use super::scheduler::{self, Launch, monitor};
 use super::wait::ExitLatch;
 use super::{Builder, EnterGuard, Handle};
 use crate::task::JoinHandle;
+use crate::task::TaskInfo;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -294,29 +295,32 @@ impl Runtime {
         }
         // Tasks still in a poll: on a worker not joined, or on a spare.
         let stuck_polls = shared.tasks_in_poll();
+        // The jobs still running, described at once (as the pool saw them):
+        // a job that finishes and is freed just after leaves its id in its
+        // thread's slot for a moment, and must not count as running.
+        let running_jobs = |deadline| -> Vec<TaskInfo> {
+            (shared.blocking.shutdown(deadline).into_iter())
+                .filter_map(|id| shared.owned.describe(id))
+                .collect()
+        };
         let blocking = match deadline {
-            Some(deadline) => shared.blocking.shutdown(Some(deadline)),
+            Some(deadline) => running_jobs(Some(deadline)),
             None => {
                 // Drop waits for blocking jobs (their work is usually meant
                 // to finish), but says what it waits for if that is long.
-                let grace = Instant::now() + DROP_GRACE;
-                let running = shared.blocking.shutdown(Some(grace));
+                let running = running_jobs(Some(Instant::now() + DROP_GRACE));
                 if !running.is_empty() {
                     let report = ShutdownReport {
-                        unfinished: (running.into_iter())
-                            .filter_map(|id| shared.owned.describe(id))
-                            .map(Unfinished::blocking)
-                            .collect(),
+                        unfinished: running.into_iter().map(Unfinished::blocking).collect(),
                     };
                     eprintln!(
                         "bobbin: dropping the runtime waits for its blocking jobs (use \
                          Runtime::shutdown_timeout to bound the wait); {report}"
                     );
                 }
-                shared.blocking.shutdown(None)
+                running_jobs(None)
             }
         };
-        let describe = |id| shared.owned.describe(id);
         if all_joined && blocking.is_empty() {
             shared.drain_injector();
             debug_assert!(
@@ -327,12 +331,11 @@ impl Runtime {
         shared.finish_shutdown();
         let stuck = stuck_polls
             .into_iter()
-            .filter_map(|(_, id)| describe(id))
+            .filter_map(|(_, id)| shared.owned.describe(id))
             .map(Unfinished::in_poll);
         ShutdownReport {
             unfinished: blocking
                 .into_iter()
-                .filter_map(describe)
                 .map(Unfinished::blocking)
                 .chain(stuck)
                 .collect(),

@@ -57,7 +57,8 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable contract above.
+    // SAFETY: the vtable contract above: the caller saw the count reach
+    // zero, so the cell is allocated and its alone until freed below.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     // Unlink first: after this no list walker can find the cell.
     harness.scheduler().release(harness.header());
@@ -114,8 +115,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// A typed view of the cell `ptr` points to.
     ///
     /// # Safety
-    /// `ptr` must point to a live `Cell<F, S>` (one whose vtable was built
-    /// for `F` and `S`), kept alive by a reference the caller holds.
+    /// `ptr` must point to an allocated `Cell<F, S>` (one whose vtable was
+    /// built for `F` and `S`) that stays allocated while the view is used:
+    /// kept alive by a reference the caller holds, or (for `dealloc`)
+    /// owned by the caller alone since the count reached zero.
     unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
         Harness { cell: ptr.cast() }
     }
