@@ -8,7 +8,8 @@
 //! runtime; [`task`] is the unit they run and the handles to it; [`io`] and
 //! [`net`] park tasks until their sockets are ready; [`time`] wakes them at
 //! deadlines; [`channel`] and [`select!`] let tasks share by communicating.
-//! With the `hyper` feature, `compat::hyper` runs hyper 1.x on bobbin.
+//! With the `hyper` feature, `compat::hyper` runs hyper 1.x on bobbin; with
+//! `tokio-io`, `compat::tokio` gives bobbin's sockets tokio's I/O traits.
 //!
 //! # Examples
 //! ```
@@ -27,7 +28,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod channel;
-#[cfg(feature = "hyper")]
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub mod compat;
 mod driver;
 pub mod io;
