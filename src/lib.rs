@@ -52,6 +52,13 @@ pub use channel::select::__private;
 #[doc = include_str!("../docs/from-goroutines.md")]
 pub struct FromGoroutines;
 
+/// The guide for people coming from tokio, its examples run as doc tests
+/// (they use the `hyper` and `tokio-io` features, which the workspace's
+/// tests turn on: `docs/from-tokio.md`).
+#[cfg(all(doctest, feature = "hyper", feature = "tokio-io"))]
+#[doc = include_str!("../docs/from-tokio.md")]
+pub struct FromTokio;
+
 /// The README's example, run as a doc test.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
