@@ -616,6 +616,18 @@ mod tokio_parity {
     not_stricter_for_all!(RwLockReadGuard, TokioRwLockReadGuard);
     not_stricter_for_all!(RwLockWriteGuard, TokioRwLockWriteGuard);
     not_stricter_for_all!(OnceCell, TokioOnceCell);
+    type MappedMutexGuard<T> = bobbin::sync::MappedMutexGuard<'static, T>;
+    type TokioMappedMutexGuard<T> = tokio::sync::MappedMutexGuard<'static, T>;
+    type RwLockMappedWriteGuard<T> = bobbin::sync::RwLockMappedWriteGuard<'static, T>;
+    type TokioRwLockMappedWriteGuard<T> = tokio::sync::RwLockMappedWriteGuard<'static, T>;
+    type OwnedRwLockReadGuard<T> = bobbin::sync::OwnedRwLockReadGuard<T>;
+    type TokioOwnedRwLockReadGuard<T> = tokio::sync::OwnedRwLockReadGuard<T>;
+    type OwnedRwLockWriteGuard<T> = bobbin::sync::OwnedRwLockWriteGuard<T>;
+    type TokioOwnedRwLockWriteGuard<T> = tokio::sync::OwnedRwLockWriteGuard<T>;
+    not_stricter_for_all!(MappedMutexGuard, TokioMappedMutexGuard);
+    not_stricter_for_all!(RwLockMappedWriteGuard, TokioRwLockMappedWriteGuard);
+    not_stricter_for_all!(OwnedRwLockReadGuard, TokioOwnedRwLockReadGuard);
+    not_stricter_for_all!(OwnedRwLockWriteGuard, TokioOwnedRwLockWriteGuard);
     not_stricter!(bobbin::sync::Semaphore, tokio::sync::Semaphore);
     not_stricter!(
         bobbin::sync::SemaphorePermit<'static>,

@@ -338,3 +338,31 @@ fn losing_futures_are_dropped() {
         });
     });
 }
+
+/// A branch guarded by a false `if` is disabled: its future is made but
+/// never polled, so a ready value it would have taken stays in the channel.
+#[test]
+fn a_false_guard_disables_its_branch_and_leaves_its_value() {
+    with_timeout(LIMIT, || {
+        bobbin::block_on(async {
+            let (tx, rx) = channel::bounded::<u32>(1);
+            tx.send(7).await.unwrap();
+            for accept in [false, true] {
+                let got = bobbin::select! {
+                    Ok(value) = rx.recv(), if accept => Some(value),
+                    default => None,
+                };
+                assert_eq!(got, accept.then_some(7));
+            }
+        });
+        let never: Option<u8> = None;
+        let message = panic_message_of(|| {
+            bobbin::block_on(async {
+                bobbin::select! {
+                    _ = std::future::ready(()), if never.is_some() => {},
+                }
+            })
+        });
+        assert!(message.contains("its `if` guard was false"), "{message}");
+    });
+}

@@ -269,3 +269,38 @@ fn connected_recv_after_a_refused_send_waits_instead_of_spinning() {
         });
     });
 }
+
+/// The readiness-and-try loop, as on `TcpStream`: `writable`/`try_send`
+/// and `readable`/`try_recv` move datagrams, and `try_recv` on an empty
+/// socket is `WouldBlock`.
+#[test]
+fn try_send_and_try_recv_move_datagrams_after_readiness() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "udp-try");
+        rt.block_on(async {
+            let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            a.connect(b.local_addr().unwrap()).await.unwrap();
+            b.connect(a.local_addr().unwrap()).await.unwrap();
+            let mut buf = [0u8; 16];
+            assert_eq!(
+                b.try_recv(&mut buf).unwrap_err().kind(),
+                std::io::ErrorKind::WouldBlock
+            );
+            for n in 0..10u8 {
+                a.writable().await.unwrap();
+                a.try_send(&[n; 3]).unwrap();
+                let got = loop {
+                    b.readable().await.unwrap();
+                    match b.try_recv_from(&mut buf) {
+                        Ok((len, from)) => break (len, from),
+                        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        Err(err) => panic!("{err}"),
+                    }
+                };
+                assert_eq!(got, (3, a.local_addr().unwrap()));
+                assert_eq!(&buf[..3], &[n; 3]);
+            }
+        });
+    });
+}

@@ -203,3 +203,38 @@ fn a_mutex_holds_an_unsized_value() {
         });
     });
 }
+
+/// `blocking_lock` serves plain threads; on a worker it would stall the
+/// tasks queued there, so it refuses with what to do instead.
+#[test]
+fn blocking_lock_serves_threads_and_refuses_workers() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "mutex-blocking");
+        let mutex = Arc::new(Mutex::new(0u32));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let mutex = mutex.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        *mutex.blocking_lock() += 1;
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(*mutex.blocking_lock(), 400);
+        let task = {
+            let mutex = mutex.clone();
+            rt.spawn(async move { drop(mutex.blocking_lock()) })
+        };
+        let err = rt.block_on(task).unwrap_err();
+        let message = executor_tests::panic_message(&*err.into_panic());
+        assert!(
+            message.contains("Mutex::blocking_lock was called on a runtime worker thread"),
+            "{message}"
+        );
+        assert!(message.contains(".await"), "{message}");
+    });
+}

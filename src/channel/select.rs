@@ -20,11 +20,15 @@
 /// ```text
 /// bobbin::select! {
 ///     [biased;]
-///     <pattern> = <future> => <expression>,
+///     <pattern> = <future> [, if <condition>] => <expression>,
 ///     ...
 ///     [default => <expression>,]
 /// }
 /// ```
+///
+/// A branch's `if` guard (tokio's precondition) is evaluated first, before
+/// any future is made: a branch whose guard is false is disabled for this
+/// `select!` (its future is still made, but never polled).
 ///
 /// All the futures are created first, in order. Each poll then tries them
 /// in a random order drawn once per `select!`, so when several are ready
@@ -89,7 +93,10 @@ macro_rules! select {
     (@p $flags:tt $count:tt [$($branches:tt)*] $default:tt) => {
         $crate::select!(@run $flags $count [$($branches)*] $default)
     };
-    (@p $flags:tt $count:tt $branches:tt [] default => $body:block $(,)? $($rest:tt)*) => {
+    (@p $flags:tt $count:tt $branches:tt [] default => $body:block , $($rest:tt)*) => {
+        $crate::select!(@p $flags $count $branches [$body] $($rest)*)
+    };
+    (@p $flags:tt $count:tt $branches:tt [] default => $body:block $($rest:tt)*) => {
         $crate::select!(@p $flags $count $branches [$body] $($rest)*)
     };
     (@p $flags:tt $count:tt $branches:tt [] default => $body:expr $(, $($rest:tt)*)?) => {
@@ -102,14 +109,26 @@ macro_rules! select {
     (@p $flags:tt $count:tt $branches:tt $default:tt $($rest:tt)+) => {
         $crate::select!(@pat $flags $count $branches $default [] $($rest)+)
     };
-    (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr => $body:block $(,)? $($rest:tt)*) => {
-        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) ($body) $($rest)*)
+    (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr, if $cond:expr => $body:block , $($rest:tt)*) => {
+        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) ($cond) ($body) $($rest)*)
+    };
+    (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr, if $cond:expr => $body:block $($rest:tt)*) => {
+        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) ($cond) ($body) $($rest)*)
+    };
+    (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr, if $cond:expr => $body:expr $(, $($rest:tt)*)?) => {
+        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) ($cond) ($body) $($($rest)*)?)
+    };
+    (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr => $body:block , $($rest:tt)*) => {
+        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) (true) ($body) $($rest)*)
+    };
+    (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr => $body:block $($rest:tt)*) => {
+        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) (true) ($body) $($rest)*)
     };
     (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)+] = $fut:expr => $body:expr $(, $($rest:tt)*)?) => {
-        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) ($body) $($($rest)*)?)
+        $crate::select!(@branch $flags $count $branches $default [$($pat)+] ($fut) (true) ($body) $($($rest)*)?)
     };
     (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)*] = $($rest:tt)*) => {
-        ::core::compile_error!("a select! branch is written `pattern = future => expression`")
+        ::core::compile_error!("a select! branch is written `pattern = future => expression` (or `pattern = future, if condition => expression`)")
     };
     (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)*] $next:tt $($rest:tt)*) => {
         $crate::select!(@pat $flags $count $branches $default [$($pat)* $next] $($rest)*)
@@ -117,17 +136,21 @@ macro_rules! select {
     (@pat $flags:tt $count:tt $branches:tt $default:tt [$($pat:tt)*]) => {
         ::core::compile_error!("a select! branch is written `pattern = future => expression`")
     };
-    (@branch $flags:tt [$($count:tt)*] [$($branches:tt)*] $default:tt $pat:tt $fut:tt $body:tt $($rest:tt)*) => {
+    (@branch $flags:tt [$($count:tt)*] [$($branches:tt)*] $default:tt $pat:tt $fut:tt $cond:tt $body:tt $($rest:tt)*) => {
         $crate::select!(@p $flags [$($count)* + 1]
-            [$($branches)* [__fut __out (0 $($count)*) $pat $fut $body]] $default $($rest)*)
+            [$($branches)* [__fut __out (0 $($count)*) $pat $fut $cond $body]] $default $($rest)*)
     };
     // Running.
     (@run {$biased:expr} [$($count:tt)*]
-        [$([$fut:ident $out:ident ($($index:tt)*) [$($pat:tt)+] ($future:expr) ($body:expr)])*]
+        [$([$fut:ident $out:ident ($($index:tt)*) [$($pat:tt)+] ($future:expr) ($cond:expr) ($body:expr)])*]
         [$($default:expr)?]
     ) => {{
         const __SELECT_BRANCHES: usize = 0 $($count)*;
         $( let mut $out = ::core::option::Option::None; )*
+        // The guards first, as written: a branch whose `if` is false is
+        // disabled (its future is still made, never polled).
+        #[allow(unused_mut)]
+        let mut __disabled: [bool; __SELECT_BRANCHES] = [$( !$cond ),*];
         // The futures live in this inner block: the losers are dropped
         // before the winner's body runs.
         #[allow(unreachable_code, unused_variables, unused_mut, clippy::all)]
@@ -135,7 +158,6 @@ macro_rules! select {
         $(
             let mut $fut = ::core::pin::pin!(::core::future::IntoFuture::into_future($future));
         )*
-        let mut __disabled = [false; __SELECT_BRANCHES];
         let __order: [usize; __SELECT_BRANCHES] = $crate::__private::select_order($biased);
         let __has_default = $crate::select!(@has_default $($default)?);
         ::core::future::poll_fn(|__cx| $crate::__private::poll_branches(__has_default, || {
@@ -193,9 +215,9 @@ macro_rules! select {
     (@has_default $default:expr) => { true };
     (@default) => {
         ::core::panic!(
-            "select!: every branch was disabled (each future's output failed to match its \
-             pattern) and there is no `default` branch to run; add `default => ...` or \
-             patterns that accept every output"
+            "select!: every branch was disabled (its `if` guard was false, or its future's \
+             output failed to match its pattern) and there is no `default` branch to run; \
+             add `default => ...`, or guards and patterns that let a branch through"
         )
     };
     (@default $default:expr) => { $default };

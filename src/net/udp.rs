@@ -254,6 +254,135 @@ impl UdpSocket {
         self.io.read_with(|socket| socket.recv(buf)).await
     }
 
+    /// Waits until the socket is readable (or closed, or in error).
+    ///
+    /// Readiness is a hint: follow it with a `try_*` read and wait again
+    /// if that reports `WouldBlock`.
+    ///
+    /// # Errors
+    /// An error if the runtime has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    /// See [`try_recv`](UdpSocket::try_recv).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await.map(drop)
+    }
+
+    /// Waits until the socket is writable (or closed, or in error).
+    ///
+    /// Readiness is a hint: follow it with a `try_*` write and wait again
+    /// if that reports `WouldBlock`.
+    ///
+    /// # Errors
+    /// An error if the runtime has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UdpSocket;
+    /// # bobbin::block_on(async {
+    /// let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.writable().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await.map(drop)
+    }
+
+    /// Receives a datagram on a connected socket if one is there, without
+    /// waiting; returns its length.
+    ///
+    /// # Errors
+    /// `WouldBlock` if nothing has arrived (the readiness is then reset:
+    /// [`readable`](UdpSocket::readable) waits for more); the operating
+    /// system's error; an error if the runtime has shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UdpSocket;
+    /// # bobbin::block_on(async {
+    /// let a = UdpSocket::bind("127.0.0.1:0").await?;
+    /// let b = UdpSocket::bind("127.0.0.1:0").await?;
+    /// a.connect(b.local_addr()?).await?;
+    /// b.connect(a.local_addr()?).await?;
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(b.try_recv(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// a.writable().await?;
+    /// a.try_send(b"hi")?;
+    /// let n = loop {
+    ///     b.readable().await?;
+    ///     match b.try_recv(&mut buf) {
+    ///         Ok(n) => break n,
+    ///         Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///         Err(err) => return Err(err),
+    ///     }
+    /// };
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read_with(|socket| socket.recv(buf))
+    }
+
+    /// Sends a datagram on a connected socket if there is room, without
+    /// waiting; returns the bytes sent.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the send buffer is full (the readiness is then
+    /// reset: [`writable`](UdpSocket::writable) waits for room); the
+    /// operating system's error; an error if the runtime has shut down.
+    ///
+    /// # Examples
+    /// See [`try_recv`](UdpSocket::try_recv).
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write_with(|socket| socket.send(buf))
+    }
+
+    /// Receives a datagram if one is there, without waiting; returns its
+    /// length and where it came from.
+    ///
+    /// # Errors
+    /// As [`try_recv`](UdpSocket::try_recv).
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UdpSocket;
+    /// # bobbin::block_on(async {
+    /// let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    /// let mut buf = [0u8; 8];
+    /// let err = socket.try_recv_from(&mut buf).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_read_with(|socket| socket.recv_from(buf))
+    }
+
+    /// Sends a datagram to `target` if there is room, without waiting;
+    /// returns the bytes sent.
+    ///
+    /// # Errors
+    /// As [`try_send`](UdpSocket::try_send).
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UdpSocket;
+    /// # bobbin::block_on(async {
+    /// let a = UdpSocket::bind("127.0.0.1:0").await?;
+    /// let b = UdpSocket::bind("127.0.0.1:0").await?;
+    /// a.writable().await?;
+    /// assert_eq!(a.try_send_to(b"x", b.local_addr()?)?, 1);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io.try_write_with(|socket| socket.send_to(buf, target))
+    }
+
     /// The address this socket is bound to.
     ///
     /// # Errors

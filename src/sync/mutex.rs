@@ -14,6 +14,8 @@ use super::batch_semaphore::{Acquire, BatchSemaphore};
 use super::error::TryLockError;
 use crate::loom::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -238,6 +240,28 @@ impl<T: ?Sized> Mutex<T> {
         Ok(OwnedMutexGuard::new(self))
     }
 
+    /// Locks from a plain thread (not a task), waiting in turn like
+    /// [`lock`](Mutex::lock): for code outside the runtime that shares a
+    /// value with tasks.
+    ///
+    /// # Panics
+    /// On a runtime worker thread, where waiting would stall every task
+    /// queued there; the message says to `.await` [`lock`](Mutex::lock)
+    /// instead.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// let mutex = Arc::new(bobbin::sync::Mutex::new(0));
+    /// let other = mutex.clone();
+    /// std::thread::spawn(move || *other.blocking_lock() += 1).join().unwrap();
+    /// assert_eq!(*mutex.blocking_lock(), 1);
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::task::park::park_on("Mutex::blocking_lock", self.lock())
+    }
+
     /// The value, through a unique borrow of the mutex: no lock needed.
     ///
     /// # Examples
@@ -305,7 +329,66 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-impl<T: ?Sized> MutexGuard<'_, T> {
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Narrows the guard to a part of the value, keeping the lock.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::sync::MutexGuard;
+    /// # bobbin::block_on(async {
+    /// let mutex = bobbin::sync::Mutex::new((0, vec![1]));
+    /// let mut list = MutexGuard::map(mutex.lock().await, |pair| &mut pair.1);
+    /// list.push(2);
+    /// drop(list);
+    /// assert_eq!(mutex.lock().await.1, [1, 2]);
+    /// # });
+    /// ```
+    pub fn map<U: ?Sized>(
+        mut this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> MappedMutexGuard<'a, U> {
+        // `f` runs while `this` still owns the permit: a panic in it drops
+        // `this`, which unlocks.
+        let value: *mut U = f(&mut *this);
+        let semaphore = &ManuallyDrop::new(this).mutex.semaphore;
+        MappedMutexGuard {
+            semaphore,
+            value,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// As [`map`](MutexGuard::map), if `f` finds a part; otherwise gives
+    /// the guard back.
+    ///
+    /// # Errors
+    /// The guard, unchanged, if `f` returns `None`.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::sync::MutexGuard;
+    /// # bobbin::block_on(async {
+    /// let mutex = bobbin::sync::Mutex::new(vec![1, 2]);
+    /// let guard = MutexGuard::try_map(mutex.lock().await, |list| list.get_mut(7)).unwrap_err();
+    /// let mut first = MutexGuard::try_map(guard, |list| list.first_mut()).unwrap();
+    /// *first = 0;
+    /// # });
+    /// ```
+    pub fn try_map<U: ?Sized>(
+        mut this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let Some(value) = f(&mut *this).map(|value| value as *mut U) else {
+            return Err(this);
+        };
+        let semaphore = &ManuallyDrop::new(this).mutex.semaphore;
+        Ok(MappedMutexGuard {
+            semaphore,
+            value,
+            _borrow: PhantomData,
+        })
+    }
+
     /// The mutex this guard locks.
     ///
     /// # Examples
@@ -415,6 +498,63 @@ impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
     }
 }
 
+/// Exclusive access to a part of a [`Mutex`]'s value, made by
+/// [`MutexGuard::map`]; unlocks when dropped.
+///
+/// # Examples
+/// See [`MutexGuard::map`].
+#[must_use = "the lock is released at once if the guard is not kept"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    semaphore: &'a BatchSemaphore,
+    /// Points into the mutex's value; exclusive while the guard holds the
+    /// permit. A pointer, not a reference: the permit goes back in `drop`,
+    /// after which the guard must claim no borrow.
+    value: *mut T,
+    _borrow: PhantomData<&'a mut T>,
+}
+
+// SAFETY: the guard is the only access to the value while it holds the
+// permit: moving it moves `&mut T` (`T: Send`), sharing it shares `&T`
+// (`T: Sync`); the permit goes back from whichever thread drops it.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the permit and `value` points into the
+        // mutex's value; the borrow lives no longer than `&self`.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow.
+        unsafe { &mut *self.value }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -478,5 +618,23 @@ mod tests {
         assert!(mutex.try_lock().is_err(), "a forgotten guard still holds");
         *mutex.get_mut() = 2;
         assert_eq!(mutex.into_inner(), 2);
+    }
+
+    #[test]
+    fn a_mapped_guard_keeps_the_lock_and_a_panic_in_map_unlocks() {
+        let mutex = Mutex::new((1, String::from("x")));
+        {
+            let mut text = MutexGuard::map(mutex.try_lock().unwrap(), |pair| &mut pair.1);
+            text.push('y');
+            assert!(mutex.try_lock().is_err());
+        }
+        assert_eq!(mutex.try_lock().unwrap().1, "xy");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            MutexGuard::map(mutex.try_lock().unwrap(), |_| -> &mut String {
+                panic!("in map")
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(mutex.try_lock().is_ok(), "the panic unlocked");
     }
 }

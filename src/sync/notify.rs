@@ -44,6 +44,15 @@ const NOTIFIED: usize = 2;
 const STATE_MASK: usize = 0b11;
 const CALL_SHIFT: u32 = 2;
 
+/// Which waiter a single notification goes to.
+#[derive(Clone, Copy)]
+enum End {
+    /// The one that has waited longest (`notify_one`).
+    Front,
+    /// The most recent (`notify_last`).
+    Back,
+}
+
 /// The state word and its transitions (the only bit arithmetic on it).
 struct State(AtomicUsize);
 
@@ -335,12 +344,39 @@ impl Notify {
     /// assert!(std::pin::pin!(notify.notified()).poll(&mut cx).is_pending());
     /// ```
     pub fn notify_one(&self) {
+        self.notify(End::Front);
+    }
+
+    /// As [`notify_one`](Notify::notify_one), but wakes the task that has
+    /// waited *least* (the most recent to queue): a stack of waiters, for
+    /// when the latest is the warmest.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::future::Future;
+    /// use std::task::{Context, Waker};
+    /// let notify = bobbin::sync::Notify::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut first = std::pin::pin!(notify.notified());
+    /// let mut last = std::pin::pin!(notify.notified());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// assert!(last.as_mut().poll(&mut cx).is_pending());
+    /// notify.notify_last();
+    /// assert!(last.as_mut().poll(&mut cx).is_ready());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// ```
+    pub fn notify_last(&self) {
+        self.notify(End::Back);
+    }
+
+    /// Notifies the waiter at `end` of the queue, or stores a permit.
+    fn notify(&self, end: End) {
         match self.state.store_permit() {
             StorePermit::Stored => {}
             StorePermit::Waiting => {
                 let waker = {
                     let mut waiters = lock(&self.waiters);
-                    self.notify_one_locked(&mut waiters)
+                    self.notify_one_locked(&mut waiters, end)
                 };
                 if let Some(waker) = waker {
                     waker.wake();
@@ -349,10 +385,15 @@ impl Notify {
         }
     }
 
-    /// With the mutex held: notifies the first waiter, or stores a permit
-    /// if there is none (the list emptied before the mutex was taken).
-    fn notify_one_locked(&self, waiters: &mut WaitList<Entry>) -> Option<Waker> {
-        let Some(key) = waiters.pop_front() else {
+    /// With the mutex held: notifies the waiter at `end`, or stores a
+    /// permit if there is none (the list emptied before the mutex was
+    /// taken).
+    fn notify_one_locked(&self, waiters: &mut WaitList<Entry>, end: End) -> Option<Waker> {
+        let popped = match end {
+            End::Front => waiters.pop_front(),
+            End::Back => waiters.pop_back(),
+        };
+        let Some(key) = popped else {
             // Not WAITING (invariant 1), so this cannot find waiters.
             match self.state.store_permit() {
                 StorePermit::Stored => return None,
@@ -501,7 +542,7 @@ impl Drop for Notified<'_> {
             let entry = waiters.remove(key);
             match entry.notified {
                 // Chosen by notify_one but never saw it: pass it on.
-                Some(Notification::One) => notify.notify_one_locked(&mut waiters),
+                Some(Notification::One) => notify.notify_one_locked(&mut waiters, End::Front),
                 Some(Notification::All) => None,
                 None => {
                     if was_linked && waiters.is_empty() {

@@ -130,6 +130,15 @@ impl<T> WaitList<T> {
         Some(key)
     }
 
+    /// Takes the last entry out of the queue (it stays in the slab) and
+    /// returns its key.
+    #[inline]
+    pub(crate) fn pop_back(&mut self) -> Option<usize> {
+        let key = self.tail?;
+        self.unlink(key);
+        Some(key)
+    }
+
     /// Takes the entry out of the queue, if it is in it; it stays in the
     /// slab. Returns whether it was queued.
     #[inline]
@@ -286,6 +295,9 @@ mod tests {
         assert_eq!(queued(&mut list), vec![0, 1, 3, 5]);
         list.remove(first);
         assert_eq!(list.pop_front(), Some(keys[1]));
+        assert_eq!(list.pop_back(), Some(key), "the last, from the other end");
+        assert_eq!(list.remove(key), 5);
+        let key = list.push_back(5);
         assert!(!list.is_linked(keys[1]), "popped but still in the slab");
         assert_eq!(*list.get_mut(keys[1]), 1);
         assert!(list.is_linked(key));

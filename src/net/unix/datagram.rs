@@ -244,6 +244,134 @@ impl UnixDatagram {
         self.io.read_with(|socket| socket.recv(buf)).await
     }
 
+    /// Waits until the socket is readable (or closed, or in error).
+    ///
+    /// Readiness is a hint: follow it with a `try_*` read and wait again
+    /// if that reports `WouldBlock`.
+    ///
+    /// # Errors
+    /// An error if the runtime has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    /// See [`try_recv`](UnixDatagram::try_recv).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await.map(drop)
+    }
+
+    /// Waits until the socket is writable (or closed, or in error).
+    ///
+    /// Readiness is a hint: follow it with a `try_*` write and wait again
+    /// if that reports `WouldBlock`.
+    ///
+    /// # Errors
+    /// An error if the runtime has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UnixDatagram;
+    /// # bobbin::block_on(async {
+    /// let (socket, _peer) = UnixDatagram::pair()?;
+    /// socket.writable().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await.map(drop)
+    }
+
+    /// Receives a datagram on a connected socket if one is there, without
+    /// waiting; returns its length.
+    ///
+    /// # Errors
+    /// `WouldBlock` if nothing has arrived (the readiness is then reset:
+    /// [`readable`](UnixDatagram::readable) waits for more); the operating
+    /// system's error; an error if the runtime has shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UnixDatagram;
+    /// # bobbin::block_on(async {
+    /// let (a, b) = UnixDatagram::pair()?;
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(b.try_recv(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// a.writable().await?;
+    /// a.try_send(b"hi")?;
+    /// b.readable().await?;
+    /// let n = b.try_recv(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"hi");
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read_with(|socket| socket.recv(buf))
+    }
+
+    /// Sends a datagram on a connected socket if there is room, without
+    /// waiting; returns the bytes sent.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the send buffer is full (the readiness is then
+    /// reset: [`writable`](UnixDatagram::writable) waits for room); the
+    /// operating system's error; an error if the runtime has shut down.
+    ///
+    /// # Examples
+    /// See [`try_recv`](UnixDatagram::try_recv).
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write_with(|socket| socket.send(buf))
+    }
+
+    /// Receives a datagram if one is there, without waiting; returns its
+    /// length and the sender's address.
+    ///
+    /// # Errors
+    /// As [`try_recv`](UnixDatagram::try_recv).
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UnixDatagram;
+    /// # bobbin::block_on(async {
+    /// let (a, _b) = UnixDatagram::pair()?;
+    /// let mut buf = [0u8; 8];
+    /// let err = a.try_recv_from(&mut buf).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_read_with(|socket| socket.recv_from(buf))
+    }
+
+    /// Sends a datagram to the socket bound at `path` if there is room,
+    /// without waiting; returns the bytes sent.
+    ///
+    /// # Errors
+    /// As [`try_send`](UnixDatagram::try_send).
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UnixDatagram;
+    /// # bobbin::block_on(async {
+    /// let dir = std::env::temp_dir().join(format!("bobbin-doc-try-send-to-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("peer.sock");
+    /// let _ = std::fs::remove_file(&path);
+    /// let peer = UnixDatagram::bind(&path)?;
+    /// let sender = UnixDatagram::unbound()?;
+    /// sender.writable().await?;
+    /// assert_eq!(sender.try_send_to(b"x", &path)?, 1);
+    /// let mut buf = [0u8; 1];
+    /// assert_eq!(peer.recv(&mut buf).await?, 1);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io.try_write_with(|socket| socket.send_to(buf, path))
+    }
+
     /// The address this socket is bound to (unnamed if it is not).
     ///
     /// # Errors

@@ -3,7 +3,7 @@
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
 use crate::io::Async;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -164,6 +164,85 @@ impl UnixStream {
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the socket is readable (or closed, or in error).
+    ///
+    /// Readiness is a hint: follow it with a `try_*` read and wait again
+    /// if that reports `WouldBlock`.
+    ///
+    /// # Errors
+    /// An error if the runtime has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    /// See [`try_read`](UnixStream::try_read).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await.map(drop)
+    }
+
+    /// Waits until the socket is writable (or closed, or in error).
+    ///
+    /// Readiness is a hint: follow it with a `try_*` write and wait again
+    /// if that reports `WouldBlock`.
+    ///
+    /// # Errors
+    /// An error if the runtime has shut down.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UnixStream;
+    /// # bobbin::block_on(async {
+    /// let (socket, _peer) = UnixStream::pair()?;
+    /// socket.writable().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await.map(drop)
+    }
+
+    /// Reads into `buf` if data is there, without waiting. Returns how
+    /// many bytes were read (0 at end of stream).
+    ///
+    /// # Errors
+    /// `WouldBlock` if nothing can be read now (the readiness is then
+    /// reset: [`readable`](UnixStream::readable) waits for new data); the
+    /// operating system's error; an error if the runtime has shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// use bobbin::net::UnixStream;
+    /// # bobbin::block_on(async {
+    /// let (a, b) = UnixStream::pair()?;
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(b.try_read(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// a.writable().await?;
+    /// assert_eq!(a.try_write(b"hi")?, 2);
+    /// b.readable().await?;
+    /// assert_eq!(b.try_read(&mut buf)?, 2);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read_with(|mut stream| stream.read(buf))
+    }
+
+    /// Writes from `buf` if the socket has room, without waiting. Returns
+    /// how many bytes were written.
+    ///
+    /// # Errors
+    /// `WouldBlock` if the send buffer is full (the readiness is then
+    /// reset: [`writable`](UnixStream::writable) waits for room); the
+    /// operating system's error; an error if the runtime has shut down.
+    ///
+    /// # Examples
+    /// See [`try_read`](UnixStream::try_read).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write_with(|mut stream| stream.write(buf))
     }
 
     /// Splits the stream into a read half and a write half that can be

@@ -175,6 +175,52 @@ impl<T> JoinSet<T> {
         self.insert(handle.spawn_inner(future, None, std::panic::Location::caller()))
     }
 
+    /// Runs blocking code on the blocking pool of the current runtime (or
+    /// the global one), as [`bobbin::spawn_blocking`](crate::spawn_blocking),
+    /// with its result joined through the set like a task's.
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let mut set = bobbin::task::JoinSet::new();
+    /// for n in 0..3u64 {
+    ///     set.spawn_blocking(move || n * n);
+    /// }
+    /// let mut total = 0;
+    /// while let Some(result) = set.join_next().await {
+    ///     total += result.unwrap();
+    /// }
+    /// assert_eq!(total, 5);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, func: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.insert(crate::spawn_blocking(func))
+    }
+
+    /// As [`spawn_blocking`](JoinSet::spawn_blocking), on the runtime of
+    /// `handle`.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let mut set = bobbin::task::JoinSet::new();
+    /// set.spawn_blocking_on(|| 7, &rt.handle());
+    /// assert_eq!(rt.block_on(set.join_next()).unwrap().unwrap(), 7);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, func: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(func))
+    }
+
     fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         let entry = self.entries.vacant_entry();
