@@ -42,8 +42,9 @@ fn allowed(module: &str) -> &'static [&'static str] {
 }
 
 /// The task core's items that `channel/` and `sync/` may use: the budget,
-/// the thread parker and the wait list.
-const TASK_ITEMS_FOR_CHANNEL_AND_SYNC: &[&str] = &["coop", "park", "wait_list"];
+/// the coarse clock (a stale channel turn is timed on it), the thread parker
+/// and the wait list.
+const TASK_ITEMS_FOR_CHANNEL_AND_SYNC: &[&str] = &["clock", "coop", "park", "wait_list"];
 
 /// Inside `runtime/`: the parts below the façade, and what each may use of
 /// `runtime/` (the façade, `Runtime`, `Builder`, `Handle`, the global

@@ -398,3 +398,49 @@ fn an_abandoned_sink_flush_keeps_no_slot() {
         assert_eq!(rx.try_recv(), Ok(1));
     });
 }
+
+/// A woken receive that is kept but never polled again holds its turn
+/// only for a grace period: a receive elsewhere then takes the value it
+/// was owed (review of issue 15: it used to wait forever while `try_recv`
+/// saw the value).
+#[test]
+fn a_turn_held_by_a_receive_never_polled_again_goes_to_another_receiver() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "stale-recv-turn");
+        rt.block_on(async {
+            let (tx, rx) = channel::bounded::<u32>(4);
+            let other = rx.clone();
+            let mut kept = Box::pin(rx.recv());
+            assert!(futures::poll!(kept.as_mut()).is_pending(), "queued first");
+            tx.send(1).await.unwrap(); // its turn: `kept` is woken, never polled again
+            let start = std::time::Instant::now();
+            let got = bobbin::time::timeout(Duration::from_secs(10), other.recv()).await;
+            assert_eq!(got, Ok(Ok(1)), "the value reached the other receiver");
+            assert!(start.elapsed() < Duration::from_secs(5));
+            // The kept future, polled at last, is a newcomer: nothing is
+            // there for it, and it loses nothing.
+            tx.send(2).await.unwrap();
+            assert_eq!(kept.await, Ok(2));
+        });
+    });
+}
+
+/// The same for a woken send that is never polled again: the free slot it
+/// was owed goes to another send after the grace period.
+#[test]
+fn a_turn_held_by_a_send_never_polled_again_goes_to_another_sender() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "stale-send-turn");
+        rt.block_on(async {
+            let (tx, rx) = channel::bounded::<u32>(1);
+            tx.send(0).await.unwrap(); // full
+            let mut kept = Box::pin(tx.send(1));
+            assert!(futures::poll!(kept.as_mut()).is_pending(), "queued first");
+            assert_eq!(rx.recv().await, Ok(0)); // frees the slot: `kept`'s turn
+            let got = bobbin::time::timeout(Duration::from_secs(10), tx.send(2)).await;
+            assert_eq!(got, Ok(Ok(())), "the slot went to the other send");
+            assert_eq!(rx.recv().await, Ok(2));
+            drop(kept);
+        });
+    });
+}

@@ -20,11 +20,12 @@ use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use super::rendezvous::{ParkKey, Rendezvous};
 use super::waiters::{Turn, WaitKey, Waiters};
 use crate::loom::{AtomicUsize, fence};
-use crate::task::coop;
+use crate::task::{clock, coop};
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed, SeqCst};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// One channel: its values, its waiting tasks and its handle counts.
 pub(crate) struct Chan<T> {
@@ -61,6 +62,8 @@ pub(crate) struct SendOp<T> {
     parked: Option<ParkKey>,
     /// False for the `Sink`'s send, held by the handle (see `waiters.rs`).
     takes_turns: bool,
+    /// Since when it waits behind turns that stand still (`waits_behind_turns`).
+    behind: Option<(usize, u32)>,
 }
 
 /// Where one receive stands: its place in line.
@@ -69,6 +72,8 @@ pub(crate) struct RecvOp {
     parked: Option<ParkKey>,
     /// False for the `Stream`'s receive, held by the handle.
     takes_turns: bool,
+    /// Since when it waits behind turns that stand still (`waits_behind_turns`).
+    behind: Option<(usize, u32)>,
 }
 
 impl<T> SendOp<T> {
@@ -79,6 +84,7 @@ impl<T> SendOp<T> {
             wait: None,
             parked: None,
             takes_turns: true,
+            behind: None,
         }
     }
 
@@ -99,6 +105,7 @@ impl RecvOp {
             wait: None,
             parked: None,
             takes_turns: true,
+            behind: None,
         }
     }
 
@@ -375,11 +382,33 @@ impl<T> Buffered<T> {
                 }
             }
             if at.registered {
+                // Behind turns only if some are out (one load, inline).
+                if self.senders.woken() > 0 && self.send_waits_behind_turns(&mut op.behind, cx) {
+                    continue;
+                }
                 op.value = Some(value);
                 return Poll::Pending;
             }
             at.register(&mut op.wait, cx);
         }
+    }
+
+    /// `waits_behind_turns` for a send: a free slot is what it is owed.
+    #[cold]
+    #[inline(never)]
+    fn send_waits_behind_turns(&self, behind: &mut Option<(usize, u32)>, cx: &Context<'_>) -> bool {
+        let free = self
+            .queue
+            .capacity()
+            .is_some_and(|capacity| self.queue.len() < capacity);
+        waits_behind_turns(&self.senders, free, behind, cx)
+    }
+
+    /// `waits_behind_turns` for a receive: a value is what it is owed.
+    #[cold]
+    #[inline(never)]
+    fn recv_waits_behind_turns(&self, behind: &mut Option<(usize, u32)>, cx: &Context<'_>) -> bool {
+        waits_behind_turns(&self.receivers, !self.queue.is_empty(), behind, cx)
     }
 
     /// Whether the queue has room beyond the slots the woken senders are
@@ -411,11 +440,57 @@ impl<T> Buffered<T> {
                 }
             }
             if at.registered {
+                if self.receivers.woken() > 0 && self.recv_waits_behind_turns(&mut op.behind, cx) {
+                    continue;
+                }
                 return Poll::Pending;
             }
             at.register(&mut op.wait, cx);
         }
     }
+}
+
+/// How long a value (or slot) may sit owed to an unclaimed turn, while
+/// no turn moves, before an operation waiting behind it takes the turn
+/// back: far longer than a woken task takes to be polled on a busy
+/// runtime, short enough that a value owed to a future nobody polls again
+/// is not kept from everyone else.
+const STALE_TURN: Duration = Duration::from_millis(20);
+
+/// A registered operation that found nothing it may take, though
+/// something is there (`available`: a value, or a free slot) owed to woken
+/// futures of its side. Normally one of them claims it within
+/// microseconds; but a woken future may be kept and never polled again,
+/// and its turn would hold the value from everyone. So rather than sleep,
+/// the task looks again soon (it wakes itself); `behind` notes when it
+/// first saw the turns stand still, and once they have for `STALE_TURN`
+/// it takes one back and goes ahead (true: look again now).
+fn waits_behind_turns(
+    side: &Waiters,
+    available: bool,
+    behind: &mut Option<(usize, u32)>,
+    cx: &Context<'_>,
+) -> bool {
+    // Not under loom: the models cannot let time pass, and a task that
+    // wakes itself while another holds the turn is an endless branch to
+    // them. What they check (no turn or wake-up lost) does not depend on it.
+    if cfg!(loom) || !available || side.woken() == 0 {
+        *behind = None;
+        return false;
+    }
+    let events = side.turn_events();
+    let now = clock::refresh();
+    match *behind {
+        Some((seen, since)) if seen == events => {
+            if clock::span(since, now) >= STALE_TURN && side.revoke_turn(events) {
+                *behind = None;
+                return true;
+            }
+        }
+        _ => *behind = Some((events, now)),
+    }
+    cx.waker().wake_by_ref();
+    false
 }
 
 /// Where one send or receive stands during a poll, on its side's

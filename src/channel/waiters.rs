@@ -59,6 +59,14 @@ pub(crate) struct Waiters {
 
 struct State {
     list: WaitList<Entry>,
+    /// Turns taken back from woken futures that let them go stale
+    /// (`revoke_turn`); the next woken futures to come back are newcomers
+    /// instead (one each).
+    revoked: usize,
+    /// Counts the turns handed out, claimed and taken back: an operation
+    /// waiting behind turns sees from it whether any moved while it
+    /// waited. A plain count under the lock: only that slow path reads it.
+    turn_events: usize,
 }
 
 struct Entry {
@@ -92,6 +100,8 @@ impl Waiters {
         Waiters {
             state: Mutex::new(State {
                 list: WaitList::new(),
+                revoked: 0,
+                turn_events: 0,
             }),
             waiting: AtomicUsize::new(0),
             woken: AtomicUsize::new(0),
@@ -124,11 +134,17 @@ impl Waiters {
         // Out of line: woken (the counts keep the turn until `turn_used`)
         // or dismissed (it counts nowhere already). Either way its key is
         // freed now.
-        if state.list.remove(key.0).takes_turns {
-            Turn::Claimed
-        } else {
-            Turn::Gone
+        if !state.list.remove(key.0).takes_turns {
+            return Turn::Gone;
         }
+        if state.revoked > 0 {
+            // A turn was taken back: this future's, or one it counts as.
+            state.revoked -= 1;
+            self.entries.fetch_sub(1, Relaxed);
+            return Turn::Gone;
+        }
+        state.turn_events += 1;
+        Turn::Claimed
     }
 
     /// A turn claimed by [`poll_turn`](Self::poll_turn) is used (the
@@ -136,6 +152,33 @@ impl Waiters {
     pub(crate) fn turn_used(&self) {
         self.woken.fetch_sub(1, SeqCst);
         self.entries.fetch_sub(1, Relaxed);
+    }
+
+    /// How many turns were handed out, claimed or taken back so far.
+    pub(crate) fn turn_events(&self) -> usize {
+        lock(&self.state).turn_events
+    }
+
+    /// Takes back an outstanding turn if no turn moved since `seen` (a
+    /// count from [`turn_events`](Self::turn_events)): the caller watched
+    /// a value (or slot) sit owed long enough to call the turn stale (a
+    /// woken future kept but never polled again). The value becomes free
+    /// for whoever looks next. True if a turn was taken back.
+    ///
+    /// Which future loses its turn is not tracked: the next woken future
+    /// to come back (normally the stale one, which never does) is counted
+    /// a newcomer instead.
+    pub(crate) fn revoke_turn(&self, seen: usize) -> bool {
+        let mut state = lock(&self.state);
+        if state.turn_events != seen || self.woken.load(SeqCst) == 0 {
+            return false;
+        }
+        // SeqCst: as every change of `woken`, read by the fast paths after
+        // their fence.
+        self.woken.fetch_sub(1, SeqCst);
+        state.revoked += 1;
+        state.turn_events += 1;
+        true
     }
 
     /// True if some task waits (a hint without the lock; the caller has
@@ -183,6 +226,7 @@ impl Waiters {
                 self.waiting.fetch_sub(1, SeqCst);
                 if entry.takes_turns {
                     self.woken.fetch_add(1, SeqCst);
+                    state.turn_events += 1;
                     break waker;
                 }
                 // Dismissed: its handle frees the entry at its next poll.
@@ -215,6 +259,7 @@ impl Waiters {
                 turns += usize::from(entry.takes_turns);
             });
             self.woken.fetch_add(turns, SeqCst);
+            state.turn_events += 1;
             self.waiting.fetch_sub(wakers.len(), SeqCst);
             self.entries.fetch_sub(wakers.len() - turns, Relaxed);
             wakers
@@ -235,6 +280,12 @@ impl Waiters {
             let entry = state.list.remove(key.0);
             if was_waiting {
                 self.waiting.fetch_sub(1, SeqCst);
+                self.entries.fetch_sub(1, Relaxed);
+                false
+            } else if entry.takes_turns && state.revoked > 0 {
+                // Its turn (or one it counts as) was taken back: nothing
+                // to pass on.
+                state.revoked -= 1;
                 self.entries.fetch_sub(1, Relaxed);
                 false
             } else if entry.takes_turns {

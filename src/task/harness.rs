@@ -416,27 +416,45 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     fn drop_join_handle_slow(self) {
         let state = &self.header().state;
         let snapshot = state.load();
+        // A waker taken out of the slot is dropped last, after the
+        // reference is given up and outside the cell: a user's waker whose
+        // `Drop` panics must neither leak the task nor unwind out of the
+        // handle's drop (the panic is caught, as an output's is).
+        let waker;
         if snapshot.is_complete() && !snapshot.is_join_waker_set() {
             // The common case after `.await`: the task is done and will not
             // touch the output or the waker slot again, so both are ours
             // (state rules 1, 2); clean them up, then give up interest and
             // reference in one step.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| self.drop_unread_output()));
-            self.set_join_waker(None);
+            waker = self.take_join_waker();
             if state.drop_join_interest_and_reference() {
                 self.raw().dealloc();
             }
-            return;
+        } else {
+            let dropped = state.transition_to_join_handle_dropped();
+            if dropped.drop_output {
+                // The output's Drop may panic; the handle's drop must not.
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| self.drop_unread_output()));
+            }
+            waker = if dropped.drop_waker {
+                self.take_join_waker()
+            } else {
+                None
+            };
+            self.raw().drop_reference();
         }
-        let dropped = state.transition_to_join_handle_dropped();
-        if dropped.drop_output {
-            // The output's Drop may panic; the handle's drop must not.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| self.drop_unread_output()));
+        if waker.is_some() {
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(waker)));
         }
-        if dropped.drop_waker {
-            self.set_join_waker(None);
-        }
-        self.raw().drop_reference();
+    }
+
+    /// Empties the join waker slot, giving its waker to the caller.
+    fn take_join_waker(&self) -> Option<Waker> {
+        // SAFETY: the caller owns the join waker slot (state rule 2).
+        self.cell()
+            .join_waker
+            .with_mut(|ptr| unsafe { (*ptr).take() })
     }
 }
 
@@ -606,6 +624,51 @@ mod tests {
             drops.load(SeqCst),
             1,
             "the task dropped the unwanted output"
+        );
+    }
+
+    /// A join waker whose `Drop` panics (review of issue 14's interop
+    /// issue): dropping the handle still gives up its reference (the cell
+    /// and the future are freed) and does not unwind.
+    #[test]
+    fn a_join_waker_whose_drop_panics_leaks_nothing() {
+        struct PanicsOnDrop(Arc<AtomicUsize>);
+        impl std::task::Wake for PanicsOnDrop {
+            fn wake(self: Arc<Self>) {}
+        }
+        impl Drop for PanicsOnDrop {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, SeqCst);
+                panic!("the join waker's Drop panics");
+            }
+        }
+        let queue = Queue::default();
+        let futures_dropped = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(futures_dropped.clone());
+        let mut handle = queue.spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        let wakers_dropped = Arc::new(AtomicUsize::new(0));
+        let waker = Waker::from(Arc::new(PanicsOnDrop(wakers_dropped.clone())));
+        assert!(
+            Pin::new(&mut handle)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        drop(waker); // the slot holds the last clone
+        queue.run_all();
+        handle.abort();
+        drop(handle);
+        assert_eq!(
+            wakers_dropped.load(SeqCst),
+            1,
+            "the waker was dropped, its panic caught"
+        );
+        assert_eq!(
+            futures_dropped.load(SeqCst),
+            1,
+            "the task was cancelled and freed"
         );
     }
 
