@@ -21,7 +21,7 @@
 //! Throughput is in messages (round trips for `rendezvous`, lock
 //! acquisitions for `mutex`) per second.
 
-use bobbin_benches::{SmolRt, workers};
+use bobbin_benches::Runtimes;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -37,44 +37,6 @@ const ROUND_TRIPS: u64 = 100_000;
 const THREAD_ROUND_TRIPS: u64 = 5_000;
 const MUTEX_TASKS: u64 = 1_000;
 const LOCKS_PER_TASK: u64 = 100;
-
-/// The runtimes under test, built once for the whole run.
-struct Runtimes {
-    bobbin: bobbin::Runtime,
-    tokio: tokio::runtime::Runtime,
-    smol: SmolRt,
-}
-
-impl Runtimes {
-    fn new() -> Runtimes {
-        let n = workers();
-        Runtimes {
-            bobbin: bobbin::Runtime::builder()
-                .worker_threads(n)
-                .build()
-                .expect("bobbin runtime"),
-            tokio: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(n)
-                .build()
-                .expect("tokio runtime"),
-            smol: SmolRt::new(n),
-        }
-    }
-
-    /// Runs `body` as a task on bobbin (as the peers run theirs), so its
-    /// spawns come from a worker.
-    fn on_bobbin(&self, body: impl Future<Output = ()> + Send + 'static) {
-        self.bobbin
-            .block_on(self.bobbin.spawn(body))
-            .expect("bobbin body");
-    }
-
-    fn on_tokio(&self, body: impl Future<Output = ()> + Send + 'static) {
-        self.tokio
-            .block_on(self.tokio.spawn(body))
-            .expect("tokio body");
-    }
-}
 
 /// Asserts that the consumer saw every value of every producer once.
 fn check_sum(sum: u64, producers: u64, per_producer: u64) {

@@ -61,6 +61,62 @@ impl Drop for SmolRt {
     }
 }
 
+/// bobbin, tokio and smol, each with [`workers`] threads, built once for a
+/// whole criterion run (the in-process benchmarks: `channels`, `fanout`).
+pub struct Runtimes {
+    /// bobbin's runtime.
+    pub bobbin: bobbin::Runtime,
+    /// tokio's multi-thread runtime.
+    pub tokio: tokio::runtime::Runtime,
+    /// smol's executor.
+    pub smol: SmolRt,
+}
+
+impl Runtimes {
+    /// Starts the three runtimes.
+    pub fn new() -> Runtimes {
+        let n = workers();
+        Runtimes {
+            bobbin: bobbin::Runtime::builder()
+                .worker_threads(n)
+                .build()
+                .expect("bobbin runtime"),
+            tokio: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .build()
+                .expect("tokio runtime"),
+            smol: SmolRt::new(n),
+        }
+    }
+
+    /// Runs `body` as a task on bobbin (as the peers run theirs), so its
+    /// spawns come from a worker, and returns its output.
+    pub fn on_bobbin<T: Send + 'static>(
+        &self,
+        body: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        self.bobbin
+            .block_on(self.bobbin.spawn(body))
+            .expect("bobbin body")
+    }
+
+    /// Runs `body` as a task on tokio and returns its output.
+    pub fn on_tokio<T: Send + 'static>(
+        &self,
+        body: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        self.tokio
+            .block_on(self.tokio.spawn(body))
+            .expect("tokio body")
+    }
+}
+
+impl Default for Runtimes {
+    fn default() -> Runtimes {
+        Runtimes::new()
+    }
+}
+
 /// The child-process benchmarks (`timers`, `blocking`): the parent
 /// re-executes its own binary as `--child <bench> <runtime>` once per run
 /// and runtime, reads back `name=value` figures from each child's stdout,

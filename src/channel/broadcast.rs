@@ -29,6 +29,7 @@ use super::error::SendError;
 use crate::loom::{Arc, Mutex, lock};
 use crate::task::coop;
 use crate::task::wait_list::{WaitList, WakeList, set_waker};
+use crossbeam_utils::CachePadded;
 use futures_core::Stream;
 use std::fmt;
 use std::future::Future;
@@ -82,13 +83,13 @@ pub fn broadcast<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         buffer,
         mask: capacity as u64 - 1,
-        tail: Mutex::new(Tail {
+        tail: CachePadded::new(Mutex::new(Tail {
             pos: 0,
             receivers: 1,
             senders: 1,
             closed: false,
             waiters: WaitList::new(),
-        }),
+        })),
     });
     let receiver = Receiver {
         shared: shared.clone(),
@@ -101,7 +102,9 @@ pub fn broadcast<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 struct Shared<T> {
     buffer: Box<[Mutex<Slot<T>>]>,
     mask: u64,
-    tail: Mutex<Tail>,
+    /// On a line of its own: every send writes it, and every receive reads
+    /// `buffer` and `mask`.
+    tail: CachePadded<Mutex<Tail>>,
 }
 
 struct Slot<T> {

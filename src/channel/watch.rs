@@ -399,7 +399,10 @@ pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The version of the last value this receiver marked seen.
     seen: usize,
-    /// Its entry in the wait list, while it waits.
+    /// Its entry in the wait list, from its first wait until it is
+    /// dropped: queued while it waits; a change unqueues it (the receiver
+    /// then finds the change without the list's lock), and the next wait
+    /// queues it again.
     waiting: Option<usize>,
     /// As a `Stream`: the first value has been yielded.
     streamed: bool,
@@ -571,31 +574,40 @@ impl<T> Receiver<T> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    /// What a wait ends with at `version`: `Ok` if the value changed since
+    /// the receiver last marked it `seen` (marking it seen now), `Err` if
+    /// the channel closed with nothing unseen, `None` if it goes on.
+    fn seen_change(seen: &mut usize, version: usize) -> Option<Result<(), RecvError>> {
+        if version & !CLOSED != *seen {
+            *seen = version & !CLOSED;
+            Some(Ok(()))
+        } else if version & CLOSED != 0 {
+            Some(Err(RecvError))
+        } else {
+            None
+        }
+    }
+
     /// Ready once the value changed (marking it seen), or the channel
     /// closed with nothing unseen; otherwise queues `cx` to be woken.
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+        // A change is seen without the list's lock. An entry that is still
+        // queued (the change's wake-up has not reached it yet) stays: that
+        // wake-up unqueues it, spuriously waking this task once.
+        if let Some(ready) = Self::seen_change(&mut self.seen, self.shared.version()) {
+            return Poll::Ready(ready);
+        }
         let mut waiters = lock(&self.shared.waiters);
-        // Under the list's lock: a change after this read wakes us below.
-        let version = self.shared.version();
-        let changed = version & !CLOSED != self.seen;
-        if changed || version & CLOSED != 0 {
-            if let Some(key) = self.waiting.take() {
-                waiters.remove(key);
-            }
-            drop(waiters);
-            if !changed {
-                return Poll::Ready(Err(RecvError));
-            }
-            self.seen = version & !CLOSED;
-            return Poll::Ready(Ok(()));
+        // Again under the list's lock: a change after this read wakes us.
+        if let Some(ready) = Self::seen_change(&mut self.seen, self.shared.version()) {
+            return Poll::Ready(ready);
         }
         match self.waiting {
             Some(key) if waiters.is_linked(key) => set_waker(waiters.get_mut(key), cx.waker()),
             Some(key) => {
-                // Woken by a change this receiver has already seen (it
-                // marked it through `borrow_and_update`): queue again.
-                waiters.remove(key);
-                self.waiting = Some(waiters.push_back(Some(cx.waker().clone())));
+                // Woken by an earlier change: queue the same entry again.
+                set_waker(waiters.get_mut(key), cx.waker());
+                waiters.link_back(key);
             }
             None => self.waiting = Some(waiters.push_back(Some(cx.waker().clone()))),
         }

@@ -72,19 +72,8 @@ impl<T> WaitList<T> {
     /// Queues `value` last and returns its key.
     #[inline]
     pub(crate) fn push_back(&mut self, value: T) -> usize {
-        let key = self.entries.insert(Node {
-            value,
-            links: Some(Links {
-                prev: self.tail,
-                next: None,
-            }),
-        });
-        match self.tail {
-            Some(tail) => self.links_mut(tail).next = Some(key),
-            None => self.head = Some(key),
-        }
-        self.tail = Some(key);
-        self.linked += 1;
+        let key = self.entries.insert(Node { value, links: None });
+        self.link_back(key);
         key
     }
 
@@ -106,6 +95,27 @@ impl<T> WaitList<T> {
         self.head = Some(key);
         self.linked += 1;
         key
+    }
+
+    /// Queues an unlinked entry again, last (a waiter that keeps its entry
+    /// between waits).
+    ///
+    /// # Panics
+    /// If the entry is queued already.
+    #[inline]
+    pub(crate) fn link_back(&mut self, key: usize) {
+        let links = Links {
+            prev: self.tail,
+            next: None,
+        };
+        let old = self.entries[key].links.replace(links);
+        assert!(old.is_none(), "WaitList::link_back of a queued entry");
+        match self.tail {
+            Some(tail) => self.links_mut(tail).next = Some(key),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        self.linked += 1;
     }
 
     /// How many entries the slab holds, queued or not (for tests that
@@ -311,6 +321,30 @@ mod tests {
             list.remove(key);
         }
         assert!(list.entries.is_empty());
+    }
+
+    #[test]
+    fn an_unlinked_entry_queues_again_last_with_its_key() {
+        let mut list = WaitList::new();
+        let a = list.push_back(1);
+        let b = list.push_back(2);
+        assert_eq!(list.pop_front(), Some(a));
+        list.link_back(a);
+        assert!(list.is_linked(a));
+        assert_eq!(queued(&mut list), vec![2, 1]);
+        list.unlink(b);
+        list.unlink(a);
+        list.link_back(b);
+        assert_eq!(queued(&mut list), vec![2]);
+        assert_eq!(list.len(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "link_back of a queued entry")]
+    fn queueing_a_queued_entry_again_panics() {
+        let mut list = WaitList::new();
+        let key = list.push_back(1);
+        list.link_back(key);
     }
 
     #[test]
