@@ -72,8 +72,14 @@ impl<T> WaitList<T> {
     /// Queues `value` last and returns its key.
     #[inline]
     pub(crate) fn push_back(&mut self, value: T) -> usize {
-        let key = self.entries.insert(Node { value, links: None });
-        self.link_back(key);
+        let key = self.entries.insert(Node {
+            value,
+            links: Some(Links {
+                prev: self.tail,
+                next: None,
+            }),
+        });
+        self.attach_back(key);
         key
     }
 
@@ -102,7 +108,6 @@ impl<T> WaitList<T> {
     ///
     /// # Panics
     /// If the entry is queued already.
-    #[inline]
     pub(crate) fn link_back(&mut self, key: usize) {
         let links = Links {
             prev: self.tail,
@@ -110,6 +115,13 @@ impl<T> WaitList<T> {
         };
         let old = self.entries[key].links.replace(links);
         assert!(old.is_none(), "WaitList::link_back of a queued entry");
+        self.attach_back(key);
+    }
+
+    /// Makes `key`, whose links already name the old tail as its `prev`,
+    /// the new tail.
+    #[inline(always)]
+    fn attach_back(&mut self, key: usize) {
         match self.tail {
             Some(tail) => self.links_mut(tail).next = Some(key),
             None => self.head = Some(key),
