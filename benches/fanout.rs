@@ -386,22 +386,12 @@ where
 
 async fn bobbin_cancel(spawn: impl Spawn) -> Duration {
     let token = bobbin::sync::CancellationToken::new();
-    cancel_workload(
-        spawn,
-        || token.clone().cancelled_owned(),
-        || token.cancel(),
-    )
-    .await
+    cancel_workload(spawn, || token.clone().cancelled_owned(), || token.cancel()).await
 }
 
 async fn tokio_util_cancel(spawn: impl Spawn) -> Duration {
     let token = tokio_util::sync::CancellationToken::new();
-    cancel_workload(
-        spawn,
-        || token.clone().cancelled_owned(),
-        || token.cancel(),
-    )
-    .await
+    cancel_workload(spawn, || token.clone().cancelled_owned(), || token.cancel()).await
 }
 
 fn cancel(c: &mut Criterion, rt: &Runtimes) {

@@ -101,10 +101,7 @@ impl Runtimes {
     }
 
     /// Runs `body` as a task on tokio and returns its output.
-    pub fn on_tokio<T: Send + 'static>(
-        &self,
-        body: impl Future<Output = T> + Send + 'static,
-    ) -> T {
+    pub fn on_tokio<T: Send + 'static>(&self, body: impl Future<Output = T> + Send + 'static) -> T {
         self.tokio
             .block_on(self.tokio.spawn(body))
             .expect("tokio body")
