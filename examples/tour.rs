@@ -1,6 +1,8 @@
 //! A short tour of bobbin: spawn a million tasks and join them, catch a
 //! task's panic, abort a task, join a set, pass values down a pipeline of
 //! channels, wait on a channel and a timer with `select!`, share a `Mutex`,
+//! fan events out over `broadcast` and `watch` and stop the subscribers
+//! with a `CancellationToken`,
 //! echo over TCP on 127.0.0.1, run blocking code (`spawn_blocking`, `block_in_place`, and a task that
 //! blocks its worker without saying so, caught by the monitor), read a
 //! runtime's metrics and task dump and catch a panic nobody awaited, and
@@ -29,6 +31,7 @@ async fn main() {
     pipeline().await;
     select_with_timer().await;
     shared_mutex().await;
+    fan_out_and_cancel().await;
     tcp_echo().await;
     blocking_pool().await;
     // The last steps build runtimes of their own and block on them, which
@@ -88,7 +91,7 @@ async fn tcp_echo() {
     }
     server.await.expect("the server does not panic");
     println!(
-        "8. a TCP echo server on {addr} answered {echoed} of 100 clients (a task each) in {:.2?}",
+        "9. a TCP echo server on {addr} answered {echoed} of 100 clients (a task each) in {:.2?}",
         start.elapsed()
     );
 }
@@ -297,6 +300,71 @@ async fn shared_mutex() {
     );
 }
 
+/// A service's fan-out and shutdown: a `watch` channel carries the current
+/// configuration, a `broadcast` channel events every subscriber sees, and
+/// one `CancellationToken` stops every subscriber.
+async fn fan_out_and_cancel() {
+    use bobbin::channel::broadcast::RecvError;
+    let start = Instant::now();
+    let (config, config_rx) = bobbin::channel::watch(1u32);
+    let (events, _) = bobbin::channel::broadcast::<u64>(128);
+    let shutdown = bobbin::sync::CancellationToken::new();
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let subscribers: Vec<_> = (0..8)
+        .map(|_| {
+            let delivered = delivered.clone();
+            let mut config = config_rx.clone();
+            let mut events = events.subscribe();
+            let token = shutdown.child_token();
+            bobbin::spawn(async move {
+                let (mut seen, mut sum) = (0u64, 0u64);
+                loop {
+                    bobbin::select! {
+                        event = events.recv() => match event {
+                            Ok(n) => { seen += 1; sum += n; delivered.fetch_add(1, Ordering::Relaxed); }
+                            Err(RecvError::Lagged(missed)) => {
+                                seen += missed;
+                                delivered.fetch_add(missed as usize, Ordering::Relaxed);
+                            }
+                            Err(RecvError::Closed) => break,
+                        },
+                        Ok(()) = config.changed() => {}
+                        () = token.cancelled() => break,
+                    }
+                }
+                (seen, sum, *config.borrow())
+            })
+        })
+        .collect();
+    for n in 0..100 {
+        events.send(n).expect("subscribers are alive");
+        if n % 25 == 0 {
+            bobbin::task::yield_now().await;
+        }
+    }
+    config.send_modify(|version| *version += 1);
+    // Let the subscribers catch up, then cancel them all with one call.
+    while delivered.load(Ordering::Relaxed) < 8 * 100 {
+        bobbin::time::sleep(Duration::from_millis(1)).await;
+    }
+    shutdown.cancel();
+    let mut totals = (0, 0);
+    let mut versions = Vec::new();
+    for subscriber in subscribers {
+        let (seen, sum, version) = subscriber.await.expect("no subscriber fails");
+        totals = (totals.0 + seen, totals.1 + sum);
+        versions.push(version);
+    }
+    versions.dedup();
+    println!(
+        "8. 8 subscribers got {} broadcast events (sum {}), saw config version {:?} over a watch channel, and stopped on one CancellationToken::cancel() in {:.2?}",
+        totals.0,
+        totals.1,
+        versions,
+        start.elapsed()
+    );
+}
+
 /// Runs blocking jobs on the blocking pool, and a blocking call in place.
 async fn blocking_pool() {
     let start = Instant::now();
@@ -322,7 +390,7 @@ async fn blocking_pool() {
     .await
     .expect("no panic");
     println!(
-        "9. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
+        "10. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
          block_in_place: {in_place}; both in {:.2?}",
         start.elapsed()
     );
@@ -356,7 +424,7 @@ fn blocked_worker() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the monitor reports the long poll");
     println!(
-        "10. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
+        "11. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
          the monitor said: {report}",
         behind - start
     );
@@ -395,7 +463,7 @@ fn observe() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the unhandled panic is reported");
     println!(
-        "11. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
+        "12. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
         metrics.tasks_alive(),
         metrics.tasks_spawned(),
         metrics.polls()
@@ -431,7 +499,7 @@ fn shutdown() {
     rt.shutdown_timeout(Duration::from_secs(5));
     let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
     println!(
-        "12. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        "13. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
         start.elapsed()
     );
 }
