@@ -34,6 +34,8 @@ mod driver;
 pub mod io;
 mod loom;
 pub mod net;
+#[cfg(unix)]
+pub mod signal;
 pub mod runtime;
 pub mod sync;
 pub mod task;

@@ -7,7 +7,8 @@
 //! here with the file and the path, so the picture in the docs stays true.
 //!
 //! Layers, top first (a module may import its own and any lower one):
-//! `compat`, `net` / `runtime` (façade, then engine, then reports) /
+//! `compat`, `net`, `fs`, `signal`, `process` (which may use `signal`) /
+//! `runtime` (façade, then engine, then reports) /
 //! `driver` (below `io` and `time`, which register through it) / `io`,
 //! `time`, `channel`, `sync` (side by side, none importing another) / the
 //! task core (`task`) / `loom`.
@@ -28,14 +29,20 @@ fn allowed(module: &str) -> &'static [&'static str] {
         "io" => &["loom", "task", "driver"],
         "time" => &["loom", "task", "driver"],
         "runtime" => &["loom", "task", "driver", "io", "time", "channel", "sync"],
-        "net" => &[
+        "net" | "fs" | "signal" => &[
             "loom", "task", "driver", "io", "time", "channel", "sync", "runtime",
         ],
+        // A child is reaped on SIGCHLD where the kernel has no pidfd.
+        "process" => &[
+            "loom", "task", "driver", "io", "time", "channel", "sync", "runtime", "signal",
+        ],
         "compat" => &[
-            "loom", "task", "driver", "io", "time", "channel", "sync", "runtime", "net",
+            "loom", "task", "driver", "io", "time", "channel", "sync", "runtime", "net", "fs",
+            "process", "signal",
         ],
         "lib" => &[
-            "loom", "task", "driver", "io", "time", "channel", "sync", "runtime", "net", "compat",
+            "loom", "task", "driver", "io", "time", "channel", "sync", "runtime", "net", "fs",
+            "process", "signal", "compat",
         ],
         other => panic!("a top-level module the layering table does not know: {other}"),
     }

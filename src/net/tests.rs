@@ -4,35 +4,13 @@
 
 use super::tcp::{self, Incoming};
 use super::{TcpListener, TcpStream, UdpSocket};
+use crate::runtime::test_support::run;
 use crate::loom::Arc;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::stream::StreamExt;
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::sync::mpsc;
 use std::time::Duration;
-
-/// Runs `future` with `block_on` on a thread of its own; fails the test if
-/// it has not finished within 30 s (a lost wake-up hangs instead of
-/// failing, otherwise).
-fn run<F>(future: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let (done, result) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-            || crate::block_on(future),
-        )));
-    });
-    match result.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(output)) => output,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the test did not finish within 30 s: a lost wake-up?"),
-    }
-}
 
 /// A megabyte of varied bytes, so a reordering or a lost chunk shows.
 fn payload() -> Vec<u8> {

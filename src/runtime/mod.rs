@@ -43,6 +43,8 @@ pub(crate) mod report;
 mod rt;
 pub(crate) mod scheduler;
 pub(crate) mod spawn;
+#[cfg(all(test, not(loom)))]
+pub(crate) mod test_support;
 mod wait;
 
 pub use builder::Builder;
