@@ -135,3 +135,30 @@ fn an_unmodified_value_wakes_nobody() {
         });
     });
 }
+
+#[test]
+fn wait_for_returns_the_value_its_predicate_accepted_while_a_sender_races() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "watch-wait-for");
+        rt.block_on(async {
+            let (tx, mut rx) = bobbin::channel::watch(5u32);
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let writer = {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut flip = false;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        tx.send(if flip { 5 } else { 99 }).unwrap();
+                        flip = !flip;
+                    }
+                })
+            };
+            for _ in 0..20_000 {
+                let value = rx.wait_for(|v| *v == 5).await.unwrap();
+                assert_eq!(*value, 5, "the value the predicate accepted");
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            writer.join().unwrap();
+        });
+    });
+}

@@ -102,3 +102,27 @@ fn a_scope_s_future_is_dropped_with_its_value_set() {
     drop(scoped);
     assert_eq!(rx.recv().unwrap(), Some(9));
 }
+
+#[test]
+fn a_scope_s_future_dropped_where_the_slot_is_unreachable_is_dropped_outside_it() {
+    with_timeout(LIMIT, || {
+        // Inside a `with` of the same key: the slot is borrowed.
+        let inner = REQUEST.scope(2, async { REQUEST.get() });
+        REQUEST.sync_scope(1, || REQUEST.with(|_| drop(inner)));
+
+        // While the thread's thread-locals are destroyed (a panic there
+        // would abort the process).
+        thread_local! {
+            static HELD: std::cell::RefCell<Vec<std::pin::Pin<Box<dyn Future<Output = u32>>>>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        std::thread::spawn(|| {
+            HELD.with(|held| {
+                held.borrow_mut()
+                    .push(Box::pin(REQUEST.scope(3, async { REQUEST.get() })))
+            });
+        })
+        .join()
+        .expect("the thread exits without a panic");
+    });
+}

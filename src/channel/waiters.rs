@@ -63,6 +63,10 @@ struct State {
     /// (`revoke_turn`); the next woken futures to come back are newcomers
     /// instead (one each).
     revoked: usize,
+    /// Turns handed out whose futures have not come back for them yet
+    /// (woken entries still in the slab). Only these can be taken back: a
+    /// claimed turn is being used by a poll in progress.
+    unclaimed: usize,
     /// Counts the turns handed out, claimed and taken back: an operation
     /// waiting behind turns sees from it whether any moved while it
     /// waited. A plain count under the lock: only that slow path reads it.
@@ -101,6 +105,7 @@ impl Waiters {
             state: Mutex::new(State {
                 list: WaitList::new(),
                 revoked: 0,
+                unclaimed: 0,
                 turn_events: 0,
             }),
             waiting: AtomicUsize::new(0),
@@ -137,6 +142,7 @@ impl Waiters {
         if !state.list.remove(key.0).takes_turns {
             return Turn::Gone;
         }
+        state.unclaimed -= 1;
         if state.revoked > 0 {
             // A turn was taken back: this future's, or one it counts as.
             state.revoked -= 1;
@@ -150,7 +156,8 @@ impl Waiters {
     /// A turn claimed by [`poll_turn`](Self::poll_turn) is used (the
     /// future took what it was woken for, or registered again).
     pub(crate) fn turn_used(&self) {
-        self.woken.fetch_sub(1, SeqCst);
+        let turns = self.woken.fetch_sub(1, SeqCst);
+        debug_assert!(turns > 0, "a turn used that was not outstanding");
         self.entries.fetch_sub(1, Relaxed);
     }
 
@@ -170,7 +177,9 @@ impl Waiters {
     /// a newcomer instead.
     pub(crate) fn revoke_turn(&self, seen: usize) -> bool {
         let mut state = lock(&self.state);
-        if state.turn_events != seen || self.woken.load(SeqCst) == 0 {
+        // Only a turn nobody came back for: one claimed is in use, and its
+        // `turn_used` will give it back.
+        if state.turn_events != seen || state.unclaimed <= state.revoked {
             return false;
         }
         // SeqCst: as every change of `woken`, read by the fast paths after
@@ -226,6 +235,7 @@ impl Waiters {
                 self.waiting.fetch_sub(1, SeqCst);
                 if entry.takes_turns {
                     self.woken.fetch_add(1, SeqCst);
+                    state.unclaimed += 1;
                     state.turn_events += 1;
                     break waker;
                 }
@@ -259,6 +269,7 @@ impl Waiters {
                 turns += usize::from(entry.takes_turns);
             });
             self.woken.fetch_add(turns, SeqCst);
+            state.unclaimed += turns;
             state.turn_events += 1;
             self.waiting.fetch_sub(wakers.len(), SeqCst);
             self.entries.fetch_sub(wakers.len() - turns, Relaxed);
@@ -285,10 +296,12 @@ impl Waiters {
             } else if entry.takes_turns && state.revoked > 0 {
                 // Its turn (or one it counts as) was taken back: nothing
                 // to pass on.
+                state.unclaimed -= 1;
                 state.revoked -= 1;
                 self.entries.fetch_sub(1, Relaxed);
                 false
             } else if entry.takes_turns {
+                state.unclaimed -= 1;
                 self.woken.fetch_sub(1, SeqCst);
                 self.entries.fetch_sub(1, Relaxed);
                 true
@@ -344,6 +357,34 @@ mod tests {
         assert!(waiters.notify_one());
         assert_eq!(second.0.load(SeqCst), 1);
         assert!(!waiters.notify_one());
+    }
+
+    #[test]
+    fn only_a_turn_nobody_came_back_for_can_be_taken_back() {
+        let waiters = Waiters::new();
+        let (_count, waker) = counter();
+        let a = waiters.register(&waker, false, true);
+        let b = waiters.register(&waker, false, true);
+        waiters.notify_one();
+        // `a` claimed its turn and is using it (its poll is in progress).
+        assert_eq!(waiters.poll_turn(a, &waker), Turn::Claimed);
+        assert!(
+            !waiters.revoke_turn(waiters.turn_events()),
+            "a claimed turn is in use"
+        );
+        waiters.turn_used();
+        assert_eq!(waiters.woken(), 0);
+        // `b` is woken and does not come back: its turn can be taken.
+        waiters.notify_one();
+        assert!(waiters.revoke_turn(waiters.turn_events()));
+        assert_eq!(waiters.woken(), 0, "the value is free for anyone");
+        assert!(
+            !waiters.revoke_turn(waiters.turn_events()),
+            "one turn, taken back once"
+        );
+        // If `b` comes back after all, it is a newcomer.
+        assert_eq!(waiters.poll_turn(b, &waker), Turn::Gone);
+        assert!(!waiters.has_entries());
     }
 
     #[test]

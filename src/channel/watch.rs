@@ -24,7 +24,7 @@ use crate::task::coop;
 use crate::task::wait_list::{WaitList, WakeList, set_waker};
 use futures_core::Stream;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -202,19 +202,36 @@ impl<T> Sender<T> {
     /// assert!(rx.has_changed().unwrap());
     /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
-        /// Announces the change even if `modify` unwinds.
-        struct Announce<'a, T> {
-            shared: &'a Shared<T>,
+        /// Bumps the version while the value's lock is held (made after the
+        /// lock's guard, it drops first, unwinding too), so a receiver
+        /// holding the read lock reads the version of the value it sees.
+        struct Bump<'a> {
+            version: &'a AtomicUsize,
             modified: bool,
         }
-        impl<T> Drop for Announce<'_, T> {
+        impl Drop for Bump<'_> {
             fn drop(&mut self) {
                 if self.modified {
-                    self.shared.announce(STEP);
+                    // AcqRel: Release publishes the new value to a receiver
+                    // that sees the version without the lock.
+                    self.version.fetch_add(STEP, AcqRel);
                 }
             }
         }
-        let mut announce = Announce {
+        /// Wakes the waiting receivers once the lock is released, even if
+        /// `modify` unwinds.
+        struct Wake<'a, T> {
+            shared: &'a Shared<T>,
+            modified: bool,
+        }
+        impl<T> Drop for Wake<'_, T> {
+            fn drop(&mut self) {
+                if self.modified {
+                    wake_all(&self.shared.waiters);
+                }
+            }
+        }
+        let mut wake = Wake {
             shared: &self.shared,
             modified: true,
         };
@@ -224,9 +241,14 @@ impl<T> Sender<T> {
                 .value
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            announce.modified = modify(&mut value);
+            let mut bump = Bump {
+                version: &self.shared.version,
+                modified: true,
+            };
+            bump.modified = modify(&mut value);
+            wake.modified = bump.modified;
         }
-        announce.modified
+        wake.modified
     }
 
     /// The current value (a read lock: hold it briefly, and never across
@@ -441,15 +463,13 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        // Read the version before the value: a change in between is then
-        // seen again (not lost) by the next `changed`.
+        // Under the read lock the version is the value's (a change bumps it
+        // under the write lock).
+        let guard = self.shared.read();
         let version = self.shared.version() & !CLOSED;
         let has_changed = version != self.seen;
         self.seen = version;
-        Ref {
-            guard: self.shared.read(),
-            has_changed,
-        }
+        Ref { guard, has_changed }
     }
 
     /// True if the value changed since this receiver last marked it seen.
@@ -547,19 +567,33 @@ impl<T> Receiver<T> {
         &mut self,
         mut predicate: impl FnMut(&T) -> bool,
     ) -> Result<Ref<'_, T>, RecvError> {
+        // Field by field, so the returned guard (a borrow of `shared`) and
+        // the waits (which write `seen` and `waiting`) do not conflict.
+        let Receiver {
+            shared,
+            seen,
+            waiting,
+            ..
+        } = self;
+        let shared: &Shared<T> = shared;
         loop {
-            let closed = self.shared.version() & CLOSED != 0;
-            let matched = predicate(&self.borrow_and_update());
-            if matched {
-                return Ok(Ref {
-                    guard: self.shared.read(),
-                    has_changed: true,
-                });
+            {
+                // The value the predicate sees is the one returned, and
+                // the version read under the same read lock is its own.
+                let guard = shared.read();
+                let version = shared.version();
+                *seen = version & !CLOSED;
+                if predicate(&guard) {
+                    return Ok(Ref {
+                        guard,
+                        has_changed: true,
+                    });
+                }
+                if version & CLOSED != 0 {
+                    return Err(RecvError);
+                }
             }
-            if closed {
-                return Err(RecvError);
-            }
-            self.changed().await?;
+            poll_fn(|cx| poll_changed(shared, seen, waiting, cx)).await?;
         }
     }
 
@@ -574,44 +608,55 @@ impl<T> Receiver<T> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
-    /// What a wait ends with at `version`: `Ok` if the value changed since
-    /// the receiver last marked it `seen` (marking it seen now), `Err` if
-    /// the channel closed with nothing unseen, `None` if it goes on.
-    fn seen_change(seen: &mut usize, version: usize) -> Option<Result<(), RecvError>> {
-        if version & !CLOSED != *seen {
-            *seen = version & !CLOSED;
-            Some(Ok(()))
-        } else if version & CLOSED != 0 {
-            Some(Err(RecvError))
-        } else {
-            None
-        }
-    }
-
     /// Ready once the value changed (marking it seen), or the channel
     /// closed with nothing unseen; otherwise queues `cx` to be woken.
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
-        // A change is seen without the list's lock. An entry that is still
-        // queued (the change's wake-up has not reached it yet) stays: that
-        // wake-up unqueues it, spuriously waking this task once.
-        if let Some(ready) = Self::seen_change(&mut self.seen, self.shared.version()) {
-            return Poll::Ready(ready);
+        poll_changed(&self.shared, &mut self.seen, &mut self.waiting, cx)
+    }
+}
+
+/// [`Receiver::poll_changed`] on the receiver's parts: `seen` is the
+/// version it last marked seen, `waiting` its wait-list entry.
+fn poll_changed<T>(
+    shared: &Shared<T>,
+    seen: &mut usize,
+    waiting: &mut Option<usize>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), RecvError>> {
+    // A change is seen without the list's lock. An entry that is still
+    // queued (the change's wake-up has not reached it yet) stays: that
+    // wake-up unqueues it, spuriously waking this task once.
+    if let Some(ready) = seen_change(seen, shared.version()) {
+        return Poll::Ready(ready);
+    }
+    let mut waiters = lock(&shared.waiters);
+    // Again under the list's lock: a change after this read wakes us.
+    if let Some(ready) = seen_change(seen, shared.version()) {
+        return Poll::Ready(ready);
+    }
+    match *waiting {
+        Some(key) if waiters.is_linked(key) => set_waker(waiters.get_mut(key), cx.waker()),
+        Some(key) => {
+            // Woken by an earlier change: queue the same entry again.
+            set_waker(waiters.get_mut(key), cx.waker());
+            waiters.link_back(key);
         }
-        let mut waiters = lock(&self.shared.waiters);
-        // Again under the list's lock: a change after this read wakes us.
-        if let Some(ready) = Self::seen_change(&mut self.seen, self.shared.version()) {
-            return Poll::Ready(ready);
-        }
-        match self.waiting {
-            Some(key) if waiters.is_linked(key) => set_waker(waiters.get_mut(key), cx.waker()),
-            Some(key) => {
-                // Woken by an earlier change: queue the same entry again.
-                set_waker(waiters.get_mut(key), cx.waker());
-                waiters.link_back(key);
-            }
-            None => self.waiting = Some(waiters.push_back(Some(cx.waker().clone()))),
-        }
-        Poll::Pending
+        None => *waiting = Some(waiters.push_back(Some(cx.waker().clone()))),
+    }
+    Poll::Pending
+}
+
+/// What a wait ends with at `version`: `Ok` if the value changed since the
+/// receiver last marked it `seen` (marking it seen now), `Err` if the
+/// channel closed with nothing unseen, `None` if it goes on.
+fn seen_change(seen: &mut usize, version: usize) -> Option<Result<(), RecvError>> {
+    if version & !CLOSED != *seen {
+        *seen = version & !CLOSED;
+        Some(Ok(()))
+    } else if version & CLOSED != 0 {
+        Some(Err(RecvError))
+    } else {
+        None
     }
 }
 
@@ -659,7 +704,7 @@ impl<T: Clone> Stream for Receiver<T> {
             return Poll::Ready(Some(this.borrow_and_update().clone()));
         }
         coop::poll_budgeted(cx, |cx| match this.poll_changed(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Some(this.borrow().clone())),
+            Poll::Ready(Ok(())) => Poll::Ready(Some(this.borrow_and_update().clone())),
             Poll::Ready(Err(RecvError)) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         })

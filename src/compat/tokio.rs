@@ -14,8 +14,10 @@
 //! Only tokio's traits are used (tokio is a dependency with no features,
 //! for `tokio::io::{AsyncRead, AsyncWrite, ReadBuf}`): nothing here starts
 //! or needs a tokio runtime. Reads go through tokio's `ReadBuf` by filling
-//! its unfilled part after initializing it once (`ReadBuf` remembers what
-//! it initialized, so a reused buffer is zeroed only on its first read);
+//! its unfilled part after initializing it (`ReadBuf` remembers what it
+//! initialized, so a `ReadBuf` kept across reads is zeroed once; callers
+//! that make a fresh `ReadBuf::uninit` for each read, as tokio-util's
+//! codecs do, pay the zeroing on every read, as they do on tokio);
 //! `poll_shutdown` is futures-io's `poll_close` (a socket's write half
 //! shuts down, the peer reads end of stream).
 //!

@@ -45,7 +45,7 @@ const STATE_MASK: usize = 0b11;
 const CALL_SHIFT: u32 = 2;
 
 /// Which waiter a single notification goes to.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum End {
     /// The one that has waited longest (`notify_one`).
     Front,
@@ -246,7 +246,9 @@ struct Entry {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Notification {
-    One,
+    /// Chosen by `notify_one` or `notify_last`: a `Notified` dropped
+    /// before it saw it passes it on from the same end.
+    One(End),
     All,
 }
 
@@ -404,7 +406,7 @@ impl Notify {
             self.state.set_empty();
         }
         let entry = waiters.get_mut(key);
-        entry.notified = Some(Notification::One);
+        entry.notified = Some(Notification::One(end));
         entry.waker.take()
     }
 
@@ -541,8 +543,9 @@ impl Drop for Notified<'_> {
             let was_linked = waiters.is_linked(key);
             let entry = waiters.remove(key);
             match entry.notified {
-                // Chosen by notify_one but never saw it: pass it on.
-                Some(Notification::One) => notify.notify_one_locked(&mut waiters, End::Front),
+                // Chosen by notify_one (or notify_last) but never saw it:
+                // pass it on, from the same end.
+                Some(Notification::One(end)) => notify.notify_one_locked(&mut waiters, end),
                 Some(Notification::All) => None,
                 None => {
                     if was_linked && waiters.is_empty() {
@@ -609,6 +612,21 @@ mod tests {
             poll(pin!(notify.notified())).is_ready(),
             "stored as the permit"
         );
+    }
+
+    #[test]
+    fn a_dropped_waiter_chosen_by_notify_last_passes_it_to_the_next_newest() {
+        let notify = Notify::new();
+        let mut first = pin!(notify.notified());
+        let mut second = pin!(notify.notified());
+        let mut third = Box::pin(notify.notified());
+        for waiter in [first.as_mut(), second.as_mut(), third.as_mut()] {
+            assert!(poll(waiter).is_pending());
+        }
+        notify.notify_last();
+        drop(third);
+        assert!(poll(second.as_mut()).is_ready(), "the next newest");
+        assert!(poll(first.as_mut()).is_pending());
     }
 
     #[test]

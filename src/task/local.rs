@@ -167,6 +167,21 @@ impl<T: 'static> LocalKey<T> {
         self.with(T::clone)
     }
 
+    /// Swaps `value` with the slot's content on this thread, if it can be
+    /// reached: not while this thread's thread-locals are being destroyed,
+    /// nor inside a `with` closure of the same key. False if not.
+    fn try_swap(&'static self, value: &mut Option<T>) -> bool {
+        self.slot
+            .try_with(|slot| match slot.try_borrow_mut() {
+                Ok(mut slot) => {
+                    std::mem::swap(&mut *slot, value);
+                    true
+                }
+                Err(_) => false,
+            })
+            .unwrap_or(false)
+    }
+
     /// Swaps `value` with the slot's content on this thread.
     fn swap(&'static self, value: &mut Option<T>) {
         self.slot.with(|slot| {
@@ -200,6 +215,12 @@ impl<'a, T: 'static> Entered<'a, T> {
     fn new(key: &'static LocalKey<T>, value: &'a mut Option<T>) -> Entered<'a, T> {
         key.swap(value);
         Entered { key, value }
+    }
+
+    /// As `new`, or `None` if the slot cannot be reached now (see
+    /// `LocalKey::try_swap`).
+    fn try_new(key: &'static LocalKey<T>, value: &'a mut Option<T>) -> Option<Entered<'a, T>> {
+        key.try_swap(value).then(|| Entered { key, value })
     }
 }
 
@@ -245,10 +266,14 @@ pin_project_lite::pin_project! {
     impl<T: 'static, F> PinnedDrop for TaskLocalFuture<T, F> {
         fn drop(this: Pin<&mut Self>) {
             // The future is dropped inside the scope, so its `Drop` sees the
-            // value too (as it would at the end of a poll).
+            // value too (as it would at the end of a poll), unless the slot
+            // cannot be reached: dropped inside a `with` of the same key, or
+            // while the thread's thread-locals are being destroyed (a panic
+            // there would abort the process). Then it is dropped outside the
+            // scope, as tokio does.
             let mut this = this.project();
             if this.future.is_some() {
-                let _entered = Entered::new(this.key, this.value);
+                let _entered = Entered::try_new(this.key, this.value);
                 this.future.set(None);
             }
         }
