@@ -36,6 +36,8 @@ mod loom;
 pub mod net;
 #[cfg(unix)]
 pub mod signal;
+#[cfg(unix)]
+pub mod process;
 pub mod runtime;
 pub mod sync;
 pub mod task;

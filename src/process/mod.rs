@@ -9,6 +9,10 @@
 //! are reaped, and `sys.rs` the few system calls std does not wrap (the
 //! module's only `unsafe`).
 //!
+//! Setting `BOBBIN_PROCESS_NO_PIDFD` in the environment makes a program
+//! watch its children through SIGCHLD even where pidfds exist (the tests
+//! use it to cover that path).
+//!
 //! Spawning itself is std's (`fork`/`exec` or `posix_spawn`), done on the
 //! calling thread, as tokio does: it takes tens of microseconds.
 //!

@@ -13,7 +13,7 @@ macro_rules! pipe_type {
     ($(#[$doc:meta])* $name:ident, $std:ty) => {
         $(#[$doc])*
         pub struct $name {
-            pub(crate) inner: Async<Pipe>,
+            inner: Async<Pipe>,
         }
 
         impl $name {
