@@ -31,14 +31,15 @@ pub mod channel;
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub mod compat;
 mod driver;
+pub mod fs;
 pub mod io;
 mod loom;
 pub mod net;
 #[cfg(unix)]
-pub mod signal;
-#[cfg(unix)]
 pub mod process;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

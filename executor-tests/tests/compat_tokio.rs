@@ -117,3 +117,51 @@ fn a_tokio_rustls_handshake_and_echo_over_bobbin_tcp() {
         });
     });
 }
+
+#[test]
+fn tokio_s_read_write_and_seek_work_on_a_bobbin_file_and_a_child_s_pipes() {
+    with_timeout(LIMIT, || {
+        runtime(1, "compat-fs").block_on(async {
+            assert_no_tokio_runtime();
+            let path =
+                std::env::temp_dir().join(format!("bobbin-compat-fs-{}", std::process::id()));
+            let mut file = bobbin::fs::File::create(&path).await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut file, b"0123456789")
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::flush(&mut file).await.unwrap();
+            drop(file);
+            let mut file = bobbin::fs::File::open(&path).await.unwrap();
+            assert_eq!(
+                tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(4))
+                    .await
+                    .unwrap(),
+                4
+            );
+            let mut rest = String::new();
+            tokio::io::AsyncReadExt::read_to_string(&mut file, &mut rest)
+                .await
+                .unwrap();
+            assert_eq!(rest, "456789");
+            bobbin::fs::remove_file(&path).await.unwrap();
+
+            let mut cat = bobbin::process::Command::new("cat")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = cat.stdin.take().unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut stdin, b"through tokio's traits")
+                .await
+                .unwrap();
+            drop(stdin);
+            let mut out = String::new();
+            let mut stdout = cat.stdout.take().unwrap();
+            tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut out)
+                .await
+                .unwrap();
+            assert_eq!(out, "through tokio's traits");
+            cat.wait().await.unwrap();
+        });
+    });
+}

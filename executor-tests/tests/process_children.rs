@@ -22,7 +22,11 @@ fn zombies() -> Vec<u32> {
     let me = std::process::id();
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -210,7 +214,9 @@ fn output_and_status_come_back_with_the_child_s_streams_and_code() {
             sleeper.kill().await.unwrap();
             let status = sleeper.wait().await.unwrap();
             assert!(!status.success(), "killed: {status}");
-            sleeper.start_kill().expect("killing an exited child is no error");
+            sleeper
+                .start_kill()
+                .expect("killing an exited child is no error");
             assert_eq!(sleeper.id(), None);
         });
     });

@@ -32,32 +32,36 @@ fn in_child(name: &str, marker: &str, body: impl FnOnce()) {
 
 #[test]
 fn every_kind_reaches_each_of_two_listeners() {
-    in_child("every_kind_reaches_each_of_two_listeners", "KINDS-OK", || {
-        let rt = runtime(2, "signals");
-        rt.block_on(async {
-            for (kind, name) in [
-                (SignalKind::interrupt(), "INT"),
-                (SignalKind::terminate(), "TERM"),
-                (SignalKind::hangup(), "HUP"),
-                (SignalKind::quit(), "QUIT"),
-                (SignalKind::user_defined1(), "USR1"),
-                (SignalKind::user_defined2(), "USR2"),
-                (SignalKind::child(), "CHLD"),
-                (SignalKind::window_change(), "WINCH"),
-            ] {
-                let mut first = signal(kind).unwrap();
-                let mut second = signal(kind).unwrap();
-                raise(name);
-                let both = async {
-                    first.recv().await.unwrap();
-                    second.next().await.unwrap();
-                };
-                bobbin::time::timeout(Duration::from_secs(10), both)
-                    .await
-                    .unwrap_or_else(|_| panic!("SIG{name} did not reach both listeners"));
-            }
-        });
-    });
+    in_child(
+        "every_kind_reaches_each_of_two_listeners",
+        "KINDS-OK",
+        || {
+            let rt = runtime(2, "signals");
+            rt.block_on(async {
+                for (kind, name) in [
+                    (SignalKind::interrupt(), "INT"),
+                    (SignalKind::terminate(), "TERM"),
+                    (SignalKind::hangup(), "HUP"),
+                    (SignalKind::quit(), "QUIT"),
+                    (SignalKind::user_defined1(), "USR1"),
+                    (SignalKind::user_defined2(), "USR2"),
+                    (SignalKind::child(), "CHLD"),
+                    (SignalKind::window_change(), "WINCH"),
+                ] {
+                    let mut first = signal(kind).unwrap();
+                    let mut second = signal(kind).unwrap();
+                    raise(name);
+                    let both = async {
+                        first.recv().await.unwrap();
+                        second.next().await.unwrap();
+                    };
+                    bobbin::time::timeout(Duration::from_secs(10), both)
+                        .await
+                        .unwrap_or_else(|_| panic!("SIG{name} did not reach both listeners"));
+                }
+            });
+        },
+    );
 }
 
 #[test]

@@ -5,8 +5,9 @@
 //!
 //! What is here: bobbin's byte streams implement tokio's traits directly:
 //! [`TcpStream`] and [`UnixStream`] (and `&` of each, as with the
-//! futures-io traits), their owned halves, and [`Async<T>`] for a source
-//! whose `&T` reads or writes. [`Compat`] does the same for any type that
+//! futures-io traits), their owned halves, [`fs::File`] (with tokio's
+//! `AsyncSeek` too), a child process's pipes, and [`Async<T>`] for a
+//! source whose `&T` reads or writes. [`Compat`] does the same for any type that
 //! implements the futures-io traits (a `futures::io::ReadHalf`, a
 //! `BufReader`, a type of another crate), and the other way round: wrapped
 //! around a tokio type, it implements the futures-io traits.
@@ -43,10 +44,11 @@
 
 use crate::io::Async;
 use crate::net::{TcpStream, UnixStream, tcp, unix};
-use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use crate::{fs, process};
+use ::tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 use futures_io::{AsyncRead as FuturesRead, AsyncWrite as FuturesWrite};
 use mio::event::Source;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Read, SeekFrom, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -164,8 +166,35 @@ tokio_traits! {
     impl['a] for &'a UnixStream;
 }
 
-tokio_read!(tcp::OwnedReadHalf, unix::OwnedReadHalf);
-tokio_write!(tcp::OwnedWriteHalf, unix::OwnedWriteHalf);
+tokio_read!(
+    tcp::OwnedReadHalf,
+    unix::OwnedReadHalf,
+    process::ChildStdout,
+    process::ChildStderr
+);
+tokio_write!(
+    tcp::OwnedWriteHalf,
+    unix::OwnedWriteHalf,
+    process::ChildStdin
+);
+
+tokio_traits! {
+    impl for fs::File;
+}
+
+/// tokio's two-step seek: `start_seek` records the position, and
+/// `poll_complete` drives the seek (or reports the position when none was
+/// started).
+impl AsyncSeek for fs::File {
+    fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
+        self.get_mut().start_seek(position);
+        Ok(())
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        self.get_mut().poll_complete_seek(cx)
+    }
+}
 
 impl<T: Source> AsyncRead for Async<T>
 where

@@ -4,8 +4,8 @@
 
 use super::tcp::{self, Incoming};
 use super::{TcpListener, TcpStream, UdpSocket};
-use crate::runtime::test_support::run;
 use crate::loom::Arc;
+use crate::runtime::test_support::run;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::stream::StreamExt;
 use std::io::{self, IoSlice};

@@ -212,10 +212,10 @@ impl Child {
         poll_fn(|cx| {
             let out = stdout.poll(cx)?;
             let err = stderr.poll(cx)?;
-            if status.is_none() {
-                if let Poll::Ready(done) = self.poll_wait(cx) {
-                    status = Some(done?);
-                }
+            if status.is_none()
+                && let Poll::Ready(done) = self.poll_wait(cx)
+            {
+                status = Some(done?);
             }
             if out.is_ready() && err.is_ready() && status.is_some() {
                 Poll::Ready(Ok::<_, io::Error>(()))

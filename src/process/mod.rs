@@ -329,7 +329,10 @@ impl Command {
         // Back to inherited for a later `spawn` or `status`, as std leaves
         // its command.
         for (was_set, reset) in [
-            (stdin, std::process::Command::stdin as fn(&mut _, Stdio) -> &mut _),
+            (
+                stdin,
+                std::process::Command::stdin as fn(&mut _, Stdio) -> &mut _,
+            ),
             (stdout, std::process::Command::stdout),
             (stderr, std::process::Command::stderr),
         ] {

@@ -42,7 +42,11 @@ impl Exit {
     }
 
     /// Polls until `pid` is reaped.
-    pub(super) fn poll_reap(&mut self, pid: u32, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
+    pub(super) fn poll_reap(
+        &mut self,
+        pid: u32,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ExitStatus>> {
         match self {
             Exit::PidFd(pidfd) => pidfd.poll_read_with(cx, |_| {
                 try_reap(pid)?.ok_or_else(|| io::ErrorKind::WouldBlock.into())

@@ -68,7 +68,12 @@ impl PidFd {
 }
 
 impl Source for PidFd {
-    fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
         SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
     }
 
@@ -152,7 +157,12 @@ impl Write for &Pipe {
 }
 
 impl Source for Pipe {
-    fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
         SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
     }
 

@@ -198,7 +198,12 @@ impl Slot {
     /// otherwise queues `waker` (in the entry `key`, kept between waits)
     /// to be woken by the next one. Under the list's lock, so a dispatch
     /// after the check wakes the waker.
-    pub(super) fn poll_delivery(&self, seen: &mut u64, key: &mut Option<usize>, waker: &Waker) -> bool {
+    pub(super) fn poll_delivery(
+        &self,
+        seen: &mut u64,
+        key: &mut Option<usize>,
+        waker: &Waker,
+    ) -> bool {
         let mut waiters = lock(&self.waiters);
         let deliveries = self.deliveries();
         if deliveries != *seen {

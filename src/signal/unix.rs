@@ -211,7 +211,10 @@ fn name(signum: i32) -> Option<&'static str> {
         (libc::SIGIO, "SIGIO"),
         (libc::SIGSYS, "SIGSYS"),
     ];
-    NAMES.iter().find(|(n, _)| *n == signum).map(|(_, name)| *name)
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == signum)
+        .map(|(_, name)| *name)
 }
 
 /// Checks that `signum` can be listened for, with an error that says why
@@ -224,7 +227,10 @@ fn check(signum: i32) -> io::Result<()> {
     if !(1..=MAX_SIGNAL).contains(&signum) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("{} is not a signal number (they run from 1 to {MAX_SIGNAL})", named()),
+            format!(
+                "{} is not a signal number (they run from 1 to {MAX_SIGNAL})",
+                named()
+            ),
         ));
     }
     if signal_hook_registry::FORBIDDEN.contains(&signum) {
