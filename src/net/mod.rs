@@ -39,10 +39,12 @@
 //!   so an accept loop under descriptor exhaustion neither spins nor dies.
 //!   `accept` itself returns every error at once.
 //!
-//! Caveats: host names are resolved with std's blocking resolver, on the
-//! calling thread (literal addresses never block). Moving that lookup to
-//! the blocking pool would need owned arguments (`impl ToSocketAddrs` may
-//! borrow), so it is left for now. An accepted stream is
+//! Host names: the constructors take bobbin's [`ToSocketAddrs`] (std's
+//! list of argument types, sealed); a literal address resolves inline and
+//! a name is looked up by std's resolver on the blocking pool
+//! ([`lookup_host`]), so no worker waits for DNS.
+//!
+//! Caveats: an accepted stream is
 //! registered with the runtime current where `accept` runs (normally the
 //! listener's own).
 //!
@@ -61,7 +63,7 @@
 
 #![forbid(unsafe_code)]
 
-mod addr;
+pub(crate) mod addr;
 mod backoff;
 mod stream_io;
 pub mod tcp;
@@ -69,7 +71,8 @@ mod udp;
 #[cfg(unix)]
 pub mod unix;
 
-pub use tcp::{TcpListener, TcpStream};
+pub use addr::{ToSocketAddrs, lookup_host};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -1,9 +1,9 @@
 //! `UdpSocket`: datagrams, sent and received by any number of tasks.
 
 use crate::io::Async;
-use crate::net::addr::{each_addr, no_addresses};
+use crate::net::addr::{ToSocketAddrs, each_addr, no_addresses, resolve};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 /// A UDP socket.
 ///
@@ -52,11 +52,9 @@ impl UdpSocket {
     /// resolves to no address; an error if the runtime has shut down.
     ///
     /// # Cancel safety
-    /// The future completes at its first poll, so there is nothing to lose.
-    ///
-    /// # Caveats
-    /// Resolving a host name blocks the thread while the system resolver
-    /// runs; literal addresses never block.
+    /// A literal address completes at the first poll; a host name waits
+    /// for its lookup on the blocking pool (dropping the future then
+    /// abandons it), so there is nothing to lose.
     ///
     /// # Examples
     /// ```
@@ -67,7 +65,7 @@ impl UdpSocket {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        let socket = each_addr(addr, mio::net::UdpSocket::bind)?;
+        let socket = each_addr(resolve(addr).await?, mio::net::UdpSocket::bind)?;
         Ok(UdpSocket {
             io: Async::new(socket)?,
         })
@@ -85,11 +83,9 @@ impl UdpSocket {
     /// address.
     ///
     /// # Cancel safety
-    /// The future completes at its first poll, so there is nothing to lose.
-    ///
-    /// # Caveats
-    /// Resolving a host name blocks the thread while the system resolver
-    /// runs; literal addresses never block.
+    /// A literal address completes at the first poll; a host name waits
+    /// for its lookup on the blocking pool (dropping the future then
+    /// abandons it), so there is nothing to lose.
     ///
     /// # Examples
     /// ```
@@ -102,7 +98,7 @@ impl UdpSocket {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        each_addr(addr, |addr| self.io.get_ref().connect(addr))
+        each_addr(resolve(addr).await?, |addr| self.io.get_ref().connect(addr))
     }
 
     /// Sends `buf` as one datagram to `target`; returns the number of bytes
@@ -133,9 +129,12 @@ impl UdpSocket {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        // Only the first address is wanted: no list is collected, and the
-        // resolver's iterator is dropped before the first `.await`.
-        let target = target.to_socket_addrs()?.next().ok_or_else(no_addresses)?;
+        // The first address the target resolves to.
+        let target = resolve(target)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(no_addresses)?;
         self.io
             .write_with(|socket| socket.send_to(buf, target))
             .await

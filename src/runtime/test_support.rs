@@ -1,5 +1,5 @@
 //! For the unit tests of the layers above the runtime (net, fs, process,
-//! signal): run a future to completion, bounded in time.
+//! signal): run code bounded in time.
 
 use std::future::Future;
 use std::sync::mpsc;
@@ -13,11 +13,15 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    bounded(|| crate::block_on(future))
+}
+
+/// Runs `f` on a thread of its own; fails the test if it has not returned
+/// within 30 s.
+pub(crate) fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (done, result) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-            || crate::block_on(future),
-        )));
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
     });
     match result.recv_timeout(Duration::from_secs(30)) {
         Ok(Ok(output)) => output,

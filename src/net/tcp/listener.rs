@@ -2,12 +2,12 @@
 
 use super::TcpStream;
 use crate::io::Async;
-use crate::net::addr::each_addr;
+use crate::net::addr::{ToSocketAddrs, each_addr, resolve};
 use crate::net::backoff::AcceptBackoff;
 use futures_core::Stream;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -59,14 +59,10 @@ impl TcpListener {
     /// resolves to no address; an error if the runtime has shut down.
     ///
     /// # Cancel safety
-    /// The future completes at its first poll (binding does not wait), so
-    /// there is nothing to lose.
-    ///
-    /// # Caveats
-    /// Resolving a host name (`"localhost:80"`) blocks the thread while the
-    /// system resolver runs; literal addresses (`"127.0.0.1:80"`, a
-    /// `SocketAddr`) never block. Resolve names beforehand where that
-    /// matters.
+    /// Binding does not wait: with a literal address (`"127.0.0.1:80"`, a
+    /// `SocketAddr`) the future completes at its first poll; a host name
+    /// (`"localhost:80"`) waits for its lookup on the blocking pool, and
+    /// dropping the future then binds nothing.
     ///
     /// # Examples
     /// ```
@@ -77,7 +73,7 @@ impl TcpListener {
     /// # std::io::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let listener = each_addr(addr, mio::net::TcpListener::bind)?;
+        let listener = each_addr(resolve(addr).await?, mio::net::TcpListener::bind)?;
         Ok(TcpListener {
             io: Async::new(listener)?,
         })

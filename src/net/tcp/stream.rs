@@ -2,9 +2,9 @@
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, split_owned};
 use crate::io::Async;
-use crate::net::addr::{no_addresses, resolve};
+use crate::net::addr::{ToSocketAddrs, no_addresses, resolve};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 
 /// A TCP connection.
 ///
@@ -79,8 +79,8 @@ impl TcpStream {
     /// is abandoned and its socket closed.
     ///
     /// # Caveats
-    /// Resolving a host name blocks the thread while the system resolver
-    /// runs; literal addresses never block. There is no connect timeout
+    /// A host name is looked up on the blocking pool (see
+    /// [`lookup_host`](crate::net::lookup_host)). There is no connect timeout
     /// other than the system's; race the future against a timer for one.
     ///
     /// # Examples
@@ -99,7 +99,7 @@ impl TcpStream {
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last_err = None;
-        for addr in resolve(addr)? {
+        for addr in resolve(addr).await? {
             match TcpStream::connect_addr(addr).await {
                 Ok(stream) => return Ok(stream),
                 Err(err) => last_err = Some(err),
@@ -112,7 +112,13 @@ impl TcpStream {
     /// socket is writable, then ask the socket whether it failed
     /// (`take_error`) or is connected (`peer_addr`).
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let io = Async::new(mio::net::TcpStream::connect(addr)?)?;
+        TcpStream::connected(mio::net::TcpStream::connect(addr)?).await
+    }
+
+    /// Waits until `stream`, whose non-blocking connect has started, is
+    /// connected (or failed).
+    pub(super) async fn connected(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let io = Async::new(stream)?;
         loop {
             let guard = io.writable().await?;
             if let Some(err) = io.get_ref().take_error()? {
