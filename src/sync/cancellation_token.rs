@@ -277,6 +277,23 @@ impl CancellationToken {
         })
         .await
     }
+
+    /// As [`run_until_cancelled`](CancellationToken::run_until_cancelled),
+    /// taking the token: the future is `'static` when `future` is, so it
+    /// can be spawned.
+    ///
+    /// # Examples
+    /// ```
+    /// # bobbin::block_on(async {
+    /// let token = bobbin::sync::CancellationToken::new();
+    /// let task = bobbin::spawn(token.child_token().run_until_cancelled_owned(std::future::pending::<()>()));
+    /// token.cancel();
+    /// assert_eq!(task.await.unwrap(), None);
+    /// # });
+    /// ```
+    pub async fn run_until_cancelled_owned<F: Future>(self, future: F) -> Option<F::Output> {
+        self.run_until_cancelled(future).await
+    }
 }
 
 impl NodeShared {
