@@ -2,7 +2,7 @@
 //! task's panic, abort a task, join a set, pass values down a pipeline of
 //! channels, wait on a channel and a timer with `select!`, share a `Mutex`,
 //! fan events out over `broadcast` and `watch` and stop the subscribers
-//! with a `CancellationToken`,
+//! with a `CancellationToken`, pipe data through a child process,
 //! echo over TCP on 127.0.0.1, run blocking code (`spawn_blocking`, `block_in_place`, and a task that
 //! blocks its worker without saying so, caught by the monitor), read a
 //! runtime's metrics and task dump and catch a panic nobody awaited, and
@@ -32,6 +32,7 @@ async fn main() {
     select_with_timer().await;
     shared_mutex().await;
     fan_out_and_cancel().await;
+    child_process().await;
     tcp_echo().await;
     blocking_pool().await;
     // The last steps build runtimes of their own and block on them, which
@@ -91,7 +92,7 @@ async fn tcp_echo() {
     }
     server.await.expect("the server does not panic");
     println!(
-        "9. a TCP echo server on {addr} answered {echoed} of 100 clients (a task each) in {:.2?}",
+        "10. a TCP echo server on {addr} answered {echoed} of 100 clients (a task each) in {:.2?}",
         start.elapsed()
     );
 }
@@ -365,6 +366,44 @@ async fn fan_out_and_cancel() {
     );
 }
 
+/// Pipes a megabyte through a child `cat` (written and read back at the
+/// same time, on the reactor), with a file read on the blocking pool.
+async fn child_process() {
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    let start = Instant::now();
+    let path = std::env::temp_dir().join(format!("bobbin-tour-{}", std::process::id()));
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    bobbin::fs::write(&path, &data)
+        .await
+        .expect("the temp directory is writable");
+    let input = bobbin::fs::read(&path).await.expect("the file reads back");
+    bobbin::fs::remove_file(&path).await.expect("the file is removed");
+    let mut cat = bobbin::process::Command::new("cat")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`cat` runs");
+    let pid = cat.id().expect("running");
+    let mut stdin = cat.stdin.take().expect("piped");
+    let writer = bobbin::spawn(async move {
+        stdin.write_all(&input).await.expect("cat reads its input");
+    });
+    let mut output = Vec::new();
+    cat.stdout
+        .take()
+        .expect("piped")
+        .read_to_end(&mut output)
+        .await
+        .expect("cat's output reads");
+    writer.await.expect("the writer does not fail");
+    let status = cat.wait().await.expect("cat is reaped");
+    assert_eq!(output, data);
+    println!(
+        "9. wrote 1 MiB to a file and read it back (bobbin::fs), piped it through a child `cat` (pid {pid}) and read it all back: {status}, {:.2?}",
+        start.elapsed()
+    );
+}
+
 /// Runs blocking jobs on the blocking pool, and a blocking call in place.
 async fn blocking_pool() {
     let start = Instant::now();
@@ -390,7 +429,7 @@ async fn blocking_pool() {
     .await
     .expect("no panic");
     println!(
-        "10. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
+        "11. 64 blocking jobs of 10 ms each on {threads} pool threads: sum = {sum}; \
          block_in_place: {in_place}; both in {:.2?}",
         start.elapsed()
     );
@@ -424,7 +463,7 @@ fn blocked_worker() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the monitor reports the long poll");
     println!(
-        "11. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
+        "12. one worker blocked 200 ms inside a poll: the task queued behind it ran after {:.2?}; \
          the monitor said: {report}",
         behind - start
     );
@@ -463,7 +502,7 @@ fn observe() {
         .recv_timeout(Duration::from_secs(5))
         .expect("the unhandled panic is reported");
     println!(
-        "12. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
+        "13. a runtime reports {} tasks alive, {} spawned, {} polls; its task dump starts:",
         metrics.tasks_alive(),
         metrics.tasks_spawned(),
         metrics.polls()
@@ -499,7 +538,7 @@ fn shutdown() {
     rt.shutdown_timeout(Duration::from_secs(5));
     let cancelled = handles.iter().filter(|handle| handle.is_finished()).count();
     println!(
-        "13. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
+        "14. shut down a 2-worker runtime holding 10000 pending tasks in {:.2?}: {cancelled} tasks cancelled, threads joined",
         start.elapsed()
     );
 }
