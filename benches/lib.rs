@@ -73,18 +73,31 @@ pub struct Runtimes {
 }
 
 impl Runtimes {
-    /// Starts the three runtimes.
+    /// Starts the three runtimes (tokio's without its I/O and time
+    /// drivers: the channel benchmarks need neither).
     pub fn new() -> Runtimes {
+        Runtimes::build(false)
+    }
+
+    /// As [`new`](Runtimes::new), with tokio's drivers on (`enable_all`),
+    /// for benchmarks of files, processes and signals.
+    pub fn with_drivers() -> Runtimes {
+        Runtimes::build(true)
+    }
+
+    fn build(tokio_drivers: bool) -> Runtimes {
         let n = workers();
+        let mut tokio = tokio::runtime::Builder::new_multi_thread();
+        tokio.worker_threads(n);
+        if tokio_drivers {
+            tokio.enable_all();
+        }
         Runtimes {
             bobbin: bobbin::Runtime::builder()
                 .worker_threads(n)
                 .build()
                 .expect("bobbin runtime"),
-            tokio: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(n)
-                .build()
-                .expect("tokio runtime"),
+            tokio: tokio.build().expect("tokio runtime"),
             smol: SmolRt::new(n),
         }
     }

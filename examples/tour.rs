@@ -377,7 +377,9 @@ async fn child_process() {
         .await
         .expect("the temp directory is writable");
     let input = bobbin::fs::read(&path).await.expect("the file reads back");
-    bobbin::fs::remove_file(&path).await.expect("the file is removed");
+    bobbin::fs::remove_file(&path)
+        .await
+        .expect("the file is removed");
     let mut cat = bobbin::process::Command::new("cat")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

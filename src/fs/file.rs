@@ -126,9 +126,15 @@ impl Inner {
         match op {
             Op::Read { asked, result } => match result {
                 Ok(n) => {
-                    // A full read: keep reading ahead; a short one: the end
-                    // of the file is here.
-                    self.ahead = if n == asked { asked } else { 0 };
+                    // A full read: keep reading ahead, in chunks that double
+                    // up to `MAX_BUF` (fewer trips to the pool on a long
+                    // sequential read); a short one: the end of the file is
+                    // here.
+                    self.ahead = if n == asked {
+                        (asked * 2).min(MAX_BUF)
+                    } else {
+                        0
+                    };
                     self.ready = Some(buf);
                 }
                 Err(err) => {
@@ -210,6 +216,11 @@ impl Inner {
                 }
                 let used = std::mem::replace(&mut self.cur, ready);
                 self.give_back(used);
+                // Read the next chunk while the caller takes this one.
+                if self.op.is_none() && self.ahead > 0 {
+                    let ahead = self.ahead;
+                    self.start_read(std, ahead);
+                }
                 continue;
             }
             if self.op.is_some() {
