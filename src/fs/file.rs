@@ -2,20 +2,22 @@
 //! behind a buffer.
 //!
 //! How it is built: at most one operation (a read, a write or a seek) is on
-//! the pool at a time, with the buffer it fills or drains. A read hands out
-//! bytes from the buffer it filled, and while the caller consumes them the
-//! next chunk is already being read (read-ahead, as long as the reads come
-//! back full: a short read means the end of the file is near). A write
-//! copies the caller's bytes into a buffer, starts writing them and returns
-//! at once; the next operation waits for it. An error of that write is
-//! returned by the next operation (`flush`, `close`, a read, a seek, the
-//! next write, `sync_all`...), never dropped. Bytes read ahead and not
-//! handed out are given back (the file position moved back over them)
-//! before a write, a seek or a `set_len`.
+//! the pool at a time, with the buffer it fills or drains. Reads of a
+//! regular file are streamed (`read_ahead.rs`): a job on the pool reads
+//! chunk after chunk into a short queue while the caller takes them out;
+//! other files (pipes, terminals) are read on demand, one read per call. A
+//! write copies the caller's bytes into a buffer, starts writing them and
+//! returns at once; the next operation waits for it. An error of that
+//! write is returned by the next operation (`flush`, `close`, a read, a
+//! seek, the next write, `sync_all`...), never dropped. Bytes read ahead
+//! and not handed out are given back (the streaming job stopped, and the
+//! file position moved back over them) before a write, a seek or a
+//! `set_len`.
 
 use super::asyncify;
 use super::buf::Buf;
 use super::open_options::OpenOptions;
+use super::read_ahead::{ReadAhead, Taken};
 use crate::sync::Mutex;
 use crate::task::JoinHandle;
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
@@ -67,15 +69,14 @@ pub struct File {
 struct Inner {
     /// Bytes read and not yet handed out.
     cur: Buf,
-    /// A read-ahead that finished, behind `cur` (empty: the end of the
-    /// file).
-    ready: Option<Buf>,
     /// A free buffer.
     spare: Option<Buf>,
     /// The operation on the pool, if any.
     op: Option<JoinHandle<(Op, Buf)>>,
-    /// How much to read ahead after handing bytes out (0: do not).
-    ahead: usize,
+    /// The streaming reader, for a regular file.
+    stream: Option<ReadAhead>,
+    /// A read on demand found the end of the file.
+    eof: bool,
     read_err: Option<io::Error>,
     write_err: Option<io::Error>,
     /// A seek `poll_seek` started, and its result once it is in.
@@ -87,10 +88,7 @@ struct Inner {
 
 /// What an operation on the pool did.
 enum Op {
-    Read {
-        asked: usize,
-        result: io::Result<usize>,
-    },
+    Read(io::Result<usize>),
     Write(io::Result<()>),
     Seek(io::Result<u64>),
 }
@@ -124,21 +122,16 @@ impl Inner {
             }
         };
         match op {
-            Op::Read { asked, result } => match result {
-                Ok(n) => {
-                    // A full read: keep reading ahead, in chunks that double
-                    // up to `MAX_BUF` (fewer trips to the pool on a long
-                    // sequential read); a short one: the end of the file is
-                    // here.
-                    self.ahead = if n == asked {
-                        (asked * 2).min(MAX_BUF)
-                    } else {
-                        0
-                    };
-                    self.ready = Some(buf);
+            Op::Read(result) => match result {
+                Ok(0) => {
+                    self.eof = true;
+                    self.give_back(buf);
+                }
+                Ok(_) => {
+                    let used = std::mem::replace(&mut self.cur, buf);
+                    self.give_back(used);
                 }
                 Err(err) => {
-                    self.ahead = 0;
                     self.read_err = Some(err);
                     self.give_back(buf);
                 }
@@ -172,22 +165,23 @@ impl Inner {
         let std = std.clone();
         self.op = Some(crate::spawn_blocking(move || {
             let result = buf.read_from(&*std, len);
-            (Op::Read { asked: len, result }, buf)
+            (Op::Read(result), buf)
         }));
     }
 
-    /// Drops what was read ahead and not handed out; returns how many bytes
-    /// the file position is ahead of what the caller has seen.
-    fn discard_read(&mut self) -> usize {
-        let mut unread = self.cur.remaining();
+    /// Drops what was read and not handed out (stopping the streaming
+    /// job first): ready with how many bytes the file position is ahead of
+    /// what the caller has seen.
+    fn poll_discard(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+        let streamed = match self.stream.as_mut() {
+            Some(stream) => ready!(stream.poll_stop(cx)),
+            None => 0,
+        };
+        let unread = streamed + self.cur.remaining();
         self.cur.clear();
-        if let Some(ready) = self.ready.take() {
-            unread += ready.remaining();
-            self.give_back(ready);
-        }
-        self.ahead = 0;
+        self.eof = false;
         self.read_err = None;
-        unread
+        Poll::Ready(unread)
     }
 
     fn poll_read(
@@ -202,26 +196,7 @@ impl Inner {
         self.seek = None;
         loop {
             if !self.cur.is_empty() {
-                let n = self.cur.copy_to(dst);
-                if self.op.is_none() && self.ready.is_none() && self.ahead > 0 {
-                    let ahead = self.ahead;
-                    self.start_read(std, ahead);
-                }
-                return Poll::Ready(Ok(n));
-            }
-            if let Some(ready) = self.ready.take() {
-                if ready.is_empty() {
-                    self.give_back(ready);
-                    return Poll::Ready(Ok(0));
-                }
-                let used = std::mem::replace(&mut self.cur, ready);
-                self.give_back(used);
-                // Read the next chunk while the caller takes this one.
-                if self.op.is_none() && self.ahead > 0 {
-                    let ahead = self.ahead;
-                    self.start_read(std, ahead);
-                }
-                continue;
+                return Poll::Ready(Ok(self.cur.copy_to(dst)));
             }
             if self.op.is_some() {
                 ready!(self.poll_op(cx));
@@ -230,7 +205,21 @@ impl Inner {
             if let Some(err) = self.write_err.take().or_else(|| self.read_err.take()) {
                 return Poll::Ready(Err(err));
             }
-            self.start_read(std, dst.len().clamp(MIN_READ, MAX_BUF));
+            if std::mem::take(&mut self.eof) {
+                return Poll::Ready(Ok(0));
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                self.start_read(std, dst.len().clamp(MIN_READ, MAX_BUF));
+                continue;
+            };
+            match ready!(stream.poll_take(std, cx)) {
+                Taken::Chunk(chunk) => {
+                    let used = std::mem::replace(&mut self.cur, chunk);
+                    stream.recycle(used);
+                }
+                Taken::End => return Poll::Ready(Ok(0)),
+                Taken::Err(err) => return Poll::Ready(Err(err)),
+            }
         }
     }
 
@@ -248,7 +237,7 @@ impl Inner {
         if src.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let unread = self.discard_read();
+        let unread = ready!(self.poll_discard(cx));
         let mut buf = self.take_spare();
         let n = buf.copy_from(src, MAX_BUF);
         let std = std.clone();
@@ -278,7 +267,7 @@ impl Inner {
             if let Some(err) = self.write_err.take() {
                 return Poll::Ready(Err(err));
             }
-            let unread = self.discard_read();
+            let unread = ready!(self.poll_discard(cx));
             let pos = match pos {
                 SeekFrom::Current(n) => SeekFrom::Current(n - offset(unread)),
                 other => other,
@@ -298,7 +287,7 @@ impl Inner {
     /// outside the buffer (`set_len`, `try_clone`, `into_std`).
     async fn settle(&mut self, std: &Arc<std::fs::File>) -> io::Result<()> {
         poll_fn(|cx| self.poll_flush(cx)).await?;
-        let unread = self.discard_read();
+        let unread = poll_fn(|cx| self.poll_discard(cx)).await;
         if unread > 0 {
             let std = std.clone();
             asyncify(move || seek_back(&std, unread)).await?;
@@ -308,7 +297,7 @@ impl Inner {
 }
 
 fn offset(unread: usize) -> i64 {
-    i64::try_from(unread).expect("a buffer is at most MAX_BUF bytes")
+    i64::try_from(unread).expect("what is read ahead is a few megabytes at most")
 }
 
 /// Moves the file position back over `unread` bytes read ahead.
@@ -330,8 +319,7 @@ impl File {
     /// See [`File`].
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
-        let std = asyncify(move || std::fs::File::open(path)).await?;
-        Ok(File::from_std(std))
+        File::open_with(move || std::fs::File::open(path)).await
     }
 
     /// Creates (or truncates) a file to write (`std::fs::File::create` on
@@ -344,8 +332,7 @@ impl File {
     /// See [`File`].
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
-        let std = asyncify(move || std::fs::File::create(path)).await?;
-        Ok(File::from_std(std))
+        File::open_with(move || std::fs::File::create(path)).await
     }
 
     /// Creates a new file to write; fails if one exists
@@ -366,8 +353,7 @@ impl File {
     /// ```
     pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_owned();
-        let std = asyncify(move || std::fs::File::create_new(path)).await?;
-        Ok(File::from_std(std))
+        File::open_with(move || std::fs::File::create_new(path)).await
     }
 
     /// Options to open a file with (append, read and write, ...).
@@ -387,9 +373,32 @@ impl File {
     /// # drop(file);
     /// ```
     pub fn from_std(std: std::fs::File) -> File {
+        // `fstat` on an open file: no disk access, so fine on a worker.
+        let regular = std.metadata().is_ok_and(|meta| meta.is_file());
+        File::new(std, regular)
+    }
+
+    /// Opens a file on the blocking pool with `open`, learning there
+    /// whether it is a regular file (whose reads are streamed).
+    pub(super) async fn open_with(
+        open: impl FnOnce() -> io::Result<std::fs::File> + Send + 'static,
+    ) -> io::Result<File> {
+        let (std, regular) = asyncify(move || {
+            let std = open()?;
+            let regular = std.metadata().is_ok_and(|meta| meta.is_file());
+            Ok((std, regular))
+        })
+        .await?;
+        Ok(File::new(std, regular))
+    }
+
+    fn new(std: std::fs::File, regular: bool) -> File {
         File {
             std: Arc::new(std),
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                stream: regular.then(ReadAhead::default),
+                ..Inner::default()
+            }),
         }
     }
 
@@ -524,7 +533,7 @@ impl File {
         let mut inner = self.inner.lock().await;
         inner.settle(&self.std).await?;
         let std = self.std.clone();
-        Ok(File::from_std(asyncify(move || std.try_clone()).await?))
+        File::open_with(move || std.try_clone()).await
     }
 
     /// The std file, once the writes started before have finished and the

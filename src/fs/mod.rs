@@ -3,16 +3,17 @@
 //! and [`read_dir`] fetches entries in batches.
 //!
 //! What lives here: the free functions (this file), [`File`] (`file.rs`,
-//! with its buffer in `buf.rs`), [`OpenOptions`] (`open_options.rs`) and
+//! with its buffer in `buf.rs` and its streaming reader in
+//! `read_ahead.rs`), [`OpenOptions`] (`open_options.rs`) and
 //! [`ReadDir`]/[`DirEntry`] (`read_dir.rs`).
 //!
 //! Why the blocking pool and not io_uring or the reactor: regular files are
 //! always "ready" to epoll, so the reactor cannot wait on them; io_uring is
 //! Linux-only, needs a dependency the project does not have, and is
 //! disabled in many containers. Each call costs a hop to a pool thread and
-//! back (about a microsecond here); [`File`] hides most of it on sequential
-//! reads by reading the next chunk while the caller consumes the last, and
-//! [`read_dir`] fetches 32 entries per hop.
+//! back (two thread wake-ups); [`File`] avoids it on sequential reads of a
+//! regular file with a job that keeps reading ahead while the caller takes
+//! the chunks, and [`read_dir`] fetches 32 entries per hop.
 //!
 //! Tested by `executor-tests/tests/fs_*.rs`.
 
@@ -21,6 +22,7 @@
 mod buf;
 mod file;
 mod open_options;
+mod read_ahead;
 mod read_dir;
 
 pub use file::File;

@@ -1,6 +1,6 @@
 //! [`OpenOptions`]: std's, with an async `open`.
 
-use super::{File, asyncify};
+use super::File;
 use std::io;
 use std::path::Path;
 
@@ -161,7 +161,7 @@ impl OpenOptions {
     /// See [`OpenOptions`].
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let (options, path) = (self.0.clone(), path.as_ref().to_owned());
-        Ok(File::from_std(asyncify(move || options.open(path)).await?))
+        File::open_with(move || options.open(path)).await
     }
 }
 
