@@ -39,7 +39,7 @@ const MAX_BUF: usize = 2 * 1024 * 1024;
 /// `File` with the futures-io `AsyncRead`, `AsyncWrite` and `AsyncSeek`.
 ///
 /// Writes are buffered and complete on the blocking pool after
-/// `poll_write` returns: call [`flush`](futures::io::AsyncWriteExt::flush)
+/// `poll_write` returns: call `flush` (`futures::io::AsyncWriteExt::flush`)
 /// (or [`sync_all`](File::sync_all)) to wait for them and see their
 /// errors. A `File` dropped with a write still running lets it finish, but
 /// nobody sees its error then.

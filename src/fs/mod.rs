@@ -17,7 +17,7 @@
 //!
 //! Tested by `executor-tests/tests/fs_*.rs`.
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod buf;
 mod file;
