@@ -39,9 +39,10 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> 
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     Ok(async move {
+        // `None`: the runtime shut down under the listener.
         bobbin::select! {
-            _ = interrupt.recv() => "SIGINT",
-            _ = terminate.recv() => "SIGTERM",
+            got = interrupt.recv() => if got.is_some() { "SIGINT" } else { "runtime shutdown" },
+            got = terminate.recv() => if got.is_some() { "SIGTERM" } else { "runtime shutdown" },
         }
     })
 }

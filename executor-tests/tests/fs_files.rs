@@ -6,8 +6,8 @@
 
 use bobbin::fs::{self, File, OpenOptions};
 use executor_tests::{LIMIT, pattern, runtime, with_timeout};
-use futures::StreamExt;
 use futures::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use futures::{FutureExt, StreamExt};
 use std::io::{ErrorKind, SeekFrom};
 use std::path::PathBuf;
 
@@ -103,6 +103,26 @@ fn a_file_reads_back_exactly_in_pieces_of_every_size() {
                 }
                 assert!(read == data, "read back in pieces of {piece}");
             }
+            fs::remove_dir_all(&dir).await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn a_seek_after_a_cancelled_seek_goes_where_it_was_asked() {
+    with_timeout(LIMIT, || {
+        let dir = scratch("cancelled-seek");
+        runtime(2, "fs-cancelled-seek").block_on(async move {
+            let path = dir.join("data");
+            let data = pattern(3, 4096);
+            fs::write(&path, &data).await.unwrap();
+            let mut file = fs::File::open(&path).await.unwrap();
+            // Started on the pool, then given up on.
+            assert!(file.seek(SeekFrom::Start(100)).now_or_never().is_none());
+            assert_eq!(file.seek(SeekFrom::Start(0)).await.unwrap(), 0);
+            let mut head = [0u8; 4];
+            file.read_exact(&mut head).await.unwrap();
+            assert_eq!(head, data[..4]);
             fs::remove_dir_all(&dir).await.unwrap();
         });
     });

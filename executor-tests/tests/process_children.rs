@@ -144,6 +144,60 @@ fn a_dropped_child_is_killed_with_kill_on_drop_and_reaped_either_way() {
 }
 
 #[test]
+fn a_child_dropped_after_its_runtime_shut_down_or_off_any_runtime_is_still_reaped() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "reap-after-shutdown");
+        let late = rt.block_on(async { Command::new("sleep").arg("0.2").spawn().unwrap() });
+        let late_pid = late.id().unwrap();
+        drop(rt);
+        // Its runtime is gone: the global runtime reaps it.
+        drop(late);
+        // Spawned and dropped on a plain thread, outside any runtime.
+        let plain = Command::new("sleep").arg("0.2").spawn().unwrap();
+        let plain_pid = plain.id().unwrap();
+        drop(plain);
+        wait_until(Duration::from_secs(10), "the late orphan reaped", || {
+            reaped(late_pid)
+        });
+        wait_until(
+            Duration::from_secs(10),
+            "the plain thread's orphan reaped",
+            || reaped(plain_pid),
+        );
+    });
+}
+
+#[test]
+fn try_wait_sees_an_exit_before_the_reactor_does_and_wait_outlives_its_runtime() {
+    with_timeout(LIMIT, || {
+        let rt = runtime(1, "try-wait");
+        let (mut child, status) = rt.block_on(async {
+            let mut quick = Command::new("true").spawn().unwrap();
+            // Blocks the only thread that could poll for the pidfd.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let status = loop {
+                if let Some(status) = quick.try_wait().unwrap() {
+                    break status;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "try_wait never saw the exit"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            assert_eq!(quick.id(), None, "a reaped child has no id");
+            (Command::new("sleep").arg("0.1").spawn().unwrap(), status)
+        });
+        assert!(status.success());
+        drop(rt);
+        // Its watcher's runtime is gone; another runtime can still wait.
+        let other = runtime(1, "try-wait-2");
+        let status = other.block_on(async { child.wait().await.unwrap() });
+        assert!(status.success());
+    });
+}
+
+#[test]
 fn a_hundred_megabytes_pass_through_cat_while_being_read() {
     with_timeout(LIMIT, || {
         const LEN: usize = 100 << 20;

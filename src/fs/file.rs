@@ -79,8 +79,9 @@ struct Inner {
     eof: bool,
     read_err: Option<io::Error>,
     write_err: Option<io::Error>,
-    /// A seek `poll_seek` started, and its result once it is in.
-    seek: Option<Option<io::Result<u64>>>,
+    /// A seek `poll_seek` started (the position it was asked for), and
+    /// its result once it is in.
+    seek: Option<(SeekFrom, Option<io::Result<u64>>)>,
     /// The seek tokio's `start_seek` asked for (`compat::tokio`).
     #[cfg(feature = "tokio-io")]
     tokio_seek: Option<SeekFrom>,
@@ -143,8 +144,8 @@ impl Inner {
                 self.give_back(buf);
             }
             Op::Seek(result) => {
-                if let Some(seek) = self.seek.as_mut() {
-                    *seek = Some(result);
+                if let Some((_, slot)) = self.seek.as_mut() {
+                    *slot = Some(result);
                 }
                 self.give_back(buf);
             }
@@ -261,22 +262,25 @@ impl Inner {
     ) -> Poll<io::Result<u64>> {
         loop {
             ready!(self.poll_idle(cx));
-            if let Some(Some(result)) = self.seek.take() {
-                return Poll::Ready(result);
+            match self.seek.take() {
+                Some((asked, Some(result))) if asked == pos => return Poll::Ready(result),
+                // Nothing started, or the finished seek was for another
+                // position (its call was cancelled): start this one.
+                _ => {}
             }
             if let Some(err) = self.write_err.take() {
                 return Poll::Ready(Err(err));
             }
             let unread = ready!(self.poll_discard(cx));
-            let pos = match pos {
+            let target = match pos {
                 SeekFrom::Current(n) => SeekFrom::Current(n - offset(unread)),
                 other => other,
             };
             let buf = self.take_spare();
             let std = std.clone();
-            self.seek = Some(None);
+            self.seek = Some((pos, None));
             self.op = Some(crate::spawn_blocking(move || {
-                (Op::Seek((&*std).seek(pos)), buf)
+                (Op::Seek((&*std).seek(target)), buf)
             }));
         }
     }

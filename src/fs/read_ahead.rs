@@ -129,8 +129,45 @@ impl ReadAhead {
     fn start(&self, shared: &mut Shared, std: &Arc<std::fs::File>) {
         shared.running = true;
         shared.stop = false;
-        let (state, std) = (self.shared.clone(), std.clone());
-        drop(crate::spawn_blocking(move || run(&state, &std)));
+        let mut job = Job {
+            state: self.shared.clone(),
+            std: std.clone(),
+            ran: false,
+        };
+        drop(crate::spawn_blocking(move || {
+            run(&job.state, &job.std);
+            job.ran();
+        }));
+    }
+}
+
+/// A started job: if it is dropped without having run to its end (the
+/// runtime shut down before a pool thread took it, or a read panicked),
+/// the drop ends it, so the task never waits for a job that will not come.
+struct Job {
+    state: Arc<Mutex<Shared>>,
+    std: Arc<std::fs::File>,
+    ran: bool,
+}
+
+impl Job {
+    /// The job ran to its end: nothing left for the drop to do.
+    fn ran(&mut self) {
+        self.ran = true;
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if !self.ran {
+            finish(
+                lock(&self.state),
+                Some(Err(io::Error::other(
+                    "the runtime shut down before the file could be read; read it from a \
+                     running runtime",
+                ))),
+            );
+        }
     }
 }
 

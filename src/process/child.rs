@@ -2,7 +2,8 @@
 //! what happens when its handle is dropped.
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
-use super::reap::{Exit, adopt};
+use super::reap::{self, Exit, adopt};
+use super::sys;
 use futures_io::AsyncRead;
 use std::fmt;
 use std::future::poll_fn;
@@ -117,7 +118,21 @@ impl Child {
             return Poll::Ready(Ok(status));
         }
         let exit = self.exit.as_mut().expect("the watcher lives until drop");
-        let status = std::task::ready!(exit.poll_reap(self.pid, cx))?;
+        let status = match std::task::ready!(exit.poll_reap(self.pid, cx)) {
+            Ok(status) => status,
+            Err(err) if reap::is_gone(&err) => return Poll::Ready(Err(err)),
+            // The watcher's runtime has shut down, but the process is
+            // still ours to reap: watch it again from here (the runtime
+            // polling this wait), once.
+            Err(err) => match Exit::watch(self.pid) {
+                Ok(mut exit) => {
+                    let status = exit.poll_reap(self.pid, cx);
+                    self.exit = Some(exit);
+                    std::task::ready!(status)?
+                }
+                Err(_) => return Poll::Ready(Err(err)),
+            },
+        };
         self.status = Some(status);
         Poll::Ready(Ok(status))
     }
@@ -137,10 +152,14 @@ impl Child {
     /// # });
     /// ```
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
-        match self.poll_wait(&mut Context::from_waker(std::task::Waker::noop())) {
-            Poll::Ready(status) => status.map(Some),
-            Poll::Pending => Ok(None),
+        if let Some(status) = self.status {
+            return Ok(Some(status));
         }
+        // `waitpid` itself, not the watcher's readiness: a process that
+        // has exited is seen even before the reactor has turned.
+        let status = sys::try_reap(self.pid)?;
+        self.status = status;
+        Ok(status)
     }
 
     /// Sends SIGKILL and waits for the process to exit. A process that has
@@ -185,7 +204,7 @@ impl Child {
         }
         // Not reaped (checked just above), so the pid is still this
         // child's: a zombie at worst, for which kill succeeds.
-        super::sys::kill(self.pid)
+        sys::kill(self.pid)
     }
 
     /// Waits for the process to exit while reading all of its stdout and
@@ -276,8 +295,11 @@ impl Drop for Child {
             let _ = self.start_kill();
         }
         match self.try_wait() {
-            Ok(Some(_)) | Err(_) => {}
-            Ok(None) => {
+            Ok(Some(_)) => {}
+            Err(err) if reap::is_gone(&err) => {}
+            // Still running (or `waitpid` failed otherwise: the pid is
+            // still ours): reaped in the background.
+            Ok(None) | Err(_) => {
                 let exit = self.exit.take().expect("the watcher lives until drop");
                 adopt(self.pid, exit);
             }

@@ -239,6 +239,12 @@ impl Command {
     /// std's command, for what this type does not mirror (`uid`, `gid`,
     /// `process_group`, `pre_exec`... through std's `CommandExt`).
     ///
+    /// Set the standard streams through [`stdin`](Command::stdin),
+    /// [`stdout`](Command::stdout) and [`stderr`](Command::stderr), not
+    /// here: std has no way to read them back, so [`output`](Command::output)
+    /// and [`status`](Command::status) would not know of a stream set here
+    /// and would choose their own for it.
+    ///
     /// # Examples
     /// ```
     /// use std::os::unix::process::CommandExt;
@@ -275,13 +281,16 @@ impl Command {
     pub fn spawn(&mut self) -> io::Result<Child> {
         reap::reap_orphans();
         let child = self.std.spawn().map_err(|err| {
-            io::Error::new(
-                err.kind(),
-                format!(
-                    "could not run {:?}: {err}",
-                    self.std.get_program().to_string_lossy()
-                ),
-            )
+            let program = self.std.get_program().to_string_lossy();
+            // A missing working directory also says ENOENT: name it, so
+            // the message does not blame the program.
+            let dir = match self.std.get_current_dir() {
+                Some(dir) if err.kind() == io::ErrorKind::NotFound && !dir.is_dir() => {
+                    format!(" (its working directory {} does not exist)", dir.display())
+                }
+                _ => String::new(),
+            };
+            io::Error::new(err.kind(), format!("could not run {program:?}{dir}: {err}"))
         })?;
         Child::new(child, self.kill_on_drop)
     }

@@ -7,10 +7,12 @@
 //!
 //! Orphans (a `Child` dropped while its process runs): no zombie is left
 //! behind. A task on the current runtime waits for the process's exit and
-//! reaps it; with no runtime at hand, or if that runtime shuts down first,
-//! the pid joins a list that every later spawn, and every SIGCHLD seen by a
-//! waiting child, tries to reap. (tokio keeps the same kind of list and
-//! reaps it on SIGCHLD.)
+//! reaps it. With no runtime at hand, or if that runtime shuts down first,
+//! a task on the global runtime (which never shuts down) takes over, with
+//! a watcher of its own. Only if even that cannot be made (no file
+//! descriptor left) does the pid join a list that every later spawn, and
+//! every SIGCHLD seen by a waiting child, tries to reap. (tokio keeps the
+//! same kind of list and reaps it on SIGCHLD.)
 
 use super::sys::{PidFd, try_reap};
 use crate::io::Async;
@@ -82,18 +84,30 @@ pub(super) fn reap_orphans() {
     orphans.retain(|&pid| matches!(try_reap(pid), Ok(None)));
 }
 
+/// True if `err` says the child is not ours to reap any more (someone
+/// else's `waitpid` took it).
+pub(super) fn is_gone(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::ECHILD)
+}
+
 /// Takes over the still-running child `pid` (its `Child` is being
 /// dropped) so that it is reaped when it exits.
 pub(super) fn adopt(pid: u32, exit: Exit) {
-    let Ok(handle) = Handle::try_current() else {
-        ORPHANS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(pid);
-        return;
-    };
-    // Put on the list if the task is dropped before it reaps (its runtime
-    // shut down).
+    match Handle::try_current() {
+        Ok(handle) => watch_on(&handle, pid, exit),
+        // No runtime here (a `Child` dropped on a plain thread): the
+        // global runtime watches it with a watcher of its own.
+        Err(_) => {
+            drop(exit);
+            adopt_globally(pid);
+        }
+    }
+}
+
+/// Reaps `pid` from a task on `handle`'s runtime; if that task is dropped
+/// first (the runtime shut down) or its watcher fails, the global runtime
+/// takes over.
+fn watch_on(handle: &Handle, pid: u32, exit: Exit) {
     struct Orphan {
         pid: u32,
         exit: Exit,
@@ -102,10 +116,7 @@ pub(super) fn adopt(pid: u32, exit: Exit) {
     impl Drop for Orphan {
         fn drop(&mut self) {
             if !self.reaped {
-                ORPHANS
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(self.pid);
+                adopt_globally(self.pid);
             }
         }
     }
@@ -116,8 +127,35 @@ pub(super) fn adopt(pid: u32, exit: Exit) {
     };
     drop(handle.spawn(async move {
         let Orphan { pid, exit, reaped } = &mut orphan;
-        // An error (ECHILD: reaped elsewhere) ends the watch too.
-        let _ = std::future::poll_fn(|cx| exit.poll_reap(*pid, cx)).await;
-        *reaped = true;
+        match std::future::poll_fn(|cx| exit.poll_reap(*pid, cx)).await {
+            Ok(_) => *reaped = true,
+            Err(err) if is_gone(&err) => *reaped = true,
+            // The watcher failed (its reactor shut down): the drop hands
+            // the pid on.
+            Err(_) => {}
+        }
+    }));
+}
+
+/// Reaps `pid` from a task on the global runtime, with a watcher made
+/// there; the list is the last resort.
+fn adopt_globally(pid: u32) {
+    let to_list = move || {
+        ORPHANS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(pid);
+    };
+    let handle = crate::runtime::global_handle();
+    drop(handle.spawn(async move {
+        let reaped = match Exit::watch(pid) {
+            Ok(mut exit) => std::future::poll_fn(|cx| exit.poll_reap(pid, cx)).await,
+            Err(err) => Err(err),
+        };
+        match reaped {
+            Ok(_) => {}
+            Err(err) if is_gone(&err) || err.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(_) => to_list(),
+        }
     }));
 }

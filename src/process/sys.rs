@@ -40,9 +40,12 @@ impl PidFd {
         #[cfg(target_os = "linux")]
         {
             let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+            // No flags: the pidfd is only polled for readiness, never
+            // read, so it need not be non-blocking (PIDFD_NONBLOCK came in
+            // Linux 5.10; 5.3-5.9 would refuse it with EINVAL).
             // SAFETY: `pidfd_open` takes a pid and flags and returns a new
             // file descriptor or -1; no memory is passed.
-            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, libc::PIDFD_NONBLOCK) };
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
             if fd >= 0 {
                 let fd = i32::try_from(fd).expect("a file descriptor fits in an int");
                 // SAFETY: `fd` was just returned by the kernel and nothing

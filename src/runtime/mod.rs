@@ -69,6 +69,14 @@ pub(crate) fn current_driver() -> Arc<DriverHandle> {
 }
 
 /// The global runtime's driver, starting the global runtime if needed.
+/// The global runtime's handle (it never shuts down), starting it if
+/// needed: for work that must outlive whichever runtime started it (the
+/// reaping of an orphaned child).
+#[track_caller]
+pub(crate) fn global_handle() -> &'static Handle {
+    global::handle()
+}
+
 #[track_caller]
 pub(crate) fn global_driver() -> Arc<DriverHandle> {
     global::handle().shared.driver_handle().clone()
