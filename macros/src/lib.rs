@@ -31,6 +31,8 @@ use syn::{ItemFn, ReturnType};
 /// - `worker_threads = N`: that many workers.
 /// - `global`: the global runtime (the one `bobbin::spawn` starts on first
 ///   use outside any runtime), which is never shut down.
+/// - `start_paused`: the runtime's clock starts paused (for simulations:
+///   time moves when the runtime is idle, see `bobbin::time::pause`).
 /// - `crate = "path"`: where bobbin is, for a crate that renamed the
 ///   dependency (`crate = "::my_bobbin"`); both attributes take it.
 ///
@@ -68,6 +70,16 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// so a task stuck in a poll or a blocking job that never returns is named
 /// and left behind rather than waited for. The one thing a timeout cannot
 /// interrupt is the test's own body blocking its thread without awaiting.
+///
+/// With `start_paused`, the runtime's clock starts paused: sleeps and
+/// timeouts take no wall time, and time jumps to the next timer whenever
+/// the runtime is idle (see `bobbin::time::pause`). `timeout_ms` stays in
+/// wall time.
+///
+/// Each test runtime's random choices (`select!` branch order, work
+/// stealing) come from a seed: `BOBBIN_SEED` if set, else a fresh one. A
+/// failing test prints its seed, and `BOBBIN_SEED=<seed>` replays its
+/// choices (exactly so with `worker_threads = 1` and `start_paused`).
 ///
 /// The test may return what a plain `#[test]` may (`()`, `Result<(), E>`),
 /// and may carry other attributes (`#[should_panic]`, `#[ignore]`).
@@ -204,8 +216,9 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
                 Some(workers) => quote!(::core::option::Option::Some(#workers)),
                 None => quote!(::core::option::Option::None),
             };
+            let paused = options.start_paused;
             quote! {
-                #support::run_main::<#output, _>(#workers, #body)
+                #support::run_main::<#output, _>(#workers, #paused, #body)
             }
         }
         Kind::Test => {
@@ -214,8 +227,9 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
                 Some(millis) => quote!(::core::option::Option::Some(#millis)),
                 None => quote!(::core::option::Option::None),
             };
+            let paused = options.start_paused;
             quote! {
-                #support::run_test::<#output, _>(#workers, #name, #timeout, #body)
+                #support::run_test::<#output, _>(#workers, #name, #timeout, #paused, #body)
             }
         }
     };

@@ -24,8 +24,10 @@ impl Kind {
 
     fn accepted(self) -> &'static str {
         match self {
-            Kind::Main => "`worker_threads = N` or `global`, and `crate = \"path\"`",
-            Kind::Test => "`worker_threads = N`, `timeout_ms = N` and `crate = \"path\"`",
+            Kind::Main => "`worker_threads = N` or `global`, `start_paused` and `crate = \"path\"`",
+            Kind::Test => {
+                "`worker_threads = N`, `timeout_ms = N`, `start_paused` and `crate = \"path\"`"
+            }
         }
     }
 }
@@ -36,6 +38,8 @@ pub(crate) struct Options {
     pub(crate) worker_threads: Option<usize>,
     pub(crate) global: bool,
     pub(crate) timeout_ms: Option<u64>,
+    /// The runtime's clock starts paused (`start_paused`).
+    pub(crate) start_paused: bool,
     /// The path to bobbin, for a crate that renamed it (`crate = "..."`).
     pub(crate) krate: Option<syn::Path>,
 }
@@ -72,6 +76,25 @@ impl Options {
                 (Kind::Test, "timeout_ms", Meta::NameValue(pair)) => {
                     options.timeout_ms = Some(positive_integer::<u64>(&pair.value, "timeout_ms")?);
                 }
+                (_, "start_paused", Meta::Path(_)) => options.start_paused = true,
+                (
+                    _,
+                    "start_paused",
+                    Meta::NameValue(syn::MetaNameValue {
+                        value:
+                            Expr::Lit(ExprLit {
+                                lit: Lit::Bool(flag),
+                                ..
+                            }),
+                        ..
+                    }),
+                ) => options.start_paused = flag.value,
+                (_, "start_paused", _) => {
+                    return Err(syn::Error::new(
+                        meta.span(),
+                        "write `start_paused` (or `start_paused = true`)",
+                    ));
+                }
                 (Kind::Main, "global", Meta::Path(_)) => {
                     options.global = true;
                     global_span = Some(meta.span());
@@ -97,6 +120,13 @@ impl Options {
                 }
                 _ => return Err(unknown(kind, ident.span())),
             }
+        }
+        if let (Some(span), true) = (global_span, options.start_paused) {
+            return Err(syn::Error::new(
+                span,
+                "the global runtime's clock cannot start paused (other code shares it): drop \
+                 `global` for a runtime of its own, or drop `start_paused`",
+            ));
         }
         if let (Some(_), Some(span)) = (global_span, workers_span) {
             return Err(syn::Error::new(

@@ -286,6 +286,13 @@ pub mod __private {
         static RNG: Cell<u64> = Cell::new(seed());
     }
 
+    /// Seeds this thread's branch order (a runtime with
+    /// `Builder::rng_seed` does it on its threads).
+    pub(crate) fn seed_thread(seed: u64) {
+        // Never zero: xorshift stays at zero.
+        RNG.with(|rng| rng.set(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1));
+    }
+
     /// A per-thread seed: std's randomly keyed hasher over the thread id.
     fn seed() -> u64 {
         use std::hash::BuildHasher;

@@ -515,6 +515,12 @@ impl Timer for BobbinTimer {
         Box::pin(crate::time::sleep_until(deadline))
     }
 
+    /// The current runtime's clock, so hyper's deadlines follow a paused
+    /// clock (`bobbin::time::pause`).
+    fn now(&self) -> Instant {
+        crate::time::Instant::now().into_std()
+    }
+
     fn reset(&self, sleep: &mut Pin<Box<dyn Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<crate::time::Sleep>() {
             Some(sleep) => sleep.reset(new_deadline),

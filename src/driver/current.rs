@@ -26,6 +26,17 @@ pub(crate) fn current() -> Arc<DriverHandle> {
     crate::runtime::current_driver()
 }
 
+/// The driver of the runtime entered on this thread, if any (no fallback
+/// to the global runtime).
+pub(crate) fn try_current() -> Option<Arc<DriverHandle>> {
+    crate::runtime::try_current_driver()
+}
+
+/// The clock of the runtime entered on this thread, or std's outside any.
+pub(crate) fn now() -> std::time::Instant {
+    crate::runtime::current_clock_now().unwrap_or_else(std::time::Instant::now)
+}
+
 /// The global runtime's driver (which never shuts down), starting the
 /// global runtime if needed.
 #[track_caller]

@@ -47,6 +47,7 @@
 
 #![forbid(unsafe_code)]
 
+pub(crate) mod clock;
 pub(crate) mod current;
 pub(crate) mod scheduled_io;
 pub(crate) mod timers;
@@ -98,6 +99,10 @@ pub(crate) struct DriverHandle {
     events: std::sync::atomic::AtomicU64,
     /// The runtime's timers, fired by the driver after each poll.
     pub(crate) timers: Timers,
+    /// Set once the runtime's clock was paused or `settle` was called:
+    /// the scheduler then checks whether the runtime is idle before its
+    /// driver blocks (`runtime/scheduler/quiet.rs`). Never cleared.
+    watched: std::sync::atomic::AtomicBool,
 }
 
 struct Resources {
@@ -115,8 +120,9 @@ pub(crate) struct Resource {
 }
 
 impl Driver {
-    /// A new `Poll` and the handle to it.
-    pub(crate) fn new() -> io::Result<Driver> {
+    /// A new `Poll` and the handle to it; `paused`: the clock starts
+    /// paused.
+    pub(crate) fn new(paused: bool) -> io::Result<Driver> {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
@@ -130,7 +136,8 @@ impl Driver {
             }),
             registered: AtomicUsize::new(0),
             events: std::sync::atomic::AtomicU64::new(0),
-            timers: Timers::new(),
+            timers: Timers::new(paused),
+            watched: std::sync::atomic::AtomicBool::new(paused),
         });
         Ok(Driver {
             poll,
@@ -147,7 +154,8 @@ impl Driver {
 
     /// Waits for events (at most `timeout`, and no later than the next
     /// timer deadline), then delivers readiness and fires due timers.
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+    /// Returns how many tasks it woke.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> usize {
         // A poll that does not block cannot sleep past a deadline: the
         // timers need not know about it.
         let blocking = timeout != Some(Duration::ZERO);
@@ -170,9 +178,11 @@ impl Driver {
             self.dispatch();
         }
         self.handle.timers.fire_due(&mut self.wake);
+        let woken = self.wake.len();
         for waker in self.wake.drain(..) {
             waker.wake();
         }
+        woken
     }
 
     fn dispatch(&mut self) {
@@ -265,6 +275,19 @@ impl DriverHandle {
             return Ok(());
         }
         self.registry.deregister(source)
+    }
+
+    /// Starts watching the runtime for idleness (a paused clock, a
+    /// `settle`), and pulls the driver's holder out of `poll` to look.
+    pub(crate) fn watch(&self) {
+        self.watched
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.unpark();
+    }
+
+    /// True once the runtime is watched (see `watch`).
+    pub(crate) fn is_watched(&self) -> bool {
+        self.watched.load(Relaxed)
     }
 
     /// Pulls the driver's holder out of `poll`.

@@ -11,7 +11,13 @@
 //!
 //! Never early: a deadline is rounded up to the next whole tick and "now"
 //! down, so the wheel never fires an entry before its tick.
+//!
+//! Whose "now": the runtime's [`Clock`](super::clock::Clock). While it is
+//! paused, no deadline bounds the driver's wait (virtual time does not pass
+//! by waiting), and every registration pulls the driver out of `poll` so
+//! the scheduler can decide whether to move the clock (`next_deadline`).
 
+use super::clock::Clock;
 use super::wheel::{EntryKey, Wheel};
 use crate::loom::{AtomicUsize, Mutex, lock};
 use std::sync::atomic::Ordering::Relaxed;
@@ -26,6 +32,8 @@ pub(crate) struct Timers {
     pending: AtomicUsize,
     /// Tick 0 of the wheel.
     origin: Instant,
+    /// The runtime's clock: real, or paused for tests.
+    pub(crate) clock: Clock,
 }
 
 struct State {
@@ -53,10 +61,12 @@ pub(crate) enum Armed {
 }
 
 impl Timers {
-    pub(crate) fn new() -> Timers {
+    pub(crate) fn new(paused: bool) -> Timers {
+        let clock = Clock::new(paused);
         Timers {
             pending: AtomicUsize::new(0),
-            origin: Instant::now(),
+            origin: clock.now(),
+            clock,
             state: Mutex::new(State {
                 wheel: Wheel::new(),
                 parked_until: None,
@@ -81,10 +91,14 @@ impl Timers {
     /// the next deadline, and records when `poll` will return by itself
     /// (under the lock, so a racing `register` sees it).
     pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let paused = self.clock.is_paused();
         let mut state = lock(&self.state);
-        let now = Instant::now();
+        let now = self.clock.now();
         let timeout = match state.wheel.next_deadline() {
             None => timeout,
+            // Virtual time does not pass by waiting: only I/O, an unpark or
+            // a new deadline (which unparks, below) ends the wait.
+            Some(_) if paused => timeout,
             Some(tick) => {
                 let due = self.origin + Duration::from_millis(tick);
                 // epoll counts whole milliseconds and truncates: round up,
@@ -101,11 +115,15 @@ impl Timers {
         // for that tick is served by the return itself (under 1 ms late at
         // worst) and needs no unpark. A wait past `Instant`'s range counts
         // as no deadline.
-        state.parked_until = Some(
-            timeout
-                .and_then(|t| now.checked_add(t))
-                .map(|at| self.tick_floor(at)),
-        );
+        state.parked_until = if paused {
+            Some(None)
+        } else {
+            Some(
+                timeout
+                    .and_then(|t| now.checked_add(t))
+                    .map(|at| self.tick_floor(at)),
+            )
+        };
         timeout
     }
 
@@ -119,10 +137,16 @@ impl Timers {
         if !self.has_pending() {
             return;
         }
-        let now = self.tick_floor(Instant::now());
+        let now = self.tick_floor(self.clock.now());
         let mut state = lock(&self.state);
         state.wheel.advance(now, wake);
         self.pending.store(state.wheel.len(), Relaxed);
+    }
+
+    /// The earliest queued deadline (its tick's end), if any.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let tick = lock(&self.state).wheel.next_deadline()?;
+        Some(self.origin + Duration::from_millis(tick))
     }
 
     /// How many deadlines are queued (a hint without the lock).

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The first wait after a resource error.
 const FIRST_WAIT: Duration = Duration::from_millis(1);
@@ -141,7 +141,7 @@ impl AcceptBackoff {
             Err(err) if is_resource_exhaustion(err) => {
                 let wait = self.next_wait;
                 self.next_wait = (wait * 2).min(MAX_WAIT);
-                self.delay = Some(Delay::new(driver.clone(), Instant::now() + wait));
+                self.delay = Some(Delay::new(driver.clone(), driver.timers.clock.now() + wait));
             }
             Err(_) => {}
         }
@@ -152,6 +152,7 @@ impl AcceptBackoff {
 mod tests {
     use super::*;
     use crate::io::Async;
+    use std::time::Instant;
 
     fn emfile() -> io::Error {
         io::Error::from_raw_os_error(24)

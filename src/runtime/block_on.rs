@@ -4,8 +4,9 @@
 
 use super::Handle;
 use super::panic::Panics;
-use super::scheduler::context;
-use crate::task::park::{poll_parked_with, thread_waker};
+use super::scheduler::{Shared, context};
+use crate::loom::Arc;
+use crate::task::park::{ThreadWaker, poll_parked_with, thread_waker};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
@@ -16,31 +17,38 @@ use std::task::Waker;
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _block_on = enter_block_on();
     let _enter = context::enter(handle.shared.clone());
+    if let Some(seed) = handle.shared.seed {
+        // The block_on thread's `select!`s follow the seed too.
+        crate::channel::select::__private::seed_thread(seed ^ 0xB10C_0000_0000_0000);
+    }
     let panics = &handle.shared.panics;
     if panics.shuts_down() {
-        return block_on_watching(panics, future);
+        return block_on_watching(&handle.shared, panics, future);
     }
-    poll_parked(future)
+    poll_parked(&handle.shared, future)
 }
 
 /// `block_on` under `UnhandledPanic::ShutdownRuntime`: the panic wakes
 /// this thread, which re-raises it before polling again. Apart, so the
 /// common `block_on` stays as lean as it was.
 #[cold]
-fn block_on_watching<F: Future>(panics: &Panics, future: F) -> F::Output {
+fn block_on_watching<F: Future>(shared: &Arc<Shared>, panics: &Panics, future: F) -> F::Output {
     let waker = Waker::from(thread_waker());
     let _watch = panics.watch(&waker);
     let mut future = pin!(future);
-    poll_parked(std::future::poll_fn(|cx| {
-        panics.check();
-        let poll = future.as_mut().poll(cx);
-        // Also after a poll that finished: the panic's cancellations may
-        // be what made the future ready (as tokio's `block_on` does).
-        if poll.is_ready() {
+    poll_parked(
+        shared,
+        std::future::poll_fn(|cx| {
             panics.check();
-        }
-        poll
-    }))
+            let poll = future.as_mut().poll(cx);
+            // Also after a poll that finished: the panic's cancellations may
+            // be what made the future ready (as tokio's `block_on` does).
+            if poll.is_ready() {
+                panics.check();
+            }
+            poll
+        }),
+    )
 }
 
 thread_local! {
@@ -83,6 +91,49 @@ impl Drop for BlockOnGuard {
 }
 
 /// Polls `future` until it is ready, parking the thread between polls.
-fn poll_parked<F: Future>(future: F) -> F::Output {
-    poll_parked_with(thread_waker(), future)
+/// On a watched runtime (a paused clock, a `settle`) the thread counts in
+/// its quiet check from its first wait on, and tells the runtime each time
+/// it goes to sleep (`scheduler/quiet.rs`).
+fn poll_parked<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    let watch = Watch {
+        shared,
+        waker: thread_waker(),
+        registered: Cell::new(false),
+    };
+    if shared.is_watched() {
+        // Counted from the start: its polls hold the clock.
+        watch.register();
+    }
+    poll_parked_with(watch.waker.clone(), future, &|| watch.before_sleep())
+}
+
+/// A `block_on` thread's part in its runtime's quiet check.
+struct Watch<'a> {
+    shared: &'a Arc<Shared>,
+    waker: std::sync::Arc<ThreadWaker>,
+    registered: Cell<bool>,
+}
+
+impl Watch<'_> {
+    fn before_sleep(&self) {
+        if !self.shared.is_watched() {
+            return;
+        }
+        self.register();
+        self.shared.quiet_changed();
+    }
+
+    fn register(&self) {
+        if !self.registered.replace(true) {
+            self.shared.register_block_on(&self.waker);
+        }
+    }
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        if self.registered.get() {
+            self.shared.deregister_block_on(&self.waker);
+        }
+    }
 }

@@ -34,6 +34,8 @@ pub struct Builder {
     pub(crate) long_poll_threshold: Duration,
     pub(crate) on_long_poll: Option<super::scheduler::monitor::LongPollHook>,
     pub(crate) unhandled_panic: UnhandledPanic,
+    pub(crate) start_paused: bool,
+    pub(crate) rng_seed: Option<u64>,
 }
 
 impl Builder {
@@ -57,6 +59,8 @@ impl Builder {
             long_poll_threshold: Duration::from_millis(10),
             on_long_poll: None,
             unhandled_panic: UnhandledPanic::Ignore,
+            start_paused: false,
+            rng_seed: None,
         }
     }
 
@@ -268,6 +272,52 @@ impl Builder {
     /// ```
     pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Builder {
         self.unhandled_panic = policy;
+        self
+    }
+
+    /// Starts the runtime with its clock paused (for tests and
+    /// simulations): time stands still until [`time::advance`] moves it,
+    /// or jumps to the next timer when the whole runtime is idle (see
+    /// [`time::pause`], which this is the same as at the first instant).
+    ///
+    /// [`time::advance`]: crate::time::advance
+    /// [`time::pause`]: crate::time::pause
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = bobbin::Runtime::builder().start_paused(true).build().unwrap();
+    /// let wall = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = bobbin::time::Instant::now();
+    ///     bobbin::time::sleep(Duration::from_secs(3600)).await;
+    ///     assert!(start.elapsed() >= Duration::from_secs(3600));
+    /// });
+    /// assert!(wall.elapsed() < Duration::from_secs(60), "an hour passed virtually");
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Seeds every random choice the runtime makes: where a worker's
+    /// search for work starts, and the order in which a
+    /// [`select!`](crate::select) on the runtime's threads tries its
+    /// branches. With one worker and a paused clock, the same program and
+    /// seed poll tasks in the same order on every run. Without a seed,
+    /// each `select!` starts from a per-thread random state.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .rng_seed(42)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.handle().rng_seed(), Some(42));
+    /// ```
+    pub fn rng_seed(&mut self, seed: u64) -> &mut Builder {
+        self.rng_seed = Some(seed);
         self
     }
 

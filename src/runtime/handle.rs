@@ -171,6 +171,55 @@ impl Handle {
         super::spawn::spawn_blocking_on(&self.shared, func, None, Location::caller())
     }
 
+    /// Waits until every other task of the runtime is blocked (on a
+    /// channel, a lock, a timer, I/O...), no task is runnable or in a poll,
+    /// no [`spawn_blocking`](crate::spawn_blocking) job is queued or
+    /// running, and no other `block_on` thread of the runtime is polling:
+    /// Go's `synctest.Wait`. A test can then look at shared state without
+    /// sleeping. Works with the clock paused or not; with it paused, the
+    /// settle comes before any auto-advance (time does not move while a
+    /// `settle` is waiting to return).
+    ///
+    /// A plain thread outside the runtime, or a peer across a socket,
+    /// is not waited for: to the runtime, its wake or its bytes have not
+    /// come yet.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// # bobbin::block_on(async {
+    /// let (tx, rx) = bobbin::channel::bounded::<u32>(8);
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let counter = seen.clone();
+    /// bobbin::spawn(async move {
+    ///     while let Ok(_) = rx.recv().await {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     }
+    /// });
+    /// tx.send(1).await.unwrap();
+    /// tx.send(2).await.unwrap();
+    /// bobbin::runtime::Handle::current().settle().await;
+    /// assert_eq!(seen.load(Ordering::SeqCst), 2, "the receiver is blocked again");
+    /// # });
+    /// ```
+    pub fn settle(&self) -> super::Settle {
+        super::Settle::new(self.shared.clone())
+    }
+
+    /// The seed the runtime was built with
+    /// ([`Builder::rng_seed`](super::Builder::rng_seed)).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().rng_seed(7).build().unwrap();
+    /// assert_eq!(rt.handle().rng_seed(), Some(7));
+    /// assert_eq!(bobbin::Runtime::new().unwrap().handle().rng_seed(), None);
+    /// ```
+    pub fn rng_seed(&self) -> Option<u64> {
+        self.shared.seed
+    }
+
     /// A snapshot of this runtime's counters: tasks, polls, steals, queue
     /// depths, parks, blocking threads, I/O, timers and long polls (see
     /// [`RuntimeMetrics`]). Cheap, and callable from any thread, inside

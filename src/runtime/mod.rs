@@ -42,6 +42,7 @@ pub(crate) mod pool;
 pub(crate) mod report;
 mod rt;
 pub(crate) mod scheduler;
+mod settle;
 pub(crate) mod spawn;
 #[cfg(all(test, not(loom)))]
 pub(crate) mod test_support;
@@ -53,6 +54,7 @@ pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use panic::{PanicCallback, TaskPanic, UnhandledPanic};
 pub use report::{LongPoll, ShutdownReport, TaskDump, TaskSnapshot, TaskState, Unfinished};
 pub use rt::Runtime;
+pub use settle::Settle;
 pub use spawn::{block_in_place, block_on, spawn, spawn_blocking};
 
 pub(crate) use handle::{spawn_at, spawn_current};
@@ -69,6 +71,18 @@ pub(crate) fn current_driver() -> Arc<DriverHandle> {
 }
 
 /// The global runtime's driver, starting the global runtime if needed.
+/// The driver of the runtime entered on this thread (no fallback).
+pub(crate) fn try_current_driver() -> Option<Arc<DriverHandle>> {
+    scheduler::context::with_current(|shared| shared.map(|shared| shared.driver_handle().clone()))
+}
+
+/// The clock reading of the runtime entered on this thread, if any.
+pub(crate) fn current_clock_now() -> Option<std::time::Instant> {
+    scheduler::context::with_current(|shared| {
+        shared.map(|shared| shared.driver_handle().timers.clock.now())
+    })
+}
+
 /// The global runtime's handle (it never shuts down), starting it if
 /// needed: for work that must outlive whichever runtime started it (the
 /// reaping of an orphaned child).

@@ -64,6 +64,10 @@ pub(crate) trait PoolHost: Send + Sync + 'static {
     /// whole life (the guard drops when it exits): `spawn` and
     /// `Handle::current` in a blocking job reach this runtime.
     fn enter_thread(this: &Arc<Self>) -> Box<dyn Any>;
+
+    /// A `spawn_blocking` job finished (a watched runtime may be quiet
+    /// now).
+    fn job_done(&self) {}
 }
 
 /// How the pool is configured (from the `Builder`).
@@ -99,6 +103,9 @@ pub(crate) struct Pool {
     /// cheap beside it).
     spawned: AtomicU64,
     completed: AtomicU64,
+    /// `spawn_blocking` jobs submitted and not yet finished (queued or
+    /// running): a runtime with one is not quiet.
+    outstanding: AtomicUsize,
 }
 
 /// What one pool thread is running: a task id (0 when idle, `u64::MAX`
@@ -125,6 +132,7 @@ impl Pool {
             next_name: AtomicUsize::new(0),
             spawned: AtomicU64::new(0),
             completed: AtomicU64::new(0),
+            outstanding: AtomicUsize::new(0),
         }
     }
 
@@ -157,6 +165,11 @@ impl Pool {
             }
             self.send(job);
         } else {
+            if let Job::Task(_) = job {
+                // SeqCst: counted before the job is visible to a thread, so
+                // a quiet check never finds it neither queued nor counted.
+                self.outstanding.fetch_add(1, SeqCst);
+            }
             self.send(job);
             // AcqRel: orders the send before the count an idle thread reads.
             if self.spare.fetch_sub(1, AcqRel) <= 0 {
@@ -180,8 +193,16 @@ impl Pool {
     /// Drops every queued job.
     fn drain(&self) {
         while let Ok(job) = self.queue.try_recv() {
+            if let Job::Task(_) = job {
+                self.outstanding.fetch_sub(1, SeqCst);
+            }
             drop(job);
         }
+    }
+
+    /// `spawn_blocking` jobs queued or running.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.outstanding.load(SeqCst)
     }
 
     /// Starts a thread that runs `first` (if any), then takes jobs from the
@@ -335,6 +356,8 @@ fn run_job<H: PoolHost>(host: &Arc<H>, slot: &ThreadSlot, job: Job, counted: boo
             if task.run() == Ran::Completed {
                 pool.completed.fetch_add(1, Relaxed);
             }
+            pool.outstanding.fetch_sub(1, SeqCst);
+            host.job_done();
         }
         Job::Stop => {}
         Job::Spare(run) => {
@@ -410,6 +433,9 @@ fn thread_main<H: PoolHost>(host: Arc<H>, slot: std::sync::Arc<ThreadSlot>, firs
         };
         let Some(job) = job else { break };
         if pool.is_shutdown.load(Acquire) {
+            if let Job::Task(_) = job {
+                pool.outstanding.fetch_sub(1, SeqCst);
+            }
             drop(job);
             continue;
         }

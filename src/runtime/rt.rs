@@ -101,8 +101,17 @@ impl Runtime {
             threshold: builder.long_poll_threshold,
             on_long_poll: builder.on_long_poll.clone(),
         };
-        let Launch { shared, cores } =
-            scheduler::launch(workers, pool, monitor, builder.unhandled_panic.clone())?;
+        let determinism = scheduler::Determinism {
+            start_paused: builder.start_paused,
+            seed: builder.rng_seed,
+        };
+        let Launch { shared, cores } = scheduler::launch(
+            workers,
+            pool,
+            monitor,
+            builder.unhandled_panic.clone(),
+            determinism,
+        )?;
         let mut runtime = Runtime {
             handle: Handle {
                 shared: shared.clone(),

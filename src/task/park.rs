@@ -22,6 +22,9 @@ pub(crate) struct ThreadWaker {
     /// Set by a wake, cleared by the parked thread: a wake between polls is
     /// never slept through, and repeated wakes make one syscall.
     notified: AtomicBool,
+    /// Set while the thread sleeps between polls (for a runtime's quiet
+    /// check: a sleeping thread with no wake pending polls nothing).
+    asleep: AtomicBool,
 }
 
 impl Wake for ThreadWaker {
@@ -39,21 +42,42 @@ impl Wake for ThreadWaker {
 }
 
 impl ThreadWaker {
-    fn park(&self) {
+    fn new() -> ThreadWaker {
+        ThreadWaker {
+            thread: thread::current(),
+            notified: AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
+        }
+    }
+
+    /// Sleeps until woken; `before_sleep` runs once the thread counts as
+    /// asleep, before it blocks.
+    fn park(&self, before_sleep: &dyn Fn()) {
         // Acquire: see `wake_by_ref`.
+        if self.notified.swap(false, Ordering::Acquire) {
+            return;
+        }
+        // SeqCst: a quiet check that reads `asleep` then `notified` sees
+        // either this thread awake or the wake that will end its sleep.
+        self.asleep.store(true, Ordering::SeqCst);
+        before_sleep();
         while !self.notified.swap(false, Ordering::Acquire) {
             thread::park();
         }
+        self.asleep.store(false, Ordering::SeqCst);
+    }
+
+    /// True while the thread sleeps with no wake pending.
+    pub(crate) fn is_asleep(&self) -> bool {
+        self.asleep.load(Ordering::SeqCst) && !self.notified.load(Ordering::SeqCst)
     }
 }
 
 thread_local! {
     /// One waker per thread for `block_on`, made on its first use.
-    static THREAD_WAKER: Arc<ThreadWaker> =
-        Arc::new(ThreadWaker { thread: thread::current(), notified: AtomicBool::new(false) });
+    static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker::new());
     /// The blocking forms' own waker (see `park_on`).
-    static PARK_ON_WAKER: Arc<ThreadWaker> =
-        Arc::new(ThreadWaker { thread: thread::current(), notified: AtomicBool::new(false) });
+    static PARK_ON_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker::new());
     /// Set while this thread runs a runtime's tasks (a worker, or a pool
     /// thread running a spare core), cleared inside `block_in_place`.
     static RUNS_TASKS: Cell<bool> = const { Cell::new(false) };
@@ -97,12 +121,18 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
     // this thread around this call (the future it polls called a blocking
     // form), and a wake meant for that `block_on` must stay set for it
     // instead of ending this wait.
-    poll_parked_with(PARK_ON_WAKER.with(Arc::clone), future)
+    poll_parked_with(PARK_ON_WAKER.with(Arc::clone), future, &|| {})
 }
 
 /// Polls `future` until it is ready, parking the thread between polls and
-/// woken through `parker`.
-pub(crate) fn poll_parked_with<F: Future>(parker: Arc<ThreadWaker>, future: F) -> F::Output {
+/// woken through `parker`; `before_sleep` runs each time the thread is
+/// about to sleep (a `block_on` tells a watched runtime, see
+/// `runtime/scheduler/quiet.rs`).
+pub(crate) fn poll_parked_with<F: Future>(
+    parker: Arc<ThreadWaker>,
+    future: F,
+    before_sleep: &dyn Fn(),
+) -> F::Output {
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
@@ -116,6 +146,6 @@ pub(crate) fn poll_parked_with<F: Future>(parker: Arc<ThreadWaker>, future: F) -
         {
             return output;
         }
-        parker.park();
+        parker.park(before_sleep);
     }
 }

@@ -31,7 +31,7 @@ impl Future for Delay {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        if self.driver.timers.clock.now() >= self.deadline {
             return Poll::Ready(());
         }
         // A fired key (polled before the deadline by a hair) is queued again.

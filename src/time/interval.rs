@@ -1,6 +1,7 @@
 //! `Interval`: ticks at a fixed period.
 
 use super::sleep::{Sleep, sleep_until};
+use crate::driver::current;
 use futures_core::Stream;
 use std::fmt;
 use std::future::poll_fn;
@@ -35,7 +36,7 @@ const MISSED_AFTER: Duration = Duration::from_millis(5);
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    interval_at(current::now(), period)
 }
 
 /// An interval that ticks at `start`, then every `period`.
@@ -53,7 +54,8 @@ pub fn interval(period: Duration) -> Interval {
 /// # });
 /// ```
 #[track_caller]
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: impl Into<super::Instant>, period: Duration) -> Interval {
+    let start = start.into().into_std();
     assert!(
         !period.is_zero(),
         "bobbin::time::interval was given a zero period, which would tick in a busy loop; \
@@ -160,7 +162,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.delay).poll(cx));
         let due = self.delay.deadline();
-        let now = Instant::now();
+        let now = current::now();
         let next = if now.saturating_duration_since(due) > MISSED_AFTER {
             self.missed_tick_behavior.next(due, now, self.period)
         } else {
@@ -185,7 +187,7 @@ impl Interval {
     /// # });
     /// ```
     pub fn reset(&mut self) {
-        self.reset_at(add(Instant::now(), self.period));
+        self.reset_at(add(current::now(), self.period));
     }
 
     /// Makes the next tick due at once.
@@ -201,7 +203,7 @@ impl Interval {
     /// # });
     /// ```
     pub fn reset_immediately(&mut self) {
-        self.reset_at(Instant::now());
+        self.reset_at(current::now());
     }
 
     /// Makes the next tick due at `deadline`; the period then continues
@@ -217,7 +219,8 @@ impl Interval {
     /// assert_eq!(interval.tick().await, soon);
     /// # });
     /// ```
-    pub fn reset_at(&mut self, deadline: Instant) {
+    pub fn reset_at(&mut self, deadline: impl Into<super::Instant>) {
+        let deadline = deadline.into().into_std();
         Pin::new(&mut self.delay).reset(deadline);
     }
 
@@ -284,7 +287,7 @@ mod tests {
 
     #[test]
     fn missed_tick_policies() {
-        let due = Instant::now();
+        let due = current::now();
         let period = Duration::from_millis(10);
         let now = due + Duration::from_millis(35);
         assert_eq!(

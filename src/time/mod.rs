@@ -27,6 +27,11 @@
 //! its deadline, and polls that deadline unconstrained when its future
 //! spent the last unit (see `timeout.rs`).
 //!
+//! The clock: every deadline is on the runtime's clock
+//! (`driver/clock.rs`), which [`pause`] stops for tests; [`Instant::now`]
+//! reads it. While paused, time moves by [`advance`] or, when the whole
+//! runtime is idle, to the next deadline (`runtime/scheduler/quiet.rs`).
+//!
 //! Tested by the unit tests in `driver/wheel/` and
 //! `executor-tests/tests/time_*.rs`.
 
@@ -34,12 +39,17 @@
 
 mod delay;
 mod error;
+mod instant;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 
 pub(crate) use delay::Delay;
 pub use error::Elapsed;
+pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use pause::{advance, pause, resume};
 pub use sleep::{Sleep, sleep, sleep_until};
+pub use std::time::Duration;
 pub use timeout::{Timeout, timeout, timeout_at};

@@ -1,5 +1,6 @@
 //! `Sleep`: a future that completes at a deadline.
 
+use super::Instant;
 use crate::driver::timers::{Armed, Key};
 use crate::driver::{DriverHandle, current};
 use crate::loom::Arc;
@@ -8,7 +9,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Waits until `duration` has passed.
 ///
@@ -40,21 +41,21 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// assert!(Instant::now() >= deadline);
 /// # });
 /// ```
-pub fn sleep_until(deadline: Instant) -> Sleep {
+pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
     Sleep {
-        deadline,
+        deadline: deadline.into().into_std(),
         timer: None,
     }
 }
 
-/// `Instant::now() + duration`, or about 30 years from now if that does not
-/// fit in an `Instant`.
-pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
+/// The runtime's `now + duration`, or about 30 years from now if that does
+/// not fit in an `Instant`.
+pub(crate) fn deadline_after(duration: Duration) -> std::time::Instant {
+    let now = current::now();
     now.checked_add(duration).unwrap_or_else(|| far_future(now))
 }
 
-pub(crate) fn far_future(now: Instant) -> Instant {
+pub(crate) fn far_future(now: std::time::Instant) -> std::time::Instant {
     // 30 years, or the longest span that fits (halving): never `now`,
     // which would make "forever" complete at once.
     let mut span = Duration::from_secs(86_400 * 365 * 30);
@@ -103,7 +104,7 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Sleep {
-    deadline: Instant,
+    deadline: std::time::Instant,
     /// The runtime's timers and this sleep's entry, once it registered.
     timer: Option<(Arc<DriverHandle>, Option<Key>)>,
 }
@@ -117,7 +118,7 @@ impl Sleep {
     /// let deadline = Instant::now() + Duration::from_secs(1);
     /// assert_eq!(bobbin::time::sleep_until(deadline).deadline(), deadline);
     /// ```
-    pub fn deadline(&self) -> Instant {
+    pub fn deadline(&self) -> std::time::Instant {
         self.deadline
     }
 
@@ -130,7 +131,15 @@ impl Sleep {
     /// assert!(!bobbin::time::sleep(Duration::from_secs(60)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.now() >= self.deadline
+    }
+
+    /// Its runtime's clock (the current one's before it registered).
+    fn now(&self) -> std::time::Instant {
+        match &self.timer {
+            Some((driver, _)) => driver.timers.clock.now(),
+            None => current::now(),
+        }
     }
 
     /// Moves the deadline (earlier or later); the sleep can be awaited again
@@ -147,10 +156,10 @@ impl Sleep {
     /// assert!(Instant::now() >= soon);
     /// # });
     /// ```
-    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+    pub fn reset(self: Pin<&mut Self>, deadline: impl Into<Instant>) {
         let this = self.get_mut();
         this.cancel();
-        this.deadline = deadline;
+        this.deadline = deadline.into().into_std();
     }
 
     fn cancel(&mut self) {
@@ -176,7 +185,7 @@ impl Future for Sleep {
 
 impl Sleep {
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        if self.now() >= self.deadline {
             // Drop an entry that has not fired yet (the deadline fell
             // between two driver turns).
             self.cancel();

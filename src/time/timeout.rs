@@ -1,5 +1,6 @@
 //! `timeout`: give a future a deadline.
 
+use super::Instant;
 use super::error::Elapsed;
 use super::sleep::{Sleep, deadline_after, sleep_until};
 use crate::task::coop;
@@ -8,7 +9,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs `future` for at most `duration`: its output, or [`Elapsed`] if the
 /// time ran out first (the future is then dropped with the `Timeout`).
@@ -46,7 +47,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// assert!(bobbin::time::timeout_at(deadline, std::future::pending::<()>()).await.is_err());
 /// # });
 /// ```
-pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+pub fn timeout_at<F: IntoFuture>(
+    deadline: impl Into<Instant>,
+    future: F,
+) -> Timeout<F::IntoFuture> {
     Timeout {
         value: future.into_future(),
         delay: sleep_until(deadline),

@@ -54,6 +54,7 @@ mod park;
     reason = "the ring's slots are MaybeUninit; see its invariants"
 )]
 pub(crate) mod queue;
+mod quiet;
 mod shared;
 mod spare;
 pub(crate) mod stats;
@@ -62,7 +63,8 @@ mod worker;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub(crate) use shared::{Launch, Shared, launch};
+pub(crate) use quiet::Settler;
+pub(crate) use shared::{Determinism, Launch, Shared, launch};
 pub(crate) use spare::enter_block_in_place;
 pub(crate) use worker::{is_worker_of, run};
 

@@ -59,7 +59,16 @@ impl Parker {
     /// another thread holds it, counts itself as wanting the driver (see
     /// `DriverSlot`), so that thread hands it over when it lets go.
     /// Returns true if it waited in the driver.
+    #[cfg(loom)]
     pub(crate) fn park(&mut self, slot: &DriverSlot) -> bool {
+        self.park_with(slot, |driver| {
+            driver.park(None);
+        })
+    }
+
+    /// As `park`, with `block` doing the blocking in the driver (the
+    /// worker's: a watched runtime's quiet check, `quiet.rs`).
+    pub(crate) fn park_with(&mut self, slot: &DriverSlot, block: impl FnOnce(&mut Driver)) -> bool {
         let inner = &*self.inner;
         // SeqCst on every access of `state`: the word is the hand-off between
         // an unparker's queue push and our sleep; keep one total order.
@@ -73,8 +82,11 @@ impl Parker {
         // Under loom the driver's `poll` would block for real; the models
         // check the condvar path, which has the same protocol.
         #[cfg(not(loom))]
+        #[cfg(not(loom))]
+        let mut block = Some(block);
+        #[cfg(not(loom))]
         if let Some(mut driver) = try_lock_driver(&slot.driver) {
-            self.park_driver(&mut driver);
+            self.park_driver(&mut driver, block.take().expect("once"));
             return true;
         }
         #[cfg(not(loom))]
@@ -86,7 +98,7 @@ impl Parker {
             fence(SeqCst);
             if let Some(mut driver) = try_lock_driver(&slot.driver) {
                 slot.wanting.fetch_sub(1, SeqCst);
-                self.park_driver(&mut driver);
+                self.park_driver(&mut driver, block.take().expect("once"));
                 return true;
             }
             self.park_condvar();
@@ -95,14 +107,14 @@ impl Parker {
         }
         #[cfg(loom)]
         {
-            let _ = slot;
+            let _ = (slot, block);
             self.park_condvar();
             false
         }
     }
 
     #[cfg_attr(loom, allow(dead_code))]
-    fn park_driver(&mut self, driver: &mut Driver) {
+    fn park_driver(&mut self, driver: &mut Driver, block: impl FnOnce(&mut Driver)) {
         let inner = &*self.inner;
         match inner
             .state
@@ -117,7 +129,7 @@ impl Parker {
                 unreachable!("a parker found state {actual} while parking; only its owner parks")
             }
         }
-        driver.park(None);
+        block(driver);
         match inner.state.swap(EMPTY, SeqCst) {
             // Woken by an unpark, by I/O or a timer, or spuriously: the
             // worker loop looks for work either way.

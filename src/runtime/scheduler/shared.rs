@@ -50,6 +50,10 @@ pub(crate) struct Shared {
     pub(super) driver_handle: Arc<DriverHandle>,
     /// The `UnhandledPanic` policy and its state.
     pub(crate) panics: Panics,
+    /// Auto-advance and `settle` (`quiet.rs`).
+    pub(super) quiet: super::quiet::Quiet,
+    /// `Builder::rng_seed`: where every random choice starts.
+    pub(crate) seed: Option<u64>,
 }
 
 /// The parts of a worker that other threads touch.
@@ -87,6 +91,14 @@ pub(crate) struct Launch {
     pub(crate) cores: Vec<Core>,
 }
 
+/// What makes a runtime's runs repeatable (`Builder::start_paused`,
+/// `Builder::rng_seed`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Determinism {
+    pub(crate) start_paused: bool,
+    pub(crate) seed: Option<u64>,
+}
+
 /// Builds the shared state and one core per worker. Spare cores, as many
 /// as the blocking pool may have threads (at most `MAX_SPARES`), get their
 /// place in `Shared::remotes` now and their ring when first used.
@@ -95,8 +107,9 @@ pub(crate) fn launch(
     pool: PoolConfig,
     monitor: monitor::Config,
     unhandled_panic: UnhandledPanic,
+    determinism: Determinism,
 ) -> io::Result<Launch> {
-    let driver = Driver::new()?;
+    let driver = Driver::new(determinism.start_paused)?;
     let driver_handle = driver.handle().clone();
     let num_spares = pool.max_threads.min(MAX_SPARES);
     let num_cores = num_workers + num_spares;
@@ -109,7 +122,14 @@ pub(crate) fn launch(
         if index < num_workers {
             let (ring, run_queue) = queue::local();
             let _ = steal.set(ring);
-            cores.push(Core::new(index, run_queue, parker, num_cores, false));
+            cores.push(Core::new(
+                index,
+                run_queue,
+                parker,
+                num_cores,
+                false,
+                determinism.seed,
+            ));
         } else {
             parkers.push(Some(parker));
         }
@@ -133,6 +153,7 @@ pub(crate) fn launch(
             parkers,
             num_workers,
             num_cores,
+            seed: determinism.seed,
         }),
         searchable: AtomicUsize::new(num_workers),
         blocking: Pool::new(pool),
@@ -144,6 +165,8 @@ pub(crate) fn launch(
         driver: park::DriverSlot::new(driver),
         driver_handle,
         panics: Panics::new(unhandled_panic),
+        quiet: Default::default(),
+        seed: determinism.seed,
     });
     Ok(Launch { shared, cores })
 }
@@ -169,7 +192,13 @@ pub(crate) fn launch_default(num_workers: usize) -> io::Result<Launch> {
         threshold: std::time::Duration::from_millis(10),
         on_long_poll: None,
     };
-    launch(num_workers, pool, monitor, Default::default())
+    launch(
+        num_workers,
+        pool,
+        monitor,
+        Default::default(),
+        Default::default(),
+    )
 }
 
 impl Remote {
@@ -422,6 +451,10 @@ impl Shared {
 impl PoolHost for Shared {
     fn pool(&self) -> &Pool {
         &self.blocking
+    }
+
+    fn job_done(&self) {
+        self.quiet_changed();
     }
 
     fn enter_thread(this: &Arc<Self>) -> Box<dyn std::any::Any> {

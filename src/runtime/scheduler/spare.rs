@@ -36,6 +36,8 @@ pub(crate) struct Spares {
     pub(super) parkers: Vec<Option<Parker>>,
     pub(super) num_workers: usize,
     pub(super) num_cores: usize,
+    /// The runtime's seed, for the spares' search order.
+    pub(super) seed: Option<u64>,
 }
 
 impl Spares {
@@ -57,6 +59,7 @@ impl Spares {
             parker,
             self.num_cores,
             true,
+            self.seed,
         )))
     }
 }

@@ -70,13 +70,15 @@ impl Core {
         parker: Parker,
         num_cores: usize,
         is_spare: bool,
+        seed: Option<u64>,
     ) -> Core {
         Core {
             index,
             tick: 0,
             run_queue,
             is_searching: false,
-            rand: FastRand::new(index as u64),
+            // Each core its own sequence; from the runtime's seed if set.
+            rand: FastRand::new(seed.map_or(index as u64, |seed| seed.wrapping_add(index as u64))),
             parker: Some(parker),
             lifo_seen: vec![0; num_cores].into_boxed_slice(),
             polling_busy: false,
@@ -165,6 +167,9 @@ pub(super) fn with_current_core(
 /// The body of a worker thread; returns when the runtime shuts down, after
 /// cancelling the tasks and dropping the notifications it holds.
 pub(crate) fn run(shared: Arc<Shared>, core: Core) {
+    if let Some(seed) = shared.seed {
+        crate::channel::select::__private::seed_thread(seed.wrapping_add(core.index as u64));
+    }
     let _enter = context::enter(shared.clone());
     let cx = Rc::new(WorkerContext {
         shared,
@@ -353,6 +358,8 @@ impl WorkerContext {
         if was_last_searcher {
             self.shared.notify_if_work_pending();
         }
+        // A watched runtime may be quiet now: the driver's holder looks.
+        self.shared.quiet_changed();
         let mut woken = false;
         core.stats.parks += 1;
         // Readers see exact counts while this worker sleeps.
@@ -360,7 +367,9 @@ impl WorkerContext {
         while self.keeps_running(&core) {
             let mut held_driver = false;
             core = self.with_parker(core, |parker| {
-                held_driver = parker.park(&self.shared.driver)
+                held_driver = parker.park_with(&self.shared.driver, |driver| {
+                    self.shared.park_driver(driver);
+                })
             });
             let has_tasks = core.run_queue.has_tasks();
             match self
@@ -442,7 +451,9 @@ impl WorkerContext {
             return core;
         };
         core.polling_busy = true;
-        let mut core = self.with_parker(core, |_| driver.park(Some(Duration::ZERO)));
+        let mut core = self.with_parker(core, |_| {
+            driver.park(Some(Duration::ZERO));
+        });
         core.polling_busy = false;
         drop(driver);
         self.hand_off_driver();

@@ -113,7 +113,7 @@ fn parker_pair() -> (
     super::park::Unparker,
     super::park::DriverSlot,
 ) {
-    let driver = crate::driver::Driver::new().expect("a driver can be made");
+    let driver = crate::driver::Driver::new(false).expect("a driver can be made");
     let (parker, unparker) = super::park::pair(driver.handle().clone());
     (parker, unparker, super::park::DriverSlot::new(driver))
 }

@@ -1,0 +1,183 @@
+//! Knowing when the whole runtime is idle: what moves a paused clock
+//! (auto-advance) and what `Handle::settle` waits for.
+//!
+//! Quiet means: every worker is parked, no spare core runs (nobody is in
+//! `block_in_place`), no task is queued anywhere (rings, LIFO slots, the
+//! injector), no blocking-pool job is queued or running, every `block_on`
+//! thread of the runtime sleeps with no wake pending, and a poll of the
+//! reactor that does not block delivers nothing. Tasks waiting on a
+//! channel, a lock, a timer or a socket are blocked, and do not count.
+//!
+//! Who checks: the worker that holds the driver, each time it is about to
+//! block in it (`park_driver`). Quiet, it first wakes the `settle` callers;
+//! with none, and the clock paused, it moves the clock to the next
+//! deadline and fires it. Not quiet, it blocks as usual, and whatever may
+//! make the runtime quiet later pulls it out to look again: a worker
+//! parking, a blocking job ending, a `block_on` thread going to sleep, a
+//! new deadline (`quiet_changed`).
+//!
+//! The checks cost nothing until the runtime is *watched*: from the first
+//! pause of its clock (or `start_paused`) or the first `settle`. The flag
+//! never clears.
+//!
+//! What does not hold the clock back: threads outside the runtime (a plain
+//! thread about to send on a channel, a peer process about to write to a
+//! socket). To the runtime they are I/O or wakes that have not come yet; a
+//! paused clock jumps past them. A `block_on` thread that began before the
+//! runtime was watched is counted from its next wait on.
+
+use super::Shared;
+use crate::driver::Driver;
+use crate::task::park::ThreadWaker;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+use std::time::Duration;
+
+/// A runtime's idleness bookkeeping (std types: it is not part of the
+/// loom models, whose drivers never block).
+#[derive(Default)]
+pub(crate) struct Quiet {
+    /// The `block_on` threads of the runtime, once watched.
+    block_ons: Mutex<Vec<Arc<ThreadWaker>>>,
+    /// The `settle` calls waiting for quiet.
+    settlers: Mutex<Vec<Arc<Settler>>>,
+}
+
+/// One `settle` call's state, shared with the driver's holder.
+#[derive(Default)]
+pub(crate) struct Settler {
+    done: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Settler {
+    /// True once the runtime was found quiet after this call began.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.load(Acquire)
+    }
+
+    /// Keeps `waker` to be woken when the runtime is quiet.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        let mut slot = lock(&self.waker);
+        match &*slot {
+            Some(old) if old.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+}
+
+impl Shared {
+    /// True once the runtime is watched (see the module docs).
+    pub(crate) fn is_watched(&self) -> bool {
+        self.driver_handle.is_watched()
+    }
+
+    /// Starts watching the runtime (a pause, or a `settle`), and has the
+    /// driver's holder look at once.
+    pub(crate) fn watch(&self) {
+        // The block_on threads under way register at their next wait.
+        self.driver_handle.watch();
+    }
+
+    /// Something that may have made the runtime quiet happened: the
+    /// driver's holder looks again (only while watched).
+    pub(crate) fn quiet_changed(&self) {
+        if self.is_watched() {
+            self.driver_handle.unpark();
+        }
+    }
+
+    /// Counts a `block_on` thread (its waker) in the quiet check.
+    pub(crate) fn register_block_on(&self, waker: &Arc<ThreadWaker>) {
+        let mut block_ons = lock(&self.quiet.block_ons);
+        if !block_ons.iter().any(|other| Arc::ptr_eq(other, waker)) {
+            block_ons.push(waker.clone());
+        }
+    }
+
+    /// The `block_on` thread of `waker` leaves.
+    pub(crate) fn deregister_block_on(&self, waker: &Arc<ThreadWaker>) {
+        lock(&self.quiet.block_ons).retain(|other| !Arc::ptr_eq(other, waker));
+        self.quiet_changed();
+    }
+
+    /// A new `settle` call, woken once the runtime is quiet.
+    pub(crate) fn settler(&self) -> Arc<Settler> {
+        let settler = Arc::new(Settler::default());
+        lock(&self.quiet.settlers).push(settler.clone());
+        self.watch();
+        settler
+    }
+
+    /// A `settle` call went away before it was done.
+    pub(crate) fn forget_settler(&self, settler: &Arc<Settler>) {
+        lock(&self.quiet.settlers).retain(|other| !Arc::ptr_eq(other, settler));
+    }
+
+    /// True if nothing in the runtime can make progress by itself (the
+    /// module docs), the caller (a parked worker holding the driver)
+    /// excepted. The reactor is polled by the caller.
+    fn is_quiet(&self) -> bool {
+        if self.active_spares() > 0 || self.idle.num_parked() < self.num_workers {
+            return false;
+        }
+        if !self.inject.is_empty() || self.remotes.iter().any(|remote| remote.has_queued()) {
+            return false;
+        }
+        if self.blocking.outstanding() > 0 {
+            return false;
+        }
+        lock(&self.quiet.block_ons)
+            .iter()
+            .all(|waker| waker.is_asleep())
+    }
+
+    /// The driver's holder is about to block in it: on a watched runtime,
+    /// settles, moves a paused clock, or blocks (module docs).
+    pub(super) fn park_driver(&self, driver: &mut Driver) {
+        if !self.is_watched() {
+            driver.park(None);
+            return;
+        }
+        loop {
+            // What is ready now first: I/O, due timers.
+            if driver.park(Some(Duration::ZERO)) > 0 {
+                return;
+            }
+            if !self.is_quiet() {
+                break;
+            }
+            let settlers = std::mem::take(&mut *lock(&self.quiet.settlers));
+            if !settlers.is_empty() {
+                for settler in settlers {
+                    settler.done.store(true, Release);
+                    let waker = lock(&settler.waker).take();
+                    if let Some(waker) = waker {
+                        waker.wake();
+                    }
+                }
+                return;
+            }
+            let timers = &self.driver_handle.timers;
+            if !timers.clock.is_paused() {
+                break;
+            }
+            match timers.next_deadline() {
+                // Quiet, paused, a deadline ahead: time jumps to it, and
+                // the next turn fires it. (One not ahead fired nothing
+                // just now: wait rather than spin.)
+                Some(deadline) if deadline > timers.clock.now() => {
+                    timers.clock.advance_to(deadline);
+                }
+                _ => break,
+            }
+        }
+        driver.park(None);
+    }
+}
