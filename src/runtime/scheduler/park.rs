@@ -61,14 +61,21 @@ impl Parker {
     /// Returns true if it waited in the driver.
     #[cfg(loom)]
     pub(crate) fn park(&mut self, slot: &DriverSlot) -> bool {
-        self.park_with(slot, |driver| {
+        self.park_with(slot, |driver, _| {
             driver.park(None);
         })
     }
 
     /// As `park`, with `block` doing the blocking in the driver (the
-    /// worker's: a watched runtime's quiet check, `quiet.rs`).
-    pub(crate) fn park_with(&mut self, slot: &DriverSlot, block: impl FnOnce(&mut Driver)) -> bool {
+    /// worker's: a watched runtime's quiet check, `quiet.rs`). `block` is
+    /// given a check of whether this parker was unparked meanwhile: a
+    /// `block` that polls the driver more than once may have consumed the
+    /// unpark's wake-up, and must then return instead of blocking.
+    pub(crate) fn park_with(
+        &mut self,
+        slot: &DriverSlot,
+        block: impl FnOnce(&mut Driver, &dyn Fn() -> bool),
+    ) -> bool {
         let inner = &*self.inner;
         // SeqCst on every access of `state`: the word is the hand-off between
         // an unparker's queue push and our sleep; keep one total order.
@@ -114,7 +121,11 @@ impl Parker {
     }
 
     #[cfg_attr(loom, allow(dead_code))]
-    fn park_driver(&mut self, driver: &mut Driver, block: impl FnOnce(&mut Driver)) {
+    fn park_driver(
+        &mut self,
+        driver: &mut Driver,
+        block: impl FnOnce(&mut Driver, &dyn Fn() -> bool),
+    ) {
         let inner = &*self.inner;
         match inner
             .state
@@ -129,7 +140,7 @@ impl Parker {
                 unreachable!("a parker found state {actual} while parking; only its owner parks")
             }
         }
-        block(driver);
+        block(driver, &|| inner.state.load(SeqCst) == NOTIFIED);
         match inner.state.swap(EMPTY, SeqCst) {
             // Woken by an unpark, by I/O or a timer, or spuriously: the
             // worker loop looks for work either way.

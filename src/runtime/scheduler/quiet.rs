@@ -139,15 +139,17 @@ impl Shared {
     }
 
     /// The driver's holder is about to block in it: on a watched runtime,
-    /// settles, moves a paused clock, or blocks (module docs).
-    pub(super) fn park_driver(&self, driver: &mut Driver) {
+    /// settles, moves a paused clock, or blocks (module docs). `unparked`
+    /// says whether the holder's parker was unparked meanwhile (its
+    /// wake-up may have been consumed by a poll here).
+    pub(super) fn park_driver(&self, driver: &mut Driver, unparked: &dyn Fn() -> bool) {
         if !self.is_watched() {
             driver.park(None);
             return;
         }
         loop {
             // What is ready now first: I/O, due timers.
-            if driver.park(Some(Duration::ZERO)) > 0 {
+            if driver.park(Some(Duration::ZERO)) > 0 || unparked() {
                 return;
             }
             if !self.is_quiet() {

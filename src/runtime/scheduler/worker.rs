@@ -367,8 +367,8 @@ impl WorkerContext {
         while self.keeps_running(&core) {
             let mut held_driver = false;
             core = self.with_parker(core, |parker| {
-                held_driver = parker.park_with(&self.shared.driver, |driver| {
-                    self.shared.park_driver(driver);
+                held_driver = parker.park_with(&self.shared.driver, |driver, unparked| {
+                    self.shared.park_driver(driver, unparked);
                 })
             });
             let has_tasks = core.run_queue.has_tasks();
