@@ -69,6 +69,11 @@ pub struct FromTokio;
 #[doc = include_str!("../README.md")]
 pub struct ReadMe;
 
+/// The testing guide's examples, run as doc tests (`docs/testing.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+pub struct Testing;
+
 /// The debugging guide's examples, run as doc tests
 /// (`docs/debugging.md`).
 #[cfg(doctest)]

@@ -72,13 +72,22 @@ impl Clock {
         self.ever_paused.load(Acquire) && lock(&self.state).unfrozen.is_none()
     }
 
-    /// Stops the clock at its current reading.
-    pub(crate) fn pause(&self) -> Result<(), Misuse> {
+    /// Stops the clock at its current reading, moved up to the next whole
+    /// millisecond after `grid` (the timers' tick 0): deadlines a whole
+    /// number of milliseconds away then fall exactly on a tick, and a
+    /// paused clock that jumps to a tick lands exactly on them.
+    pub(crate) fn pause(&self, grid: Instant) -> Result<(), Misuse> {
         let mut state = lock(&self.state);
         if state.unfrozen.is_none() {
             return Err(Misuse::AlreadyPaused);
         }
-        state.base = state.now();
+        let now = state.now();
+        let since = now.saturating_duration_since(grid).as_nanos();
+        let aligned = u64::try_from(since.div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        state.base = grid
+            .checked_add(Duration::from_millis(aligned))
+            .unwrap_or(now)
+            .max(now);
         state.unfrozen = None;
         self.ever_paused.store(true, Release);
         Ok(())
@@ -134,7 +143,15 @@ mod tests {
     fn a_paused_clock_stands_still_and_moves_only_when_advanced() {
         let clock = Clock::new(false);
         assert!(!clock.is_paused());
-        clock.pause().unwrap();
+        let grid = Instant::now();
+        std::thread::sleep(Duration::from_micros(1500));
+        clock.pause(grid).unwrap();
+        let since = clock.now() - grid;
+        assert_eq!(
+            since.subsec_nanos() % 1_000_000,
+            0,
+            "paused on the grid: {since:?}"
+        );
         let at = clock.now();
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(clock.now(), at, "paused time does not pass");
@@ -155,7 +172,7 @@ mod tests {
     #[test]
     fn misuse_is_refused() {
         let clock = Clock::new(true);
-        assert_eq!(clock.pause(), Err(Misuse::AlreadyPaused));
+        assert_eq!(clock.pause(Instant::now()), Err(Misuse::AlreadyPaused));
         clock.resume().unwrap();
         assert_eq!(clock.resume(), Err(Misuse::NotPaused));
         assert_eq!(

@@ -143,6 +143,11 @@ impl Timers {
         self.pending.store(state.wheel.len(), Relaxed);
     }
 
+    /// Pauses the clock, on the wheel's millisecond grid.
+    pub(crate) fn pause(&self) -> Result<(), super::clock::Misuse> {
+        self.clock.pause(self.origin)
+    }
+
     /// The earliest queued deadline (its tick's end), if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let tick = lock(&self.state).wheel.next_deadline()?;

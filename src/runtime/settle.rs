@@ -8,7 +8,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// The future of [`Handle::settle`](super::Handle::settle).
+/// The future of [`Handle::settle`](super::Handle::settle): ready once
+/// every other task of the runtime is blocked.
+///
+/// # Examples
+/// ```
+/// use bobbin::runtime::{Handle, Settle};
+/// # bobbin::block_on(async {
+/// let settle: Settle = Handle::current().settle();
+/// settle.await; // nothing else runs: ready at once
+/// # });
+/// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Settle {
     shared: Arc<Shared>,

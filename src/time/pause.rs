@@ -69,7 +69,7 @@ fn refused(operation: &str, misuse: Misuse) -> ! {
 #[track_caller]
 pub fn pause() {
     let driver = driver("pause");
-    if let Err(misuse) = driver.timers.clock.pause() {
+    if let Err(misuse) = driver.timers.pause() {
         refused("pause", misuse);
     }
     driver.watch();

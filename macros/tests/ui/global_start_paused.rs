@@ -1,0 +1,2 @@
+#[bobbin::main(global, start_paused)]
+async fn main() {}
