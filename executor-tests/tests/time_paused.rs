@@ -346,6 +346,46 @@ fn misuse_of_the_clock_panics_with_what_to_do() {
     });
 }
 
+#[test]
+fn a_pause_from_the_test_body_holds_the_clock_while_the_body_polls() {
+    with_timeout(LIMIT, || {
+        Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .unwrap()
+            .block_on(async {
+                let sleeper = bobbin::spawn(time::sleep(Duration::from_millis(100)));
+                time::pause();
+                // Busy in this poll for a while: the clock must not move.
+                std::thread::sleep(std::time::Duration::from_millis(150));
+                time::advance(Duration::from_millis(50)).await;
+                assert!(!sleeper.is_finished(), "the clock jumped past the sleeper");
+                sleeper.await.unwrap();
+            });
+    });
+}
+
+#[test]
+fn the_global_clock_cannot_be_paused_and_settle_ends_with_its_runtime() {
+    with_timeout(LIMIT, || {
+        let message = panic_message_of(|| bobbin::block_on(async { time::pause() }));
+        assert!(message.contains("global runtime"), "{message}");
+
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        rt.spawn(async {
+            loop {
+                bobbin::task::yield_now().await;
+            }
+        });
+        let settle = rt.handle().settle();
+        let waiter = std::thread::spawn(move || futures::executor::block_on(settle));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "a runtime that never idles settled");
+        drop(rt);
+        waiter.join().unwrap();
+    });
+}
+
 #[bobbin::test(start_paused, timeout_ms = 20_000)]
 async fn the_test_attribute_starts_paused_and_keeps_its_timeout_in_wall_time() {
     let start = Instant::now();

@@ -37,6 +37,17 @@ pub(crate) fn now() -> std::time::Instant {
     crate::runtime::current_clock_now().unwrap_or_else(std::time::Instant::now)
 }
 
+/// True if `driver` is the global runtime's (without starting it).
+pub(crate) fn is_global(driver: &Arc<DriverHandle>) -> bool {
+    crate::runtime::is_global_driver(driver)
+}
+
+/// If this thread is in a `block_on` of its current runtime, counts it in
+/// that runtime's idleness check now (it is polling).
+pub(crate) fn count_this_block_on() {
+    crate::runtime::count_this_block_on();
+}
+
 /// The global runtime's driver (which never shuts down), starting the
 /// global runtime if needed.
 #[track_caller]

@@ -99,10 +99,11 @@ pub(crate) struct DriverHandle {
     events: std::sync::atomic::AtomicU64,
     /// The runtime's timers, fired by the driver after each poll.
     pub(crate) timers: Timers,
-    /// Set once the runtime's clock was paused or `settle` was called:
-    /// the scheduler then checks whether the runtime is idle before its
-    /// driver blocks (`runtime/scheduler/quiet.rs`). Never cleared.
-    watched: std::sync::atomic::AtomicBool,
+    /// Why the runtime is watched for idleness: 1 while its clock is
+    /// paused, plus 1 per `settle` waiting. While above 0 the scheduler
+    /// checks whether the runtime is idle before its driver blocks
+    /// (`runtime/scheduler/quiet.rs`).
+    watchers: AtomicUsize,
 }
 
 struct Resources {
@@ -137,7 +138,7 @@ impl Driver {
             registered: AtomicUsize::new(0),
             events: std::sync::atomic::AtomicU64::new(0),
             timers: Timers::new(paused),
-            watched: std::sync::atomic::AtomicBool::new(paused),
+            watchers: AtomicUsize::new(usize::from(paused)),
         });
         Ok(Driver {
             poll,
@@ -277,17 +278,24 @@ impl DriverHandle {
         self.registry.deregister(source)
     }
 
-    /// Starts watching the runtime for idleness (a paused clock, a
-    /// `settle`), and pulls the driver's holder out of `poll` to look.
+    /// One more reason to watch the runtime for idleness (a paused clock,
+    /// a `settle`); pulls the driver's holder out of `poll` to look.
     pub(crate) fn watch(&self) {
-        self.watched
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.watchers
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.unpark();
     }
 
-    /// True once the runtime is watched (see `watch`).
+    /// One reason fewer (a resume, a `settle` done or dropped).
+    pub(crate) fn unwatch(&self) {
+        self.watchers
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.unpark();
+    }
+
+    /// True while the runtime is watched (see `watch`).
     pub(crate) fn is_watched(&self) -> bool {
-        self.watched.load(Relaxed)
+        self.watchers.load(Relaxed) > 0
     }
 
     /// Pulls the driver's holder out of `poll`.

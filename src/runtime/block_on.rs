@@ -6,7 +6,7 @@ use super::Handle;
 use super::panic::Panics;
 use super::scheduler::{Shared, context};
 use crate::loom::Arc;
-use crate::task::park::{ThreadWaker, poll_parked_with, thread_waker};
+use crate::task::park::{SleepHooks, ThreadWaker, poll_parked_with, thread_waker};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
@@ -92,39 +92,65 @@ impl Drop for BlockOnGuard {
 
 /// Polls `future` until it is ready, parking the thread between polls.
 /// On a watched runtime (a paused clock, a `settle`) the thread counts in
-/// its quiet check from its first wait on, and tells the runtime each time
-/// it goes to sleep (`scheduler/quiet.rs`).
+/// its idleness check from its entry, or from when the runtime became
+/// watched (`count_this_thread`, or its next sleep), and tells the runtime
+/// each time it goes to sleep (`scheduler/quiet.rs`).
 fn poll_parked<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     let watch = Watch {
         shared,
         waker: thread_waker(),
-        registered: Cell::new(false),
     };
     if shared.is_watched() {
         // Counted from the start: its polls hold the clock.
         watch.register();
     }
-    poll_parked_with(watch.waker.clone(), future, &|| watch.before_sleep())
+    let hooks = SleepHooks {
+        going: &|| watch.going_to_sleep(),
+        asleep: &|| watch.asleep(),
+    };
+    poll_parked_with(watch.waker.clone(), future, &hooks)
 }
 
-/// A `block_on` thread's part in its runtime's quiet check.
+thread_local! {
+    /// Set while this thread's `block_on` is counted in its runtime's
+    /// idleness check.
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Counts this thread in its runtime's idleness check now, if it is in a
+/// `block_on` (`time::pause` and `settle` call it: the caller is polling).
+pub(crate) fn count_this_thread() {
+    if !IN_BLOCK_ON.with(Cell::get) || COUNTED.with(Cell::get) {
+        return;
+    }
+    context::with_current(|shared| {
+        if let Some(shared) = shared {
+            shared.register_block_on(&thread_waker());
+            COUNTED.with(|counted| counted.set(true));
+        }
+    });
+}
+
+/// A `block_on` thread's part in its runtime's idleness check.
 struct Watch<'a> {
     shared: &'a Arc<Shared>,
     waker: std::sync::Arc<ThreadWaker>,
-    registered: Cell<bool>,
 }
 
 impl Watch<'_> {
-    fn before_sleep(&self) {
-        if !self.shared.is_watched() {
-            return;
+    fn going_to_sleep(&self) {
+        if self.shared.is_watched() {
+            self.register();
+            self.shared.going_idle();
         }
-        self.register();
+    }
+
+    fn asleep(&self) {
         self.shared.quiet_changed();
     }
 
     fn register(&self) {
-        if !self.registered.replace(true) {
+        if !COUNTED.with(|counted| counted.replace(true)) {
             self.shared.register_block_on(&self.waker);
         }
     }
@@ -132,7 +158,7 @@ impl Watch<'_> {
 
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
-        if self.registered.get() {
+        if COUNTED.with(|counted| counted.replace(false)) {
             self.shared.deregister_block_on(&self.waker);
         }
     }

@@ -15,6 +15,11 @@ static GLOBAL: OnceLock<Runtime> = OnceLock::new();
 /// The environment variable that sets the global runtime's worker count.
 pub(crate) const WORKER_THREADS_VAR: &str = "BOBBIN_WORKER_THREADS";
 
+/// The global runtime's handle if it has started.
+pub(crate) fn try_handle() -> Option<&'static Handle> {
+    GLOBAL.get().map(|runtime| runtime.handle_ref())
+}
+
 /// The global runtime's handle, starting it if needed.
 ///
 /// # Panics

@@ -76,6 +76,17 @@ pub(crate) fn try_current_driver() -> Option<Arc<DriverHandle>> {
     scheduler::context::with_current(|shared| shared.map(|shared| shared.driver_handle().clone()))
 }
 
+/// True if `driver` is the global runtime's (never starts it).
+pub(crate) fn is_global_driver(driver: &Arc<DriverHandle>) -> bool {
+    global::try_handle().is_some_and(|global| Arc::ptr_eq(global.shared.driver_handle(), driver))
+}
+
+/// Counts this thread's `block_on`, if any, in its runtime's idleness
+/// check.
+pub(crate) fn count_this_block_on() {
+    block_on::count_this_thread();
+}
+
 /// The clock reading of the runtime entered on this thread, if any.
 pub(crate) fn current_clock_now() -> Option<std::time::Instant> {
     scheduler::context::with_current(|shared| {

@@ -65,6 +65,9 @@ pub(crate) trait PoolHost: Send + Sync + 'static {
     /// `Handle::current` in a blocking job reach this runtime.
     fn enter_thread(this: &Arc<Self>) -> Box<dyn Any>;
 
+    /// A `spawn_blocking` job is about to be counted as finished.
+    fn job_finishing(&self) {}
+
     /// A `spawn_blocking` job finished (a watched runtime may be quiet
     /// now).
     fn job_done(&self) {}
@@ -356,6 +359,7 @@ fn run_job<H: PoolHost>(host: &Arc<H>, slot: &ThreadSlot, job: Job, counted: boo
             if task.run() == Ran::Completed {
                 pool.completed.fetch_add(1, Relaxed);
             }
+            host.job_finishing();
             pool.outstanding.fetch_sub(1, SeqCst);
             host.job_done();
         }

@@ -41,7 +41,13 @@ impl Future for Settle {
         let this = self.get_mut();
         let settler = match &this.settler {
             Some(settler) => settler,
-            None => this.settler.insert(this.shared.settler()),
+            None => {
+                let settler = this.settler.insert(this.shared.settler());
+                // A `block_on` thread calling this holds the runtime from
+                // now (it is polling).
+                super::block_on::count_this_thread();
+                settler
+            }
         };
         // Waker first, then the flag: the runtime sets the flag, then
         // takes the waker, so one of the two sees the other.

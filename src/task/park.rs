@@ -50,21 +50,29 @@ impl ThreadWaker {
         }
     }
 
-    /// Sleeps until woken; `before_sleep` runs once the thread counts as
-    /// asleep, before it blocks.
-    fn park(&self, before_sleep: &dyn Fn()) {
+    /// Sleeps until woken. `hooks.going` runs just before the thread
+    /// counts as asleep, `hooks.asleep` once it does, before it blocks.
+    fn park(&self, hooks: &SleepHooks<'_>) {
         // Acquire: see `wake_by_ref`.
         if self.notified.swap(false, Ordering::Acquire) {
             return;
         }
         // SeqCst: a quiet check that reads `asleep` then `notified` sees
         // either this thread awake or the wake that will end its sleep.
+        (hooks.going)();
         self.asleep.store(true, Ordering::SeqCst);
-        before_sleep();
-        while !self.notified.swap(false, Ordering::Acquire) {
+        (hooks.asleep)();
+        // Awake (`asleep` cleared) before the wake is consumed, so the
+        // thread never looks asleep with no wake pending while it is about
+        // to poll.
+        while !self.notified.load(Ordering::Acquire) {
             thread::park();
         }
         self.asleep.store(false, Ordering::SeqCst);
+        // Acquire: see `wake_by_ref`. A wake between the load and this
+        // swap merges with the one consumed: the poll that follows sees
+        // both.
+        self.notified.swap(false, Ordering::Acquire);
     }
 
     /// True while the thread sleeps with no wake pending.
@@ -121,17 +129,29 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
     // this thread around this call (the future it polls called a blocking
     // form), and a wake meant for that `block_on` must stay set for it
     // instead of ending this wait.
-    poll_parked_with(PARK_ON_WAKER.with(Arc::clone), future, &|| {})
+    let none = SleepHooks {
+        going: &|| {},
+        asleep: &|| {},
+    };
+    poll_parked_with(PARK_ON_WAKER.with(Arc::clone), future, &none)
+}
+
+/// What a thread parked in `poll_parked_with` tells others as it goes to
+/// sleep (a `block_on` tells a watched runtime, see
+/// `runtime/scheduler/quiet.rs`).
+pub(crate) struct SleepHooks<'a> {
+    /// Just before the thread counts as asleep.
+    pub(crate) going: &'a dyn Fn(),
+    /// Once it counts as asleep, before it blocks.
+    pub(crate) asleep: &'a dyn Fn(),
 }
 
 /// Polls `future` until it is ready, parking the thread between polls and
-/// woken through `parker`; `before_sleep` runs each time the thread is
-/// about to sleep (a `block_on` tells a watched runtime, see
-/// `runtime/scheduler/quiet.rs`).
+/// woken through `parker`; `hooks` run each time the thread goes to sleep.
 pub(crate) fn poll_parked_with<F: Future>(
     parker: Arc<ThreadWaker>,
     future: F,
-    before_sleep: &dyn Fn(),
+    hooks: &SleepHooks<'_>,
 ) -> F::Output {
     let waker = Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
@@ -146,6 +166,6 @@ pub(crate) fn poll_parked_with<F: Future>(
         {
             return output;
         }
-        parker.park(before_sleep);
+        parker.park(hooks);
     }
 }

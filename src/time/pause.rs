@@ -51,28 +51,40 @@ fn refused(operation: &str, misuse: Misuse) -> ! {
 /// Works on the multi-threaded runtime with any number of workers.
 ///
 /// # Panics
-/// Outside a runtime, or if the clock is already paused, with what to do.
+/// Outside a runtime, on the global runtime (whose clock the whole
+/// process shares), or if the clock is already paused, with what to do.
 ///
 /// # Examples
 /// ```
 /// use bobbin::time::{self, Duration, Instant};
-/// # bobbin::block_on(async {
-/// let wall = std::time::Instant::now();
-/// time::pause();
-/// let start = Instant::now();
-/// time::sleep(Duration::from_secs(24 * 3600)).await; // auto-advance
-/// assert_eq!(start.elapsed(), Duration::from_secs(24 * 3600));
-/// time::resume();
-/// assert!(wall.elapsed() < Duration::from_secs(60));
-/// # });
+/// let rt = bobbin::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let wall = std::time::Instant::now();
+///     time::pause();
+///     let start = Instant::now();
+///     time::sleep(Duration::from_secs(24 * 3600)).await; // auto-advance
+///     assert_eq!(start.elapsed(), Duration::from_secs(24 * 3600));
+///     time::resume();
+///     assert!(wall.elapsed() < Duration::from_secs(60));
+/// });
 /// ```
 #[track_caller]
 pub fn pause() {
     let driver = driver("pause");
+    if current::is_global(&driver) {
+        panic!(
+            "bobbin::time::pause was called on the global runtime, whose clock all code in the \
+             process shares; pause a runtime of your own: #[bobbin::test(start_paused)], or \
+             Runtime::builder().start_paused(true)"
+        );
+    }
     if let Err(misuse) = driver.timers.pause() {
         refused("pause", misuse);
     }
     driver.watch();
+    // The caller's own thread, if it is a `block_on` of this runtime,
+    // holds the clock from now on (it is polling).
+    current::count_this_block_on();
 }
 
 /// Lets the current runtime's clock run with real time again, from where
@@ -83,10 +95,11 @@ pub fn pause() {
 ///
 /// # Examples
 /// ```
-/// # bobbin::block_on(async {
-/// bobbin::time::pause();
-/// bobbin::time::resume();
-/// # });
+/// let rt = bobbin::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     bobbin::time::pause();
+///     bobbin::time::resume();
+/// });
 /// ```
 #[track_caller]
 pub fn resume() {
@@ -94,13 +107,15 @@ pub fn resume() {
     if let Err(misuse) = driver.timers.clock.resume() {
         refused("resume", misuse);
     }
-    // The driver's wait is bounded by real deadlines again.
-    driver.unpark();
+    // The driver's wait is bounded by real deadlines again (`unwatch`
+    // unparks it).
+    driver.unwatch();
 }
 
 /// Moves the current runtime's paused clock forward by `duration`, fires
-/// every timer now due, and yields so that the tasks they woke run before
-/// the caller goes on.
+/// every timer now due, and yields once. The tasks those timers woke may
+/// still be running on other workers when it returns: await
+/// [`Handle::settle`](crate::runtime::Handle::settle) to wait for them.
 ///
 /// # Panics
 /// Outside a runtime, or if the clock is not paused, with what to do

@@ -89,7 +89,6 @@ impl Parker {
         // Under loom the driver's `poll` would block for real; the models
         // check the condvar path, which has the same protocol.
         #[cfg(not(loom))]
-        #[cfg(not(loom))]
         let mut block = Some(block);
         #[cfg(not(loom))]
         if let Some(mut driver) = try_lock_driver(&slot.driver) {

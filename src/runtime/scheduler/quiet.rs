@@ -29,8 +29,8 @@
 use super::Shared;
 use crate::driver::Driver;
 use crate::task::park::ThreadWaker;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::Duration;
@@ -39,6 +39,13 @@ use std::time::Duration;
 /// loom models, whose drivers never block).
 #[derive(Default)]
 pub(crate) struct Quiet {
+    /// Bumped (while watched) just before anything goes idle: a worker
+    /// parking, a pool job ending, a `block_on` thread sleeping or
+    /// leaving, a spare retiring. The check reads it before and after
+    /// looking at everything, and looks again if it moved, so it never
+    /// acts on a picture in which something went idle after another thing
+    /// it woke was seen idle.
+    epoch: AtomicU64,
     /// The `block_on` threads of the runtime, once watched.
     block_ons: Mutex<Vec<Arc<ThreadWaker>>>,
     /// The `settle` calls waiting for quiet.
@@ -78,11 +85,11 @@ impl Shared {
         self.driver_handle.is_watched()
     }
 
-    /// Starts watching the runtime (a pause, or a `settle`), and has the
-    /// driver's holder look at once.
-    pub(crate) fn watch(&self) {
-        // The block_on threads under way register at their next wait.
-        self.driver_handle.watch();
+    /// Something is about to go idle (see `Quiet::epoch`).
+    pub(crate) fn going_idle(&self) {
+        if self.is_watched() {
+            self.quiet.epoch.fetch_add(1, SeqCst);
+        }
     }
 
     /// Something that may have made the runtime quiet happened: the
@@ -103,21 +110,49 @@ impl Shared {
 
     /// The `block_on` thread of `waker` leaves.
     pub(crate) fn deregister_block_on(&self, waker: &Arc<ThreadWaker>) {
+        self.going_idle();
         lock(&self.quiet.block_ons).retain(|other| !Arc::ptr_eq(other, waker));
         self.quiet_changed();
     }
 
-    /// A new `settle` call, woken once the runtime is quiet.
+    /// A new `settle` call, woken once the runtime is quiet. The runtime
+    /// is watched until it is done or dropped.
     pub(crate) fn settler(&self) -> Arc<Settler> {
         let settler = Arc::new(Settler::default());
+        if self.is_shutdown() {
+            // Nothing will run again: settled.
+            settler.done.store(true, Release);
+            return settler;
+        }
         lock(&self.quiet.settlers).push(settler.clone());
-        self.watch();
+        self.driver_handle.watch();
         settler
     }
 
     /// A `settle` call went away before it was done.
     pub(crate) fn forget_settler(&self, settler: &Arc<Settler>) {
-        lock(&self.quiet.settlers).retain(|other| !Arc::ptr_eq(other, settler));
+        let mut settlers = lock(&self.quiet.settlers);
+        let before = settlers.len();
+        settlers.retain(|other| !Arc::ptr_eq(other, settler));
+        let removed = settlers.len() < before;
+        drop(settlers);
+        if removed {
+            self.driver_handle.unwatch();
+        }
+    }
+
+    /// Wakes every `settle` call (quiet, or shut down); true if any.
+    pub(crate) fn wake_settlers(&self) -> bool {
+        let settlers = std::mem::take(&mut *lock(&self.quiet.settlers));
+        for settler in &settlers {
+            settler.done.store(true, Release);
+            let waker = lock(&settler.waker).take();
+            self.driver_handle.unwatch();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+        !settlers.is_empty()
     }
 
     /// True if nothing in the runtime can make progress by itself (the
@@ -148,6 +183,7 @@ impl Shared {
             return;
         }
         loop {
+            let epoch = self.quiet.epoch.load(SeqCst);
             // What is ready now first: I/O, due timers.
             if driver.park(Some(Duration::ZERO)) > 0 || unparked() {
                 return;
@@ -155,15 +191,11 @@ impl Shared {
             if !self.is_quiet() {
                 break;
             }
-            let settlers = std::mem::take(&mut *lock(&self.quiet.settlers));
-            if !settlers.is_empty() {
-                for settler in settlers {
-                    settler.done.store(true, Release);
-                    let waker = lock(&settler.waker).take();
-                    if let Some(waker) = waker {
-                        waker.wake();
-                    }
-                }
+            if self.quiet.epoch.load(SeqCst) != epoch {
+                // Something went idle while we looked: look again.
+                continue;
+            }
+            if self.wake_settlers() {
                 return;
             }
             let timers = &self.driver_handle.timers;

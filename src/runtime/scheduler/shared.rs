@@ -347,6 +347,8 @@ impl Shared {
     /// Marks the runtime shut down and wakes every worker so it exits.
     pub(crate) fn begin_shutdown(&self) {
         self.is_shutdown.store(true, SeqCst);
+        // Nothing will run again: every `settle` is done.
+        self.wake_settlers();
         // SeqCst fence: see `schedule_remote`.
         fence(SeqCst);
         for remote in self.remotes.iter() {
@@ -451,6 +453,10 @@ impl Shared {
 impl PoolHost for Shared {
     fn pool(&self) -> &Pool {
         &self.blocking
+    }
+
+    fn job_finishing(&self) {
+        self.going_idle();
     }
 
     fn job_done(&self) {

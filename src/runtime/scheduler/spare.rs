@@ -243,7 +243,9 @@ impl WorkerContext {
             self.shared.inject.push_batch(core.index, tasks.into_iter());
             self.shared.notify_parked();
         }
+        self.shared.going_idle();
         remote.active.store(false, Release);
         self.shared.return_spare(core);
+        self.shared.quiet_changed();
     }
 }

@@ -350,6 +350,7 @@ impl WorkerContext {
         if core.run_queue.has_tasks() {
             return core;
         }
+        self.shared.going_idle();
         let was_last_searcher = self
             .shared
             .idle
