@@ -22,6 +22,18 @@ use crate::loom::{AtomicBool, Mutex, lock};
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::time::{Duration, Instant};
 
+/// Set once any runtime's clock in the process is paused: until then,
+/// "the current runtime's time" is `Instant::now()` without finding the
+/// current runtime (`driver/current.rs`), so creating a `Sleep` costs what
+/// it did before clocks could pause. Std atomics even under loom: a hint
+/// that only ever goes from false to true.
+static ANY_PAUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once any runtime's clock was paused in this process.
+pub(crate) fn any_paused() -> bool {
+    ANY_PAUSED.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// A runtime's clock.
 pub(crate) struct Clock {
     /// False until the first pause: `now` is then std's, lock-free.
@@ -47,6 +59,9 @@ pub(crate) enum Misuse {
 
 impl Clock {
     pub(crate) fn new(paused: bool) -> Clock {
+        if paused {
+            ANY_PAUSED.store(true, std::sync::atomic::Ordering::Release);
+        }
         let now = Instant::now();
         Clock {
             ever_paused: AtomicBool::new(paused),
@@ -89,6 +104,7 @@ impl Clock {
             .unwrap_or(now)
             .max(now);
         state.unfrozen = None;
+        ANY_PAUSED.store(true, Release);
         self.ever_paused.store(true, Release);
         Ok(())
     }

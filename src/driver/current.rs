@@ -34,6 +34,10 @@ pub(crate) fn try_current() -> Option<Arc<DriverHandle>> {
 
 /// The clock of the runtime entered on this thread, or std's outside any.
 pub(crate) fn now() -> std::time::Instant {
+    // Until some clock is paused, every runtime's time is std's.
+    if !super::clock::any_paused() {
+        return std::time::Instant::now();
+    }
     crate::runtime::current_clock_now().unwrap_or_else(std::time::Instant::now)
 }
 

@@ -108,7 +108,7 @@ fn poll_parked<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
         going: &|| watch.going_to_sleep(),
         asleep: &|| watch.asleep(),
     };
-    poll_parked_with(watch.waker.clone(), future, &hooks)
+    poll_parked_with(&watch.waker, future, &hooks)
 }
 
 thread_local! {

@@ -133,7 +133,7 @@ pub(crate) fn park_on<F: Future>(operation: &str, future: F) -> F::Output {
         going: &|| {},
         asleep: &|| {},
     };
-    poll_parked_with(PARK_ON_WAKER.with(Arc::clone), future, &none)
+    poll_parked_with(&PARK_ON_WAKER.with(Arc::clone), future, &none)
 }
 
 /// What a thread parked in `poll_parked_with` tells others as it goes to
@@ -149,7 +149,7 @@ pub(crate) struct SleepHooks<'a> {
 /// Polls `future` until it is ready, parking the thread between polls and
 /// woken through `parker`; `hooks` run each time the thread goes to sleep.
 pub(crate) fn poll_parked_with<F: Future>(
-    parker: Arc<ThreadWaker>,
+    parker: &Arc<ThreadWaker>,
     future: F,
     hooks: &SleepHooks<'_>,
 ) -> F::Output {
