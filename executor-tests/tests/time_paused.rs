@@ -6,7 +6,7 @@
 //! attribute's options, and the misuse panics.
 
 use bobbin::Runtime;
-use bobbin::compat::hyper::{BobbinTimer, HyperIo};
+use bobbin::compat::hyper::{BobbinExecutor, BobbinTimer, HyperIo};
 use bobbin::net::{TcpListener, TcpStream};
 use bobbin::runtime::Handle;
 use bobbin::time::{self, Duration, Instant};
@@ -223,6 +223,46 @@ fn a_hyper_server_times_out_a_silent_client_in_virtual_time() {
             );
             let err = server.await.unwrap().expect_err("the connection times out");
             assert!(err.is_timeout(), "expected hyper's timeout, got {err}");
+        });
+        assert!(wall.elapsed() < std::time::Duration::from_secs(20));
+    });
+}
+
+#[test]
+fn a_hyper_client_s_keep_alive_times_out_a_silent_server_in_virtual_time() {
+    with_timeout(LIMIT, || {
+        let rt = paused(2);
+        let wall = std::time::Instant::now();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            // Accepts, then neither reads nor writes: pings go unanswered.
+            let (hold_tx, hold_rx) = bobbin::channel::oneshot::<()>();
+            bobbin::spawn(async move {
+                let (stream, _) = listener.accept().await.unwrap();
+                let _ = hold_rx.await;
+                drop(stream);
+            });
+            let stream = TcpStream::connect(address).await.unwrap();
+            let start = Instant::now();
+            let (_sender, connection) =
+                hyper::client::conn::http2::Builder::new(BobbinExecutor::new())
+                    .timer(BobbinTimer::new())
+                    .keep_alive_interval(Duration::from_secs(10))
+                    .keep_alive_timeout(Duration::from_secs(5))
+                    .keep_alive_while_idle(true)
+                    .handshake::<_, http_body_util::Empty<hyper::body::Bytes>>(HyperIo::new(stream))
+                    .await
+                    .unwrap();
+            // The server never closes: only the keep-alive ends it (hyper
+            // reports that as an error, or now and then as a plain end).
+            let _ = connection.await;
+            let elapsed = start.elapsed();
+            assert!(
+                elapsed >= Duration::from_secs(15) && elapsed < Duration::from_secs(40),
+                "the keep-alive gave up after {elapsed:?} of virtual time"
+            );
+            let _ = hold_tx.send(());
         });
         assert!(wall.elapsed() < std::time::Duration::from_secs(20));
     });
