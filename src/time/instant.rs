@@ -27,6 +27,9 @@ use std::time::Duration;
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// let std: std::time::Instant = start.into();
 /// assert_eq!(Instant::from_std(std), start);
+/// // The two kinds mix in comparisons and differences.
+/// let later = std + Duration::from_millis(1);
+/// assert!(later > start && later - start == Duration::from_millis(1));
 /// # });
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -227,6 +230,25 @@ impl Sub<Instant> for Instant {
     /// Zero if `earlier` is later (as std's since 1.60).
     fn sub(self, earlier: Instant) -> Duration {
         self.duration_since(earlier)
+    }
+}
+
+impl Sub<std::time::Instant> for Instant {
+    type Output = Duration;
+
+    /// Zero if `earlier` is later.
+    fn sub(self, earlier: std::time::Instant) -> Duration {
+        self.0.saturating_duration_since(earlier)
+    }
+}
+
+impl Sub<Instant> for std::time::Instant {
+    type Output = Duration;
+
+    /// Zero if `earlier` is later: a std tick or deadline minus a
+    /// [`time::Instant`](Instant).
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier.0)
     }
 }
 
