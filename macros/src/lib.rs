@@ -31,6 +31,8 @@ use syn::{ItemFn, ReturnType};
 /// - `worker_threads = N`: that many workers.
 /// - `global`: the global runtime (the one `bobbin::spawn` starts on first
 ///   use outside any runtime), which is never shut down.
+/// - `flavor = "current_thread"`: a runtime with no worker threads; the
+///   body's thread runs every task (see `Builder::new_current_thread`).
 /// - `start_paused`: the runtime's clock starts paused (for simulations:
 ///   time moves when the runtime is idle, see `bobbin::time::pause`).
 /// - `crate = "path"`: where bobbin is, for a crate that renamed the
@@ -70,6 +72,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// so a task stuck in a poll or a blocking job that never returns is named
 /// and left behind rather than waited for. The one thing a timeout cannot
 /// interrupt is the test's own body blocking its thread without awaiting.
+///
+/// With `flavor = "current_thread"`, the test's runtime has no worker
+/// threads: the test's own thread runs its tasks.
 ///
 /// With `start_paused`, the runtime's clock starts paused: sleeps and
 /// timeouts take no wall time, and time jumps to the next timer whenever
@@ -217,8 +222,9 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
                 None => quote!(::core::option::Option::None),
             };
             let paused = options.start_paused;
+            let current = options.current_thread;
             quote! {
-                #support::run_main::<#output, _>(#workers, #paused, #body)
+                #support::run_main::<#output, _>(#workers, #paused, #current, #body)
             }
         }
         Kind::Test => {
@@ -228,8 +234,9 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream2 {
                 None => quote!(::core::option::Option::None),
             };
             let paused = options.start_paused;
+            let current = options.current_thread;
             quote! {
-                #support::run_test::<#output, _>(#workers, #name, #timeout, #paused, #body)
+                #support::run_test::<#output, _>(#workers, #name, #timeout, #paused, #current, #body)
             }
         }
     };

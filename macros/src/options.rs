@@ -24,9 +24,13 @@ impl Kind {
 
     fn accepted(self) -> &'static str {
         match self {
-            Kind::Main => "`worker_threads = N` or `global`, `start_paused` and `crate = \"path\"`",
+            Kind::Main => {
+                "`worker_threads = N` or `global`, `flavor = \"current_thread\"`, \
+                 `start_paused` and `crate = \"path\"`"
+            }
             Kind::Test => {
-                "`worker_threads = N`, `timeout_ms = N`, `start_paused` and `crate = \"path\"`"
+                "`worker_threads = N`, `flavor = \"current_thread\"`, `timeout_ms = N`, \
+                 `start_paused` and `crate = \"path\"`"
             }
         }
     }
@@ -40,6 +44,8 @@ pub(crate) struct Options {
     pub(crate) timeout_ms: Option<u64>,
     /// The runtime's clock starts paused (`start_paused`).
     pub(crate) start_paused: bool,
+    /// `flavor = "current_thread"`: the runtime has no worker threads.
+    pub(crate) current_thread: bool,
     /// The path to bobbin, for a crate that renamed it (`crate = "..."`).
     pub(crate) krate: Option<syn::Path>,
 }
@@ -50,6 +56,7 @@ impl Options {
         let mut options = Options::default();
         let mut global_span = None;
         let mut workers_span = None;
+        let mut flavor_span = None;
         let mut seen = Vec::new();
         for meta in metas {
             if meta.path().is_ident("crate") {
@@ -75,6 +82,28 @@ impl Options {
                 }
                 (Kind::Test, "timeout_ms", Meta::NameValue(pair)) => {
                     options.timeout_ms = Some(positive_integer::<u64>(&pair.value, "timeout_ms")?);
+                }
+                (
+                    _,
+                    "flavor",
+                    Meta::NameValue(syn::MetaNameValue {
+                        value:
+                            Expr::Lit(ExprLit {
+                                lit: Lit::Str(flavor),
+                                ..
+                            }),
+                        ..
+                    }),
+                ) if matches!(flavor.value().as_str(), "current_thread" | "multi_thread") => {
+                    options.current_thread = flavor.value() == "current_thread";
+                    flavor_span = Some(meta.span());
+                }
+                (_, "flavor", _) => {
+                    return Err(syn::Error::new(
+                        meta.span(),
+                        "write `flavor = \"current_thread\"` (tasks run on the thread that runs \
+                         the body) or `flavor = \"multi_thread\"` (the default)",
+                    ));
                 }
                 (_, "start_paused", Meta::Path(_)) => options.start_paused = true,
                 (
@@ -119,6 +148,21 @@ impl Options {
                     ));
                 }
                 _ => return Err(unknown(kind, ident.span())),
+            }
+        }
+        if let (Some(span), true) = (flavor_span, options.current_thread) {
+            if global_span.is_some() {
+                return Err(syn::Error::new(
+                    span,
+                    "the global runtime is multi-threaded: drop `global` for a current-thread \
+                     runtime of its own, or drop the flavor",
+                ));
+            }
+            if workers_span.is_some() {
+                return Err(syn::Error::new(
+                    span,
+                    "a current-thread runtime has no worker threads: drop `worker_threads`",
+                ));
             }
         }
         if let (Some(span), true) = (global_span, options.start_paused) {

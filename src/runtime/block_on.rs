@@ -4,7 +4,7 @@
 
 use super::Handle;
 use super::panic::Panics;
-use super::scheduler::{Shared, context};
+use super::scheduler::{self, Shared, context};
 use crate::loom::Arc;
 use crate::task::park::{SleepHooks, ThreadWaker, poll_parked_with, thread_waker};
 use std::cell::Cell;
@@ -22,10 +22,40 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         crate::channel::select::__private::seed_thread(seed ^ 0xB10C_0000_0000_0000);
     }
     let panics = &handle.shared.panics;
+    if handle.shared.is_current_thread() {
+        if panics.shuts_down() {
+            // The panic happens on this thread (tasks run here) and shuts
+            // the runtime down; the next poll re-raises it.
+            let mut future = pin!(future);
+            return block_on_current(
+                &handle.shared,
+                std::future::poll_fn(|cx| {
+                    panics.check();
+                    let poll = future.as_mut().poll(cx);
+                    if poll.is_ready() {
+                        panics.check();
+                    }
+                    poll
+                }),
+            );
+        }
+        return block_on_current(&handle.shared, future);
+    }
     if panics.shuts_down() {
         return block_on_watching(&handle.shared, panics, future);
     }
     poll_parked(&handle.shared, future)
+}
+
+/// `block_on` on a current-thread runtime: this thread runs the tasks
+/// between polls, unless another `block_on` does already.
+#[cold]
+fn block_on_current<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    match scheduler::current::block_on(shared, future) {
+        Ok(output) => output,
+        // Another thread runs the core: wait for the future parked.
+        Err(future) => poll_parked(shared, future),
+    }
 }
 
 /// `block_on` under `UnhandledPanic::ShutdownRuntime`: the panic wakes

@@ -36,6 +36,7 @@ pub struct Builder {
     pub(crate) unhandled_panic: UnhandledPanic,
     pub(crate) start_paused: bool,
     pub(crate) rng_seed: Option<u64>,
+    pub(crate) current_thread: bool,
 }
 
 impl Builder {
@@ -61,6 +62,7 @@ impl Builder {
             unhandled_panic: UnhandledPanic::Ignore,
             start_paused: false,
             rng_seed: None,
+            current_thread: false,
         }
     }
 
@@ -275,6 +277,29 @@ impl Builder {
         self
     }
 
+    /// A builder of a current-thread runtime (tokio's
+    /// `Builder::new_current_thread`): no worker threads; the thread that
+    /// calls [`block_on`](crate::Runtime::block_on) runs the runtime's
+    /// tasks, its reactor and its timers while `block_on` runs. Between
+    /// `block_on` calls the tasks stay parked, and resume at the next call.
+    /// The blocking pool and the monitor work as usual (the monitor reports
+    /// a long poll; there is no other worker to move tasks to).
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::runtime::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let ran_on = rt.block_on(async {
+    ///     bobbin::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(ran_on, here, "the task ran on the block_on thread");
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        let mut builder = Builder::new();
+        builder.current_thread = true;
+        builder
+    }
+
     /// Starts the runtime with its clock paused (for tests and
     /// simulations): time stands still until [`time::advance`] moves it,
     /// or jumps to the next timer when the whole runtime is idle (see
@@ -337,6 +362,17 @@ impl Builder {
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = match self.worker_threads {
+            _ if self.current_thread => {
+                if self.worker_threads.is_some_and(|count| count != 1) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "a current-thread runtime runs its tasks on the thread that calls \
+                         block_on, with no worker threads: drop worker_threads, or use \
+                         Builder::new() for a multi-threaded runtime",
+                    ));
+                }
+                1
+            }
             Some(count) if (1..=MAX_WORKERS).contains(&count) => count,
             Some(count) => {
                 return Err(io::Error::new(

@@ -18,16 +18,22 @@ use std::time::Duration;
 pub fn run_main<O, F: Future<Output = O>>(
     workers: Option<usize>,
     start_paused: bool,
+    current_thread: bool,
     body: F,
 ) -> O {
     let workers = match workers {
+        _ if current_thread => None,
         Some(workers) => Some(workers),
         None => super::global::worker_threads_from_env(std::env::var_os(
             super::global::WORKER_THREADS_VAR,
         ))
         .unwrap_or_else(|err| panic!("#[bobbin::main] cannot start its runtime: {err}")),
     };
-    let mut builder = Builder::new();
+    let mut builder = if current_thread {
+        Builder::new_current_thread()
+    } else {
+        Builder::new()
+    };
     builder.start_paused(start_paused);
     if let Some(workers) = workers {
         builder.worker_threads(workers);
@@ -63,11 +69,18 @@ pub fn run_test<O, F: Future<Output = O>>(
     test: &str,
     timeout_ms: Option<u64>,
     start_paused: bool,
+    current_thread: bool,
     body: F,
 ) -> O {
     let seed = test_seed(test);
-    let runtime = Builder::new()
-        .worker_threads(workers)
+    let mut builder = if current_thread {
+        Builder::new_current_thread()
+    } else {
+        let mut builder = Builder::new();
+        builder.worker_threads(workers);
+        builder
+    };
+    let runtime = builder
         .thread_name(format!("{test}-worker"))
         .start_paused(start_paused)
         .rng_seed(seed)

@@ -48,6 +48,8 @@ use std::time::{Duration, Instant};
 /// ```
 pub struct Runtime {
     handle: Handle,
+    /// Set by the first shutdown (`shutdown_timeout`, then drop).
+    shut_down: bool,
     workers: Vec<thread::JoinHandle<()>>,
     monitor: Option<thread::JoinHandle<()>>,
     exits: Arc<ExitLatch>,
@@ -104,6 +106,7 @@ impl Runtime {
         let determinism = scheduler::Determinism {
             start_paused: builder.start_paused,
             seed: builder.rng_seed,
+            current_thread: builder.current_thread,
         };
         let Launch { shared, cores } = scheduler::launch(
             workers,
@@ -116,6 +119,7 @@ impl Runtime {
             handle: Handle {
                 shared: shared.clone(),
             },
+            shut_down: false,
             workers: Vec::with_capacity(workers),
             monitor: None,
             exits: Arc::default(),
@@ -270,9 +274,14 @@ impl Runtime {
         let shared = self.handle.shared.clone();
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         shared.begin_shutdown();
-        if self.workers.is_empty() {
+        if std::mem::replace(&mut self.shut_down, true) {
             // Shut down already (`shutdown_timeout`, then drop).
             return ShutdownReport::default();
+        }
+        if shared.is_current_thread() {
+            // No worker to cancel the tasks: this thread does, unless a
+            // `block_on` holds the core (it does when it returns).
+            scheduler::Shared::shutdown_current(&shared);
         }
         shared.monitor.shutdown();
         if let Some(monitor) = self.monitor.take()

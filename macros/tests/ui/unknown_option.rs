@@ -1,2 +1,2 @@
-#[bobbin::main(flavor = "multi_thread")]
+#[bobbin::main(threads = 4)]
 async fn main() {}

@@ -40,6 +40,7 @@
 #![deny(unsafe_code)]
 
 pub(crate) mod context;
+pub(crate) mod current;
 mod idle;
 mod inject;
 #[allow(

@@ -54,6 +54,10 @@ pub(crate) struct Shared {
     pub(super) quiet: super::quiet::Quiet,
     /// `Builder::rng_seed`: where every random choice starts.
     pub(crate) seed: Option<u64>,
+    /// A current-thread runtime: no worker thread; `block_on` runs the
+    /// one core (`current.rs`), which waits here between calls.
+    pub(super) current_thread: bool,
+    pub(super) current_core: super::current::CoreSlot,
 }
 
 /// The parts of a worker that other threads touch.
@@ -97,6 +101,8 @@ pub(crate) struct Launch {
 pub(crate) struct Determinism {
     pub(crate) start_paused: bool,
     pub(crate) seed: Option<u64>,
+    /// The current-thread flavour (one core, run by `block_on`).
+    pub(crate) current_thread: bool,
 }
 
 /// Builds the shared state and one core per worker. Spare cores, as many
@@ -111,7 +117,13 @@ pub(crate) fn launch(
 ) -> io::Result<Launch> {
     let driver = Driver::new(determinism.start_paused)?;
     let driver_handle = driver.handle().clone();
-    let num_spares = pool.max_threads.min(MAX_SPARES);
+    // A current-thread runtime has no spares: its tasks run on the
+    // `block_on` thread only.
+    let num_spares = if determinism.current_thread {
+        0
+    } else {
+        pool.max_threads.min(MAX_SPARES)
+    };
     let num_cores = num_workers + num_spares;
     let mut remotes = Vec::with_capacity(num_cores);
     let mut cores = Vec::with_capacity(num_workers);
@@ -167,7 +179,14 @@ pub(crate) fn launch(
         panics: Panics::new(unhandled_panic),
         quiet: Default::default(),
         seed: determinism.seed,
+        current_thread: determinism.current_thread,
+        current_core: Default::default(),
     });
+    if determinism.current_thread {
+        for core in cores.drain(..) {
+            shared.current_core.put(Box::new(core));
+        }
+    }
     Ok(Launch { shared, cores })
 }
 

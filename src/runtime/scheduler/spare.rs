@@ -219,6 +219,7 @@ fn run_spare(shared: Arc<Shared>, core: Box<Core>) {
     let cx = Rc::new(WorkerContext {
         shared,
         core: RefCell::new(None),
+        stop: None,
     });
     let _worker = set_worker(cx.clone());
     let mut core = cx.run(core);

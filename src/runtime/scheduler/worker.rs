@@ -95,6 +95,9 @@ pub(super) struct WorkerContext {
     pub(super) shared: Arc<Shared>,
     /// The core, present while a task is polled so its wakes can use it.
     pub(super) core: RefCell<Option<Box<Core>>>,
+    /// On a current-thread runtime: set when the `block_on` future is
+    /// woken, which makes the loop return to poll it (`current.rs`).
+    pub(super) stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 thread_local! {
@@ -174,6 +177,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
     let cx = Rc::new(WorkerContext {
         shared,
         core: RefCell::new(None),
+        stop: None,
     });
     let _worker = set_worker(cx.clone());
     let mut core = cx.run(Box::new(core));
@@ -185,7 +189,11 @@ impl WorkerContext {
     /// spare, not asked to retire.
     pub(super) fn keeps_running(&self, core: &Core) -> bool {
         let retiring = core.is_spare && self.shared.remotes[core.index].retire.load(Relaxed);
-        !(self.shared.is_shutdown() || retiring)
+        let stopping = self
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Acquire));
+        !(self.shared.is_shutdown() || retiring || stopping)
     }
 
     pub(super) fn run(&self, mut core: Box<Core>) -> Box<Core> {
@@ -211,7 +219,7 @@ impl WorkerContext {
     }
 
     /// Polls `task`, then whatever it put in the LIFO slot (up to the bound).
-    fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
+    pub(super) fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
         self.transition_from_searching(&mut core);
         let mut lifo_polls = 0;
         let remote = &self.shared.remotes[core.index];
@@ -251,7 +259,7 @@ impl WorkerContext {
         }
     }
 
-    fn next_task(&self, core: &mut Core) -> Option<Notified> {
+    pub(super) fn next_task(&self, core: &mut Core) -> Option<Notified> {
         // Start the periodic look at a different shard each time, so a shard
         // that is nobody's home is served too.
         if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL)
@@ -444,7 +452,7 @@ impl WorkerContext {
     /// Polls the I/O driver without blocking, if nobody holds it: a busy
     /// worker does this now and then, so readiness and timers keep flowing
     /// while every worker computes.
-    fn poll_driver(&self, mut core: Box<Core>) -> Box<Core> {
+    pub(super) fn poll_driver(&self, mut core: Box<Core>) -> Box<Core> {
         if !self.shared.driver_handle().has_work() {
             return core;
         }

@@ -1,0 +1,2 @@
+#[bobbin::main(flavor = "single")]
+async fn main() {}
