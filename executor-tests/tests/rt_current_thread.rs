@@ -216,6 +216,19 @@ fn tasks_that_never_ran_are_dropped_at_shutdown_and_report_cancelled() {
     });
 }
 
+#[test]
+fn a_panicking_block_on_leaves_the_runtime_usable() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let parked = rt.spawn(async { 5 });
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async { panic!("in the block_on future") })
+        }));
+        assert!(caught.is_err());
+        assert_eq!(rt.block_on(parked).unwrap(), 5, "the core came back");
+    });
+}
+
 struct Counted(Arc<AtomicUsize>);
 
 impl Drop for Counted {

@@ -78,7 +78,12 @@ struct Holding<'a> {
 
 impl Drop for Holding<'_> {
     fn drop(&mut self) {
-        if let Some(mut core) = self.core.take() {
+        // A panic in the future's poll leaves the core in the context.
+        let core = self
+            .core
+            .take()
+            .or_else(|| self.cx.core.borrow_mut().take());
+        if let Some(mut core) = core {
             if self.cx.shared.is_shutdown() {
                 self.cx.shutdown(&mut core);
             }
@@ -141,10 +146,14 @@ pub(crate) fn block_on<F: Future>(this: &Arc<Shared>, future: F) -> Result<F::Ou
     let mut future = pin!(future);
     loop {
         if stop.swap(false, AcqRel) {
+            // The core is in the context while the future runs, so what
+            // it spawns or wakes goes to the core's own queues, not through
+            // the injector.
+            *cx.core.borrow_mut() = holding.core.take();
             // The future is not a task: no budget (as in any `block_on`).
-            if let Poll::Ready(output) =
-                coop::with_unconstrained(|| future.as_mut().poll(&mut task_cx))
-            {
+            let polled = coop::with_unconstrained(|| future.as_mut().poll(&mut task_cx));
+            holding.core = cx.core.borrow_mut().take();
+            if let Poll::Ready(output) = polled {
                 return Ok(output);
             }
         }
