@@ -155,6 +155,62 @@ fn a_second_block_on_thread_waits_while_the_first_runs_the_tasks() {
     });
 }
 
+#[test]
+fn a_waiting_block_on_takes_the_core_over_when_the_first_returns() {
+    with_timeout(LIMIT, || {
+        let rt = Arc::new(Builder::new_current_thread().build().unwrap());
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let holder = {
+            let rt = rt.clone();
+            std::thread::spawn(move || {
+                rt.block_on(async move {
+                    started_tx.send(()).unwrap();
+                    time::sleep(Duration::from_millis(30)).await;
+                })
+            })
+        };
+        started_rx.recv().unwrap();
+        // Needs the core's timers after the holder has left.
+        let slept = rt.block_on(async {
+            let start = std::time::Instant::now();
+            time::sleep(Duration::from_millis(200)).await;
+            start.elapsed()
+        });
+        holder.join().unwrap();
+        assert!(slept >= std::time::Duration::from_millis(200));
+    });
+}
+
+#[test]
+fn dropping_the_runtime_while_another_thread_runs_it_waits_and_cancels() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let handle = rt.handle();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let count = Counted(dropped.clone());
+        rt.spawn(async move {
+            let _count = count;
+            std::future::pending::<()>().await;
+        });
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            handle.block_on(async move {
+                started_tx.send(()).unwrap();
+                // Outlives the runtime: moves to the global clock then.
+                time::sleep(Duration::from_millis(100)).await;
+            })
+        });
+        started_rx.recv().unwrap();
+        drop(rt);
+        assert_eq!(
+            dropped.load(SeqCst),
+            1,
+            "the task was cancelled before drop returned"
+        );
+        holder.join().unwrap();
+    });
+}
+
 /// Panics if dropped on another thread than the one that made it.
 struct DropHere(ThreadId);
 
@@ -254,6 +310,12 @@ fn misuse_of_the_current_thread_runtime_says_what_to_do() {
                 .unwrap()
         });
         assert!(message.contains("block_on"), "{message}");
+        let message = rt.block_on(async {
+            bobbin::spawn(async { panic_message_of(|| bobbin::task::block_in_place(|| 1)) })
+                .await
+                .unwrap()
+        });
+        assert!(message.contains("spawn_blocking"), "{message}");
     });
 }
 
@@ -279,4 +341,28 @@ async fn the_test_attribute_runs_its_tasks_on_the_test_s_thread() {
         .await
         .unwrap();
     assert_eq!(there, here);
+}
+
+#[test]
+fn paused_time_and_settle_work_on_the_current_thread_runtime() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let wall = std::time::Instant::now();
+        rt.block_on(async {
+            time::pause();
+            let start = time::Instant::now();
+            let counted = Arc::new(AtomicUsize::new(0));
+            let counter = counted.clone();
+            let sleeper = bobbin::spawn(async move {
+                time::sleep(Duration::from_secs(3600)).await;
+                counter.fetch_add(1, SeqCst);
+            });
+            bobbin::runtime::Handle::current().settle().await;
+            assert_eq!(counted.load(SeqCst), 0);
+            sleeper.await.unwrap();
+            assert_eq!(start.elapsed(), Duration::from_secs(3600));
+            time::resume();
+        });
+        assert!(wall.elapsed() < std::time::Duration::from_secs(20));
+    });
 }

@@ -74,7 +74,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// interrupt is the test's own body blocking its thread without awaiting.
 ///
 /// With `flavor = "current_thread"`, the test's runtime has no worker
-/// threads: the test's own thread runs its tasks.
+/// threads: the test's own thread runs its tasks (so there, a task stuck
+/// in a poll blocks the test's thread too, and `timeout_ms` cannot
+/// interrupt it).
 ///
 /// With `start_paused`, the runtime's clock starts paused: sleeps and
 /// timeouts take no wall time, and time jumps to the next timer whenever

@@ -48,13 +48,32 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
 }
 
 /// `block_on` on a current-thread runtime: this thread runs the tasks
-/// between polls, unless another `block_on` does already.
+/// between polls; while another `block_on` does, this one waits parked and
+/// takes the core over when it is given back.
 #[cold]
 fn block_on_current<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
-    match scheduler::current::block_on(shared, future) {
-        Ok(output) => output,
-        // Another thread runs the core: wait for the future parked.
-        Err(future) => poll_parked(shared, future),
+    let mut future = pin!(future);
+    loop {
+        if let Some(output) = scheduler::current::run_on_core(shared, future.as_mut()) {
+            return output;
+        }
+        // The core is busy elsewhere, or the runtime shut down (then no
+        // task runs again, and the future is polled alone).
+        let waited = poll_parked(
+            shared,
+            std::future::poll_fn(|cx| {
+                if let std::task::Poll::Ready(output) = future.as_mut().poll(cx) {
+                    return std::task::Poll::Ready(Some(output));
+                }
+                if !shared.is_shutdown() && shared.current_core_free_or_wake(cx.waker()) {
+                    return std::task::Poll::Ready(None);
+                }
+                std::task::Poll::Pending
+            }),
+        );
+        if let Some(output) = waited {
+            return output;
+        }
     }
 }
 
@@ -150,7 +169,9 @@ thread_local! {
 /// Counts this thread in its runtime's idleness check now, if it is in a
 /// `block_on` (`time::pause` and `settle` call it: the caller is polling).
 pub(crate) fn count_this_thread() {
-    if !IN_BLOCK_ON.with(Cell::get) || COUNTED.with(Cell::get) {
+    // A thread that runs a core (a current-thread runtime's `block_on`) is
+    // counted as that core: idle when it parks.
+    if !IN_BLOCK_ON.with(Cell::get) || COUNTED.with(Cell::get) || crate::task::park::runs_tasks() {
         return;
     }
     context::with_current(|shared| {

@@ -278,10 +278,11 @@ impl Runtime {
             // Shut down already (`shutdown_timeout`, then drop).
             return ShutdownReport::default();
         }
+        let mut core_back = true;
         if shared.is_current_thread() {
-            // No worker to cancel the tasks: this thread does, unless a
-            // `block_on` holds the core (it does when it returns).
-            scheduler::Shared::shutdown_current(&shared);
+            // No worker to cancel the tasks: this thread does, once a
+            // `block_on` holding the core gives it back (at its next turn).
+            core_back = scheduler::Shared::shutdown_current(&shared, deadline);
         }
         shared.monitor.shutdown();
         if let Some(monitor) = self.monitor.take()
@@ -301,7 +302,7 @@ impl Runtime {
             let others = self.workers.len() - usize::from(own_worker);
             self.exits.wait(others, Some(deadline));
         }
-        let mut all_joined = !own_worker;
+        let mut all_joined = !own_worker && core_back;
         for worker in self.workers.drain(..) {
             if worker.thread().id() == me || (timeout.is_some() && !worker.is_finished()) {
                 all_joined = false;

@@ -310,8 +310,9 @@ pub(crate) fn run(shared: Arc<Shared>) {
             watch[index].spare = Some(Shared::launch_spare(&shared, spare));
         }
         interval = if alert { monitor.alert } else { monitor.calm };
-        // Sleep through an idle runtime.
-        if shared.idle.num_parked() >= active {
+        // Sleep through an idle runtime (a current-thread runtime rests
+        // between `block_on`s).
+        if shared.idle.num_parked() >= active || shared.is_resting() {
             idle_samples += 1;
         } else {
             idle_samples = 0;
@@ -320,7 +321,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
             idle_samples = 0;
             monitor.sleeping.store(true, SeqCst);
             // Re-check after the flag (see `worker_unparked`).
-            let still_idle = shared.idle.num_parked() >= active;
+            let still_idle = shared.idle.num_parked() >= active || shared.is_resting();
             if still_idle && !monitor.wait(None) {
                 break;
             }

@@ -146,6 +146,13 @@ pub(crate) struct BlockInPlace {
 /// elsewhere: the caller just runs its closure.
 pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
     let cx = WORKER.try_with(|worker| worker.borrow().clone()).ok()??;
+    if cx.shared.is_current_thread() {
+        panic!(
+            "bobbin::task::block_in_place was called on a current-thread runtime, whose one \
+             thread runs every task: there is no other thread to hand them to while this one \
+             blocks; move the blocking work to bobbin::spawn_blocking and await its JoinHandle"
+        );
+    }
     let (index, spare) = {
         let mut slot = cx.core.try_borrow_mut().ok()?;
         let core = slot.as_mut()?;

@@ -218,8 +218,29 @@ impl WorkerContext {
         core
     }
 
+    /// Runs up to `max` tasks, with the loop's periodic duties, and never
+    /// parks (a current-thread runtime's turn, `current.rs`).
+    pub(super) fn run_some(&self, mut core: Box<Core>, max: usize) -> Box<Core> {
+        for _ in 0..max {
+            if self.shared.is_shutdown() {
+                break;
+            }
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL) {
+                clock::refresh();
+                self.publish_stats(&core);
+                core = self.poll_driver(core);
+            }
+            let Some(task) = self.next_task(&mut core) else {
+                break;
+            };
+            core = self.run_task(task, core);
+        }
+        core
+    }
+
     /// Polls `task`, then whatever it put in the LIFO slot (up to the bound).
-    pub(super) fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
+    fn run_task(&self, mut task: Notified, mut core: Box<Core>) -> Box<Core> {
         self.transition_from_searching(&mut core);
         let mut lifo_polls = 0;
         let remote = &self.shared.remotes[core.index];
@@ -259,7 +280,7 @@ impl WorkerContext {
         }
     }
 
-    pub(super) fn next_task(&self, core: &mut Core) -> Option<Notified> {
+    fn next_task(&self, core: &mut Core) -> Option<Notified> {
         // Start the periodic look at a different shard each time, so a shard
         // that is nobody's home is served too.
         if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL)
