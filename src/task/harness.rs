@@ -25,8 +25,8 @@ use std::task::{Context, Poll, Waker};
 /// The vtable for tasks of future `F` on scheduler `S`.
 pub(crate) fn vtable<F, S>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     &Vtable {
@@ -336,8 +336,18 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             .with_mut(|ptr| unsafe { *ptr = waker });
     }
 
-    /// Cancels the task if nobody runs it; consumes one reference.
+    /// Cancels the task if nobody runs it; consumes one reference. Off a
+    /// local task's thread, marks it and schedules it instead, so that
+    /// thread drops the future.
     fn shutdown(self) {
+        if !self.scheduler().shutdown_here() {
+            if self.header().state.transition_to_remote_cancel() {
+                // The transition counted a reference for the notification.
+                self.raw().schedule();
+            }
+            self.raw().drop_reference();
+            return;
+        }
         if !self.header().state.transition_to_shutdown() {
             // It is running (the poller will cancel it) or already done.
             self.raw().drop_reference();

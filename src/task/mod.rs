@@ -96,13 +96,15 @@ pub use yield_now::yield_now;
 // front (id, name, location, state, stats). `RawTask`, the untyped pointer
 // under them, stays inside.
 pub(crate) use list::{OwnedTasks, TaskInfo};
-pub(crate) use raw::{Header, Meta, Notified, Ran, new_task};
+pub(crate) use raw::{Header, Meta, Notified, Ran, new_local_task, new_task};
 pub(crate) use stats::{Ending, StatsSnapshot};
 
 // The spawning API needs a runtime, so it lives in `runtime/spawn/`; its
 // names are re-exported here, where users of tokio look for them. Names
 // only: no code of the task core uses the runtime.
-pub use crate::runtime::spawn::{Builder, JoinSet, block_in_place, spawn, spawn_blocking};
+pub use crate::runtime::spawn::{
+    Builder, JoinSet, block_in_place, spawn, spawn_blocking, spawn_local,
+};
 
 use std::any::Any;
 
@@ -123,6 +125,14 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 
     /// The task's cell is about to be freed: unlink it from the owned list.
     fn release(&self, task: &raw::Header);
+
+    /// True if a cancel may drop the task's future on this thread. A
+    /// scheduler of `!Send` tasks says false off their own thread: the
+    /// cancel then marks the task and schedules it, and its own thread
+    /// drops the future when it runs it.
+    fn shutdown_here(&self) -> bool {
+        true
+    }
 
     /// The task panicked and nobody will read the payload (its JoinHandle
     /// is gone): the runtime's `UnhandledPanic` policy decides.

@@ -133,6 +133,33 @@ where
     (notified, super::JoinHandle::new(raw))
 }
 
+/// Makes a task whose future (and output) need not be `Send`: a local
+/// task, polled and dropped on one thread only. As [`new_task`] otherwise.
+///
+/// # Safety
+/// `scheduler` must run the task (hand its `Notified` to `run`) and drop
+/// its future only on the thread that calls this, and must say so through
+/// [`Schedule::shutdown_here`](super::Schedule::shutdown_here) (false on
+/// every other thread), so that a cancel elsewhere reaches that thread
+/// instead of dropping the future where it is. The `JoinHandle` is `Send`
+/// only if the output is, so a `!Send` output is read or dropped on this
+/// thread too.
+pub(crate) unsafe fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+    meta: Meta,
+) -> (Notified, super::JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    let raw = RawTask::new(future, scheduler, meta);
+    // SAFETY: as in `new_task`: a new cell, three references handed out.
+    let notified = unsafe { Notified::from_raw(raw) };
+    (notified, super::JoinHandle::new(raw))
+}
+
 /// An untyped, non-owning pointer to a task. Owners of references
 /// (`Notified`, `JoinHandle`, wakers) wrap it and account for them. Not
 /// visible outside the task core: the rest of the crate holds tasks only
@@ -146,8 +173,8 @@ impl RawTask {
     /// Allocates a task with the initial state (three references).
     pub(super) fn new<F, S>(future: F, scheduler: S, meta: Meta) -> RawTask
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Future + 'static,
+        F::Output: 'static,
         S: Schedule,
     {
         let cell = Box::new(Cell {
@@ -271,7 +298,9 @@ pub(crate) struct Notified {
     raw: RawTask,
 }
 
-// SAFETY: a task's future and output are `Send` (required by every spawn), its
+// SAFETY: a task's future and output are `Send` (required by every spawn but
+// `new_local_task`, whose scheduler runs and cancels the task only on its own
+// thread, so a notification that crosses threads is only passed on), its
 // state is atomic, and the cell is shared only through counted references.
 unsafe impl Send for Notified {}
 

@@ -282,6 +282,25 @@ impl State {
         })
     }
 
+    /// A cancel from a thread that may not drop the future (a local task,
+    /// off its own thread): set CANCELLED and, if the task is idle and not
+    /// queued, notify it (true: the caller must hand the new reference to
+    /// the scheduler), so its own thread cancels it when it runs it.
+    pub(crate) fn transition_to_remote_cancel(&self) -> bool {
+        self.update(|mut s| {
+            if s.is_complete() || s.is_cancelled() {
+                return (false, None);
+            }
+            s.0 |= CANCELLED;
+            if s.is_running() || s.is_notified() {
+                return (false, Some(s));
+            }
+            s.0 |= NOTIFIED;
+            s.ref_inc();
+            (true, Some(s))
+        })
+    }
+
     /// Abort or runtime shutdown: set CANCELLED, and claim the task (set
     /// RUNNING) if nobody runs it. True if the caller now owns the future
     /// and must cancel it; otherwise the running thread will see CANCELLED.

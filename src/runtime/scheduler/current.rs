@@ -174,6 +174,7 @@ impl Shared {
             shared: this.clone(),
             core: RefCell::new(None),
             stop: None,
+            local: RefCell::new(super::local::thread_queue(this)),
         });
         let _worker = set_worker(cx.clone());
         cx.shutdown(&mut core);
@@ -201,6 +202,8 @@ pub(crate) fn run_on_core<F: Future>(
         shared: this.clone(),
         core: RefCell::new(None),
         stop: Some(stop.clone()),
+        // This thread's local tasks from an earlier `block_on`.
+        local: RefCell::new(super::local::thread_queue(this)),
     });
     let _worker = set_worker(cx.clone());
     let mut holding = Holding {

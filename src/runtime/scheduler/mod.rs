@@ -48,6 +48,11 @@ mod inject;
     reason = "the slot holds a notification as a raw pointer; see LifoSlot"
 )]
 mod lifo;
+#[allow(
+    unsafe_code,
+    reason = "makes local tasks, whose scheduler keeps them on their thread; see local.rs"
+)]
+pub(crate) mod local;
 pub(crate) mod monitor;
 mod park;
 #[allow(

@@ -227,6 +227,7 @@ fn run_spare(shared: Arc<Shared>, core: Box<Core>) {
         shared,
         core: RefCell::new(None),
         stop: None,
+        local: RefCell::new(None),
     });
     let _worker = set_worker(cx.clone());
     let mut core = cx.run(core);

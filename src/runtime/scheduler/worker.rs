@@ -98,6 +98,8 @@ pub(super) struct WorkerContext {
     /// On a current-thread runtime: set when the `block_on` future is
     /// woken, which makes the loop return to poll it (`current.rs`).
     pub(super) stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// This thread's local tasks, once it spawned one (`local.rs`).
+    pub(super) local: RefCell<Option<Arc<super::local::LocalQueue>>>,
 }
 
 thread_local! {
@@ -178,6 +180,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
         shared,
         core: RefCell::new(None),
         stop: None,
+        local: RefCell::new(None),
     });
     let _worker = set_worker(cx.clone());
     let mut core = cx.run(Box::new(core));
@@ -280,6 +283,19 @@ impl WorkerContext {
         }
     }
 
+    /// A ready local task of this thread, if any.
+    fn next_local(&self) -> Option<Notified> {
+        self.local.borrow().as_ref()?.pop()
+    }
+
+    /// True if this thread has local tasks ready.
+    pub(super) fn has_local(&self) -> bool {
+        self.local
+            .borrow()
+            .as_ref()
+            .is_some_and(|local| local.has_tasks())
+    }
+
     fn next_task(&self, core: &mut Core) -> Option<Notified> {
         // Start the periodic look at a different shard each time, so a shard
         // that is nobody's home is served too.
@@ -291,12 +307,20 @@ impl WorkerContext {
         {
             return Some(task);
         }
+        // Local tasks get the same periodic turn as the injector, and run
+        // whenever the ring is empty.
+        if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL)
+            && let Some(task) = self.next_local()
+        {
+            return Some(task);
+        }
         if let Some(task) = self.shared.remotes[core.index].lifo.take() {
             core.stats.lifo_hits += 1;
             return Some(task);
         }
         core.run_queue
             .pop()
+            .or_else(|| self.next_local())
             .or_else(|| self.take_from_injector(core))
     }
 
@@ -376,7 +400,7 @@ impl WorkerContext {
     }
 
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
-        if core.run_queue.has_tasks() {
+        if core.run_queue.has_tasks() || self.has_local() {
             return core;
         }
         self.shared.going_idle();
@@ -401,7 +425,7 @@ impl WorkerContext {
                     self.shared.park_driver(driver, unparked);
                 })
             });
-            let has_tasks = core.run_queue.has_tasks();
+            let has_tasks = core.run_queue.has_tasks() || self.has_local();
             match self
                 .shared
                 .idle
@@ -524,6 +548,11 @@ impl WorkerContext {
     pub(super) fn shutdown(&self, core: &mut Core) {
         self.publish_stats(core);
         self.shared.owned.close_and_shutdown_all(core.index);
+        // Our local tasks were cancelled by the sweep, here; drop their
+        // queued notifications.
+        if let Some(local) = self.local.borrow().as_ref() {
+            local.clear();
+        }
         drop(self.shared.remotes[core.index].lifo.take());
         while let Some(task) = core.run_queue.pop() {
             drop(task);

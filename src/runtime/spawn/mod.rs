@@ -41,6 +41,56 @@ where
     spawn_current(future, None)
 }
 
+/// Spawns a `!Send` future as a local task of this thread: it runs on this
+/// thread only, never moved or stolen, woken onto it from any thread. The
+/// [`JoinHandle`] is `Send` only if the output is.
+///
+/// Where it may be called: inside a task on a worker of the
+/// multi-threaded runtime (the task is pinned to that worker), and inside
+/// a current-thread runtime's `block_on` (the task runs on that thread,
+/// while it runs the runtime). A local task is dropped on its own thread
+/// at shutdown.
+///
+/// # Panics
+/// Anywhere else, with where it may be called.
+///
+/// # Examples
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// let rt = bobbin::runtime::Builder::new_current_thread().build().unwrap();
+/// let total = rt.block_on(async {
+///     let shared = Rc::new(RefCell::new(0));
+///     let tasks: Vec<_> = (1..=10)
+///         .map(|i| {
+///             let shared = shared.clone();
+///             bobbin::task::spawn_local(async move { *shared.borrow_mut() += i })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     shared.take()
+/// });
+/// assert_eq!(total, 55);
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match scheduler::local::spawn_local(future, None, std::panic::Location::caller()) {
+        Ok(handle) => handle,
+        Err(_) => panic!(
+            "bobbin::task::spawn_local was called on a thread that does not run a runtime's \
+             tasks, so nothing here could run a task that may not leave this thread; call it \
+             inside a task on a runtime's worker, or inside a current-thread runtime's \
+             block_on (bobbin::runtime::Builder::new_current_thread)"
+        ),
+    }
+}
+
 /// Runs blocking code on the blocking pool of the current runtime (or the
 /// global one), and gives its result through the returned [`JoinHandle`].
 ///

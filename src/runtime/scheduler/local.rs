@@ -1,0 +1,203 @@
+//! Local tasks: `!Send` futures pinned to the thread that spawned them.
+//!
+//! A thread that runs a runtime's core (a worker, or the `block_on` thread
+//! of a current-thread runtime) gets a `LocalQueue` at its first
+//! `spawn_local`. Its local tasks are made by `task::new_local_task` with
+//! a `LocalScheduler` (one `Arc` to the queue, so a local task's cell is
+//! the size of any other): a wake from any thread pushes the task into the
+//! queue and unparks the thread's core; only that thread takes tasks out
+//! (`WorkerContext::next_task`), and no thief ever looks at the queue.
+//!
+//! A cancel on another thread (an `abort`, another worker's shutdown
+//! sweep) never drops a local future there: `shutdown_here` is false off
+//! the owner thread, so the task core marks the task and schedules it, and
+//! the owner drops the future when it runs it. The owner's own shutdown
+//! sweep cancels its local tasks on its thread.
+//!
+//! Invariants: a `LocalQueue` is only drained (tasks run) by its owner
+//! thread; its tasks were all made by `new_local_task` on that thread.
+
+use super::Shared;
+use crate::loom::Arc;
+use crate::task::{Header, Notified, Schedule};
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+
+/// One thread's local tasks that are ready to run.
+pub(crate) struct LocalQueue {
+    owner: ThreadId,
+    shared: Arc<Shared>,
+    /// The core index the owner runs (whose parker a wake unparks).
+    core: usize,
+    /// How many tasks wait (read without the lock).
+    len: AtomicUsize,
+    ready: Mutex<VecDeque<Notified>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LocalQueue {
+    pub(super) fn new(shared: Arc<Shared>, core: usize) -> LocalQueue {
+        LocalQueue {
+            owner: std::thread::current().id(),
+            shared,
+            core,
+            len: AtomicUsize::new(0),
+            ready: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// True if this is the owner thread.
+    pub(super) fn is_owner(&self) -> bool {
+        std::thread::current().id() == self.owner
+    }
+
+    pub(super) fn has_tasks(&self) -> bool {
+        self.len.load(Acquire) > 0
+    }
+
+    /// The next ready task (owner thread only).
+    pub(super) fn pop(&self) -> Option<Notified> {
+        if !self.has_tasks() {
+            return None;
+        }
+        let mut ready = lock(&self.ready);
+        let task = ready.pop_front();
+        self.len.store(ready.len(), Release);
+        task
+    }
+
+    /// Queues a ready task and wakes the owner's core.
+    fn push(&self, task: Notified) {
+        {
+            let mut ready = lock(&self.ready);
+            ready.push_back(task);
+            self.len.store(ready.len(), Release);
+        }
+        if !self.is_owner() {
+            self.shared.remotes[self.core].unparker.unpark();
+        }
+    }
+
+    /// Drops every queued notification (the owner's shutdown; the tasks
+    /// themselves were cancelled by its sweep).
+    pub(super) fn clear(&self) {
+        let drained: Vec<Notified> = {
+            let mut ready = lock(&self.ready);
+            self.len.store(0, Release);
+            ready.drain(..).collect()
+        };
+        drop(drained);
+    }
+}
+
+/// The scheduler of a local task: its owner's queue.
+#[derive(Clone)]
+pub(crate) struct LocalScheduler(pub(super) Arc<LocalQueue>);
+
+impl Schedule for LocalScheduler {
+    fn schedule(&self, task: Notified) {
+        self.0.push(task);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.0.push(task);
+    }
+
+    fn release(&self, task: &Header) {
+        self.0.shared.owned.remove(task);
+    }
+
+    fn shutdown_here(&self) -> bool {
+        self.0.is_owner()
+    }
+
+    fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
+        if self.0.shared.panics.unhandled(task, payload) {
+            self.0.shared.begin_shutdown();
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's local queues, one per runtime (weak: the tasks and
+    /// the running core hold them).
+    static THREAD_QUEUES: std::cell::RefCell<Vec<std::sync::Weak<LocalQueue>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread's local queue for `shared`'s runtime, if it has one.
+pub(super) fn thread_queue(shared: &Arc<Shared>) -> Option<Arc<LocalQueue>> {
+    THREAD_QUEUES
+        .try_with(|queues| {
+            let mut queues = queues.borrow_mut();
+            queues.retain(|queue| queue.strong_count() > 0);
+            queues
+                .iter()
+                .filter_map(std::sync::Weak::upgrade)
+                .find(|queue| Arc::ptr_eq(&queue.shared, shared))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Spawns the `!Send` `future` on this thread, which must run a core of
+/// a runtime (a worker, or a current-thread runtime's `block_on`); `Err`
+/// with the future elsewhere.
+pub(crate) fn spawn_local<F>(
+    future: F,
+    name: Option<Box<str>>,
+    location: &'static std::panic::Location<'static>,
+) -> Result<crate::task::JoinHandle<F::Output>, F>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    let Some(cx) = super::worker::WORKER
+        .try_with(|worker| worker.borrow().clone())
+        .ok()
+        .flatten()
+    else {
+        return Err(future);
+    };
+    let Some(index) = cx.core.borrow().as_ref().map(|core| core.index) else {
+        // Between polls (a driver's wake, a shutdown sweep): no task runs.
+        return Err(future);
+    };
+    let queue = {
+        let mut local = cx.local.borrow_mut();
+        match &*local {
+            Some(queue) => queue.clone(),
+            None => {
+                let queue = Arc::new(LocalQueue::new(cx.shared.clone(), index));
+                let _ = THREAD_QUEUES
+                    .try_with(|queues| queues.borrow_mut().push(Arc::downgrade(&queue)));
+                *local = Some(queue.clone());
+                queue
+            }
+        }
+    };
+    let meta = crate::task::Meta {
+        id: crate::task::Id::next(),
+        location,
+        name,
+        blocking: false,
+    };
+    // SAFETY: `LocalScheduler` runs the task only on this thread (its queue
+    // is drained only by its owner, `WorkerContext::next_local`) and says
+    // `shutdown_here` false on every other thread.
+    let (task, join) =
+        unsafe { crate::task::new_local_task(future, LocalScheduler(queue.clone()), meta) };
+    if !cx.shared.owned.bind(&task) {
+        // Shut down: cancelled here, on its own thread.
+        task.cancel();
+        return Ok(join);
+    }
+    queue.push(task);
+    Ok(join)
+}
