@@ -171,3 +171,17 @@ fn spawn_local_off_a_runtime_thread_says_where_it_may_be_called() {
         assert!(message.contains("current-thread"), "{message}");
     });
 }
+
+#[test]
+fn a_not_send_output_comes_back_through_the_join_handle() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let value = rt.block_on(async {
+            let handle = spawn_local(async { Rc::new(RefCell::new(5)) });
+            let rc = handle.await.unwrap();
+            *rc.borrow_mut() += 1;
+            rc.take()
+        });
+        assert_eq!(value, 6);
+    });
+}

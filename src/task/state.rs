@@ -535,6 +535,32 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_cancel_notifies_an_idle_task_once_and_leaves_a_queued_or_running_one() {
+        // Idle (after a first poll): marked and notified, with a reference
+        // for the new notification; a second cancel changes nothing.
+        let idle = State::new();
+        assert_eq!(idle.transition_to_running(), ToRunning::Run);
+        assert_eq!(idle.transition_to_idle(), ToIdle::Idle);
+        let before = idle.load().ref_count();
+        assert!(idle.transition_to_remote_cancel());
+        let s = idle.load();
+        assert!(s.is_cancelled() && s.is_notified() && !s.is_running());
+        assert_eq!(s.ref_count(), before + 1);
+        assert!(!idle.transition_to_remote_cancel(), "already cancelled");
+        // Its own thread then runs it and cancels it there.
+        assert_eq!(idle.transition_to_running(), ToRunning::Cancelled);
+        // Running: marked only; the poll's end sees it.
+        let running = State::new();
+        assert_eq!(running.transition_to_running(), ToRunning::Run);
+        assert!(!running.transition_to_remote_cancel());
+        assert_eq!(running.transition_to_idle(), ToIdle::Cancelled);
+        // Queued (the first notification): marked only.
+        let queued = State::new();
+        assert!(!queued.transition_to_remote_cancel());
+        assert_eq!(queued.transition_to_running(), ToRunning::Cancelled);
+    }
+
+    #[test]
     fn stale_notification_on_completed_task_drops_its_reference() {
         let state = State::new();
         assert!(state.transition_to_shutdown());

@@ -34,7 +34,18 @@ pub(crate) struct LocalQueue {
     core: usize,
     /// How many tasks wait (read without the lock).
     len: AtomicUsize,
-    ready: Mutex<VecDeque<Notified>>,
+    ready: Mutex<Ready>,
+}
+
+struct Ready {
+    tasks: VecDeque<Notified>,
+    /// Set by the owner's shutdown: nothing runs the queue any more, so a
+    /// task pushed later (a cancel from another worker's sweep, racing the
+    /// owner's) is dropped at once instead of kept, with the queue, by its
+    /// own scheduler (a cycle that would keep the runtime alive). Dropping
+    /// such a notification frees at most a completed cell: the owner's
+    /// sweep has cancelled every local task.
+    closed: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,7 +59,10 @@ impl LocalQueue {
             shared,
             core,
             len: AtomicUsize::new(0),
-            ready: Mutex::new(VecDeque::new()),
+            ready: Mutex::new(Ready {
+                tasks: VecDeque::new(),
+                closed: false,
+            }),
         }
     }
 
@@ -66,9 +80,19 @@ impl LocalQueue {
         if !self.has_tasks() {
             return None;
         }
-        let mut ready = lock(&self.ready);
-        let task = ready.pop_front();
-        self.len.store(ready.len(), Release);
+        debug_assert!(
+            self.is_owner(),
+            "a local queue is drained by its owner only"
+        );
+        let task = {
+            let mut ready = lock(&self.ready);
+            let task = ready.tasks.pop_front();
+            self.len.store(ready.tasks.len(), Release);
+            task
+        };
+        if task.is_some() {
+            self.shared.local_ready.fetch_sub(1, Release);
+        }
         task
     }
 
@@ -76,22 +100,33 @@ impl LocalQueue {
     fn push(&self, task: Notified) {
         {
             let mut ready = lock(&self.ready);
-            ready.push_back(task);
-            self.len.store(ready.len(), Release);
+            if ready.closed {
+                drop(ready);
+                drop(task);
+                return;
+            }
+            // Counted before it is visible: the runtime's quiet check
+            // (`quiet.rs`) sees queued local work.
+            self.shared.local_ready.fetch_add(1, Release);
+            ready.tasks.push_back(task);
+            self.len.store(ready.tasks.len(), Release);
         }
-        if !self.is_owner() {
-            self.shared.remotes[self.core].unparker.unpark();
-        }
+        // Always: the owner may be parked (a wake from its own thread comes
+        // from a poll or the driver, and then it is awake; the extra
+        // unpark is one atomic).
+        self.shared.remotes[self.core].unparker.unpark();
     }
 
-    /// Drops every queued notification (the owner's shutdown; the tasks
-    /// themselves were cancelled by its sweep).
-    pub(super) fn clear(&self) {
+    /// The owner's shutdown: drops every queued notification (the tasks
+    /// themselves were cancelled by its sweep) and refuses later ones.
+    pub(super) fn close(&self) {
         let drained: Vec<Notified> = {
             let mut ready = lock(&self.ready);
+            ready.closed = true;
             self.len.store(0, Release);
-            ready.drain(..).collect()
+            ready.tasks.drain(..).collect()
         };
+        self.shared.local_ready.fetch_sub(drained.len(), Release);
         drop(drained);
     }
 }
@@ -165,10 +200,20 @@ where
     else {
         return Err(future);
     };
-    let Some(index) = cx.core.borrow().as_ref().map(|core| core.index) else {
+    let Some((index, is_spare)) = cx
+        .core
+        .borrow()
+        .as_ref()
+        .map(|core| (core.index, core.is_spare))
+    else {
         // Between polls (a driver's wake, a shutdown sweep): no task runs.
         return Err(future);
     };
+    if is_spare {
+        // A spare core runs on a pool thread only while a worker is
+        // blocked: its local tasks would be stranded when it retires.
+        return Err(future);
+    }
     let queue = {
         let mut local = cx.local.borrow_mut();
         match &*local {

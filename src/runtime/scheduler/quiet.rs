@@ -165,7 +165,7 @@ impl Shared {
         if !self.inject.is_empty() || self.remotes.iter().any(|remote| remote.has_queued()) {
             return false;
         }
-        if self.blocking.outstanding() > 0 {
+        if self.blocking.outstanding() > 0 || self.local_ready.load(SeqCst) > 0 {
             return false;
         }
         lock(&self.quiet.block_ons)

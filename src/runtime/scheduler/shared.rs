@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     /// one core (`current.rs`), which waits here between calls.
     pub(super) current_thread: bool,
     pub(super) current_core: super::current::CoreSlot,
+    /// Local tasks queued on any thread (`local.rs`), for the quiet check.
+    pub(super) local_ready: AtomicUsize,
 }
 
 /// The parts of a worker that other threads touch.
@@ -181,6 +183,7 @@ pub(crate) fn launch(
         seed: determinism.seed,
         current_thread: determinism.current_thread,
         current_core: Default::default(),
+        local_ready: AtomicUsize::new(0),
     });
     if determinism.current_thread {
         for core in cores.drain(..) {

@@ -57,7 +57,7 @@ pub(crate) struct Core {
     /// The value of this core's `Remote::seq`: even between polls.
     seq: u64,
     /// A spare core (runs on a pool thread while a worker is blocked).
-    is_spare: bool,
+    pub(super) is_spare: bool,
     /// The counters, published to `Remote::stats` now and then
     /// (`stats.rs`).
     pub(super) stats: WorkerCounts,
@@ -307,9 +307,9 @@ impl WorkerContext {
         {
             return Some(task);
         }
-        // Local tasks get the same periodic turn as the injector, and run
-        // whenever the ring is empty.
-        if core.tick.is_multiple_of(GLOBAL_POLL_INTERVAL)
+        // Local tasks get a periodic turn of their own (half a period off
+        // the injector's), and run whenever the ring is empty.
+        if core.tick % GLOBAL_POLL_INTERVAL == GLOBAL_POLL_INTERVAL / 2
             && let Some(task) = self.next_local()
         {
             return Some(task);
@@ -549,9 +549,10 @@ impl WorkerContext {
         self.publish_stats(core);
         self.shared.owned.close_and_shutdown_all(core.index);
         // Our local tasks were cancelled by the sweep, here; drop their
-        // queued notifications.
-        if let Some(local) = self.local.borrow().as_ref() {
-            local.clear();
+        // queued notifications, and any pushed later.
+        let local = self.local.borrow().clone();
+        if let Some(local) = local {
+            local.close();
         }
         drop(self.shared.remotes[core.index].lifo.take());
         while let Some(task) = core.run_queue.pop() {

@@ -49,7 +49,11 @@ where
 /// multi-threaded runtime (the task is pinned to that worker), and inside
 /// a current-thread runtime's `block_on` (the task runs on that thread,
 /// while it runs the runtime). A local task is dropped on its own thread
-/// at shutdown.
+/// when that thread shuts the runtime down (a worker at the runtime's
+/// shutdown; the thread that drops a current-thread runtime). A local task
+/// of a thread that never runs the runtime again (a current-thread runtime
+/// dropped on another thread) is not dropped: its future may not leave its
+/// thread.
 ///
 /// # Panics
 /// Anywhere else, with where it may be called.
