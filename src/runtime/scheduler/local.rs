@@ -14,6 +14,9 @@
 //! the owner drops the future when it runs it. The owner's own shutdown
 //! sweep cancels its local tasks on its thread.
 //!
+//! The queues are std `Arc`s (a `Weak` registry per thread), not loom's:
+//! they are not part of the loom models.
+//!
 //! Invariants: a `LocalQueue` is only drained (tasks run) by its owner
 //! thread; its tasks were all made by `new_local_task` on that thread.
 
@@ -133,7 +136,7 @@ impl LocalQueue {
 
 /// The scheduler of a local task: its owner's queue.
 #[derive(Clone)]
-pub(crate) struct LocalScheduler(pub(super) Arc<LocalQueue>);
+pub(crate) struct LocalScheduler(pub(super) std::sync::Arc<LocalQueue>);
 
 impl Schedule for LocalScheduler {
     fn schedule(&self, task: Notified) {
@@ -167,7 +170,7 @@ thread_local! {
 }
 
 /// This thread's local queue for `shared`'s runtime, if it has one.
-pub(super) fn thread_queue(shared: &Arc<Shared>) -> Option<Arc<LocalQueue>> {
+pub(super) fn thread_queue(shared: &Arc<Shared>) -> Option<std::sync::Arc<LocalQueue>> {
     THREAD_QUEUES
         .try_with(|queues| {
             let mut queues = queues.borrow_mut();
@@ -219,9 +222,9 @@ where
         match &*local {
             Some(queue) => queue.clone(),
             None => {
-                let queue = Arc::new(LocalQueue::new(cx.shared.clone(), index));
+                let queue = std::sync::Arc::new(LocalQueue::new(cx.shared.clone(), index));
                 let _ = THREAD_QUEUES
-                    .try_with(|queues| queues.borrow_mut().push(Arc::downgrade(&queue)));
+                    .try_with(|queues| queues.borrow_mut().push(std::sync::Arc::downgrade(&queue)));
                 *local = Some(queue.clone());
                 queue
             }

@@ -99,7 +99,7 @@ pub(super) struct WorkerContext {
     /// woken, which makes the loop return to poll it (`current.rs`).
     pub(super) stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// This thread's local tasks, once it spawned one (`local.rs`).
-    pub(super) local: RefCell<Option<Arc<super::local::LocalQueue>>>,
+    pub(super) local: RefCell<Option<std::sync::Arc<super::local::LocalQueue>>>,
 }
 
 thread_local! {
