@@ -151,8 +151,11 @@ fn yield_many(c: &mut Criterion, rt: &Runtimes) {
     g.finish();
 }
 
+/// A boxed echo task, for `ping_pong`'s `spawn`.
+type Echo = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// Two tasks bounce `ROUNDS` messages; `spawn` runs the echoing side.
-async fn ping_pong(spawn: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()>>>)) {
+async fn ping_pong(spawn: impl FnOnce(Echo)) {
     let (ping_tx, ping_rx) = async_channel::bounded::<u64>(1);
     let (pong_tx, pong_rx) = async_channel::bounded::<u64>(1);
     spawn(Box::pin(async move {
@@ -166,54 +169,27 @@ async fn ping_pong(spawn: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()>>
     }
 }
 
+/// The pinging side runs as a task on bobbin and tokio, and as the
+/// executor's `run` future on smol (whose `LocalExecutor` cannot spawn a
+/// future that borrows it).
 fn ping_pongs(c: &mut Criterion, rt: &Runtimes) {
     let mut g = group(c, "ping_pong", ROUNDS);
     g.bench_function(BenchmarkId::from_parameter("bobbin"), |b| {
         b.iter(|| {
-            rt.bobbin.block_on(async {
-                bobbin::spawn(async {
-                    let (ping_tx, ping_rx) = async_channel::bounded::<u64>(1);
-                    let (pong_tx, pong_rx) = async_channel::bounded::<u64>(1);
-                    bobbin::spawn(async move {
-                        while let Ok(n) = ping_rx.recv().await {
-                            pong_tx.send(n).await.unwrap();
-                        }
-                    });
-                    for n in 0..ROUNDS {
-                        ping_tx.send(n).await.unwrap();
-                        assert_eq!(pong_rx.recv().await.unwrap(), n);
-                    }
-                })
-                .await
-                .unwrap()
-            })
+            let pinger = ping_pong(|echo| drop(bobbin::spawn(echo)));
+            rt.bobbin
+                .block_on(async { bobbin::spawn(pinger).await.unwrap() })
         })
     });
     g.bench_function(BenchmarkId::from_parameter("tokio"), |b| {
         b.iter(|| {
-            rt.tokio.block_on(async {
-                tokio::spawn(async {
-                    let (ping_tx, ping_rx) = async_channel::bounded::<u64>(1);
-                    let (pong_tx, pong_rx) = async_channel::bounded::<u64>(1);
-                    tokio::spawn(async move {
-                        while let Ok(n) = ping_rx.recv().await {
-                            pong_tx.send(n).await.unwrap();
-                        }
-                    });
-                    for n in 0..ROUNDS {
-                        ping_tx.send(n).await.unwrap();
-                        assert_eq!(pong_rx.recv().await.unwrap(), n);
-                    }
-                })
-                .await
-                .unwrap()
-            })
+            let pinger = ping_pong(|echo| drop(tokio::spawn(echo)));
+            rt.tokio
+                .block_on(async { tokio::spawn(pinger).await.unwrap() })
         })
     });
     g.bench_function(BenchmarkId::from_parameter("smol"), |b| {
-        b.iter(|| {
-            rt.smol(ping_pong(|echo| rt.smol.spawn(echo).detach()));
-        })
+        b.iter(|| rt.smol(ping_pong(|echo| rt.smol.spawn(echo).detach())))
     });
     g.finish();
 }

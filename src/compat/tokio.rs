@@ -64,8 +64,9 @@ fn poll_read_buf<R: FuturesRead + ?Sized>(
     Poll::Ready(Ok(()))
 }
 
-/// tokio's traits for types that implement futures-io's, delegating.
-macro_rules! tokio_traits {
+/// tokio's read trait, delegating to futures-io's: `impl[generics] for
+/// Type where [bounds];`, one or more.
+macro_rules! tokio_read {
     ($(impl$([$($generics:tt)*])? for $ty:ty $(where [$($bounds:tt)*])?;)*) => {$(
         impl$(<$($generics)*>)? AsyncRead for $ty $(where $($bounds)*)? {
             fn poll_read(
@@ -76,7 +77,12 @@ macro_rules! tokio_traits {
                 poll_read_buf(self, cx, buf)
             }
         }
+    )*};
+}
 
+/// tokio's write trait, delegating to futures-io's; as `tokio_read!`.
+macro_rules! tokio_write {
+    ($(impl$([$($generics:tt)*])? for $ty:ty $(where [$($bounds:tt)*])?;)*) => {$(
         impl$(<$($generics)*>)? AsyncWrite for $ty $(where $($bounds)*)? {
             fn poll_write(
                 self: Pin<&mut Self>,
@@ -109,54 +115,12 @@ macro_rules! tokio_traits {
     )*};
 }
 
-/// tokio's read trait alone, for read halves.
-macro_rules! tokio_read {
-    ($($ty:ty),*) => {$(
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                poll_read_buf(self, cx, buf)
-            }
-        }
-    )*};
-}
-
-/// tokio's write trait alone, for write halves.
-macro_rules! tokio_write {
-    ($($ty:ty),*) => {$(
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                FuturesWrite::poll_write(self, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                FuturesWrite::poll_write_vectored(self, cx, bufs)
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                FuturesWrite::poll_flush(self, cx)
-            }
-
-            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                FuturesWrite::poll_close(self, cx)
-            }
-        }
-    )*};
+/// Both of tokio's traits; as `tokio_read!`.
+macro_rules! tokio_traits {
+    ($($impls:tt)*) => {
+        tokio_read! { $($impls)* }
+        tokio_write! { $($impls)* }
+    };
 }
 
 tokio_traits! {
@@ -166,17 +130,18 @@ tokio_traits! {
     impl['a] for &'a UnixStream;
 }
 
-tokio_read!(
-    tcp::OwnedReadHalf,
-    unix::OwnedReadHalf,
-    process::ChildStdout,
-    process::ChildStderr
-);
-tokio_write!(
-    tcp::OwnedWriteHalf,
-    unix::OwnedWriteHalf,
-    process::ChildStdin
-);
+tokio_read! {
+    impl for tcp::OwnedReadHalf;
+    impl for unix::OwnedReadHalf;
+    impl for process::ChildStdout;
+    impl for process::ChildStderr;
+}
+
+tokio_write! {
+    impl for tcp::OwnedWriteHalf;
+    impl for unix::OwnedWriteHalf;
+    impl for process::ChildStdin;
+}
 
 tokio_traits! {
     impl for fs::File;
@@ -196,50 +161,12 @@ impl AsyncSeek for fs::File {
     }
 }
 
-impl<T: Source> AsyncRead for Async<T>
-where
-    for<'a> &'a T: Read,
-{
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read_buf(self, cx, buf)
-    }
+tokio_read! {
+    impl[T: Source] for Async<T> where [for<'a> &'a T: Read];
 }
 
-impl<T: Source> AsyncWrite for Async<T>
-where
-    for<'a> &'a T: Write,
-{
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        FuturesWrite::poll_write(self, cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        FuturesWrite::poll_write_vectored(self, cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        FuturesWrite::poll_flush(self, cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        FuturesWrite::poll_close(self, cx)
-    }
+tokio_write! {
+    impl[T: Source] for Async<T> where [for<'a> &'a T: Write];
 }
 
 pin_project_lite::pin_project! {

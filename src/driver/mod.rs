@@ -294,6 +294,7 @@ impl DriverHandle {
     }
 
     /// True while the runtime is watched (see `watch`).
+    #[inline]
     pub(crate) fn is_watched(&self) -> bool {
         self.watchers.load(Relaxed) > 0
     }

@@ -70,29 +70,37 @@ impl PidFd {
     }
 }
 
-impl Source for PidFd {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
-    }
+/// mio's `Source` for wrappers of a descriptor (their field `.0`),
+/// registered as the descriptor itself.
+macro_rules! fd_source {
+    ($($ty:ty),*) => {$(
+        impl Source for $ty {
+            fn register(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interests: Interest,
+            ) -> io::Result<()> {
+                SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
+            }
 
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        SourceFd(&self.0.as_raw_fd()).reregister(registry, token, interests)
-    }
+            fn reregister(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interests: Interest,
+            ) -> io::Result<()> {
+                SourceFd(&self.0.as_raw_fd()).reregister(registry, token, interests)
+            }
 
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        SourceFd(&self.0.as_raw_fd()).deregister(registry)
-    }
+            fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+                SourceFd(&self.0.as_raw_fd()).deregister(registry)
+            }
+        }
+    )*};
 }
+
+fd_source!(PidFd, Pipe);
 
 /// One end of a pipe to or from a child, in non-blocking mode.
 #[derive(Debug)]
@@ -156,30 +164,6 @@ impl Write for &Pipe {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-impl Source for Pipe {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interests: Interest,
-    ) -> io::Result<()> {
-        SourceFd(&self.0.as_raw_fd()).reregister(registry, token, interests)
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        SourceFd(&self.0.as_raw_fd()).deregister(registry)
     }
 }
 

@@ -18,28 +18,11 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _block_on = enter_block_on();
     let _enter = context::enter(handle.shared.clone());
     if let Some(seed) = handle.shared.seed {
-        // The block_on thread's `select!`s follow the seed too.
-        crate::channel::select::__private::seed_thread(seed ^ 0xB10C_0000_0000_0000);
+        seed_this_thread(seed);
     }
     let panics = &handle.shared.panics;
     if handle.shared.is_current_thread() {
-        if panics.shuts_down() {
-            // The panic happens on this thread (tasks run here) and shuts
-            // the runtime down; the next poll re-raises it.
-            let mut future = pin!(future);
-            return block_on_current(
-                &handle.shared,
-                std::future::poll_fn(|cx| {
-                    panics.check();
-                    let poll = future.as_mut().poll(cx);
-                    if poll.is_ready() {
-                        panics.check();
-                    }
-                    poll
-                }),
-            );
-        }
-        return block_on_current(&handle.shared, future);
+        return block_on_current_flavor(&handle.shared, panics, future);
     }
     if panics.shuts_down() {
         return block_on_watching(&handle.shared, panics, future);
@@ -47,10 +30,43 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     poll_parked(&handle.shared, future)
 }
 
+/// The block_on thread's `select!`s follow the runtime's seed too.
+#[cold]
+fn seed_this_thread(seed: u64) {
+    crate::channel::select::__private::seed_thread(seed ^ 0xB10C_0000_0000_0000);
+}
+
+/// `block_on` on a current-thread runtime. Apart and out of line, so the
+/// multi-threaded `block_on` stays as lean as it was.
+#[cold]
+#[inline(never)]
+fn block_on_current_flavor<F: Future>(
+    shared: &Arc<Shared>,
+    panics: &Panics,
+    future: F,
+) -> F::Output {
+    if !panics.shuts_down() {
+        return block_on_current(shared, future);
+    }
+    // The panic happens on this thread (tasks run here) and shuts the
+    // runtime down; the next poll re-raises it.
+    let mut future = pin!(future);
+    block_on_current(
+        shared,
+        std::future::poll_fn(|cx| {
+            panics.check();
+            let poll = future.as_mut().poll(cx);
+            if poll.is_ready() {
+                panics.check();
+            }
+            poll
+        }),
+    )
+}
+
 /// `block_on` on a current-thread runtime: this thread runs the tasks
 /// between polls; while another `block_on` does, this one waits parked and
 /// takes the core over when it is given back.
-#[cold]
 fn block_on_current<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     let mut future = pin!(future);
     loop {

@@ -148,6 +148,7 @@ pub(crate) struct SleepHooks<'a> {
 
 /// Polls `future` until it is ready, parking the thread between polls and
 /// woken through `parker`; `hooks` run each time the thread goes to sleep.
+#[inline]
 pub(crate) fn poll_parked_with<F: Future>(
     parker: &Arc<ThreadWaker>,
     future: F,

@@ -58,7 +58,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl LocalQueue {
     pub(super) fn new(shared: Arc<Shared>, core: usize) -> LocalQueue {
         LocalQueue {
-            owner: std::thread::current().id(),
+            owner: thread_mark().expect("a thread that spawns is alive"),
             shared,
             core,
             len: AtomicUsize::new(0),
@@ -71,7 +71,7 @@ impl LocalQueue {
 
     /// True if this is the owner thread.
     pub(super) fn is_owner(&self) -> bool {
-        std::thread::current().id() == self.owner
+        thread_mark() == Some(self.owner)
     }
 
     pub(super) fn has_tasks(&self) -> bool {
@@ -114,10 +114,12 @@ impl LocalQueue {
             ready.tasks.push_back(task);
             self.len.store(ready.tasks.len(), Release);
         }
-        // Always: the owner may be parked (a wake from its own thread comes
-        // from a poll or the driver, and then it is awake; the extra
-        // unpark is one atomic).
-        self.shared.remotes[self.core].unparker.unpark();
+        // From another thread the owner may be parked: wake its core. On
+        // the owner thread the push comes from a poll or the driver, and
+        // the loop looks at the queue before it parks.
+        if !self.is_owner() {
+            self.shared.remotes[self.core].unparker.unpark();
+        }
     }
 
     /// The owner's shutdown: drops every queued notification (the tasks
@@ -160,6 +162,25 @@ impl Schedule for LocalScheduler {
             self.0.shared.begin_shutdown();
         }
     }
+}
+
+thread_local! {
+    /// This thread's id, kept: `thread::current()` clones an `Arc` each
+    /// time, and panics while the thread's locals are torn down.
+    static THREAD_ID: std::cell::Cell<Option<ThreadId>> = const { std::cell::Cell::new(None) };
+}
+
+/// This thread's id (never reused); `None` while its locals are torn down.
+fn thread_mark() -> Option<ThreadId> {
+    THREAD_ID
+        .try_with(|id| {
+            id.get().unwrap_or_else(|| {
+                let current = std::thread::current().id();
+                id.set(Some(current));
+                current
+            })
+        })
+        .ok()
 }
 
 thread_local! {

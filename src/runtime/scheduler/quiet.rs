@@ -81,6 +81,7 @@ impl Settler {
 
 impl Shared {
     /// True once the runtime is watched (see the module docs).
+    #[inline]
     pub(crate) fn is_watched(&self) -> bool {
         self.driver_handle.is_watched()
     }
