@@ -169,6 +169,7 @@ fn spawn_local_off_a_runtime_thread_says_where_it_may_be_called() {
     with_timeout(LIMIT, || {
         let message = panic_message_of(|| spawn_local(async {}));
         assert!(message.contains("current-thread"), "{message}");
+        assert!(message.contains("Runtime::block_on"), "{message}");
     });
 }
 
@@ -184,4 +185,145 @@ fn a_not_send_output_comes_back_through_the_join_handle() {
         });
         assert_eq!(value, 6);
     });
+}
+
+#[test]
+fn local_tasks_inside_a_multi_threaded_block_on_run_on_the_calling_thread() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let caller = std::thread::current().id();
+        let wrong = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = bobbin::channel::unbounded::<u32>();
+        // A plain thread feeds the local tasks: their wakes come from it.
+        let feeder = std::thread::spawn(move || {
+            for i in 0..1000 {
+                tx.send_blocking(i).unwrap();
+            }
+        });
+        let total = rt.block_on(async {
+            let shared = Rc::new(RefCell::new(0u64));
+            let tasks: Vec<_> = (0..4)
+                .map(|_| {
+                    let (shared, rx, wrong) = (shared.clone(), rx.clone(), wrong.clone());
+                    spawn_local(async move {
+                        loop {
+                            if std::thread::current().id() != caller {
+                                wrong.fetch_add(1, SeqCst);
+                            }
+                            match rx.recv().await {
+                                Ok(value) => *shared.borrow_mut() += u64::from(value),
+                                Err(_) => break,
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(rx);
+            for task in tasks {
+                task.await.unwrap();
+            }
+            shared.take()
+        });
+        feeder.join().unwrap();
+        assert_eq!(total, 499_500);
+        assert_eq!(wrong.load(SeqCst), 0, "a local task was polled off its thread");
+    });
+}
+
+#[test]
+fn the_end_of_a_block_on_drops_its_local_tasks_on_its_thread() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let dropped_on = Arc::new(Mutex::new(Vec::new()));
+        let handles = rt.block_on(async {
+            (0..10)
+                .map(|_| {
+                    let guard = DropThread::new(&dropped_on);
+                    spawn_local(async move {
+                        let _guard = guard;
+                        std::future::pending::<()>().await
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let dropped = dropped_on.lock().unwrap().clone();
+        assert_eq!(dropped.len(), 10, "every local task is dropped when block_on returns");
+        assert!(dropped.iter().all(|id| *id == std::thread::current().id()));
+        for handle in handles {
+            assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+        }
+        // The next block_on starts with no local task, and can spawn again.
+        let value = rt.block_on(async { spawn_local(async { Rc::new(7) }).await.unwrap() });
+        assert_eq!(*value, 7);
+    });
+}
+
+#[test]
+fn a_block_on_that_panics_still_drops_its_local_tasks() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(1).build().unwrap();
+        let dropped_on = Arc::new(Mutex::new(Vec::new()));
+        let guard = DropThread::new(&dropped_on);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                let _task = spawn_local(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                });
+                bobbin::task::yield_now().await;
+                panic!("the block_on future fails");
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(*dropped_on.lock().unwrap(), vec![std::thread::current().id()]);
+    });
+}
+
+#[test]
+fn a_runtime_shut_down_from_another_thread_cancels_a_block_on_s_local_tasks_there() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let dropped_on = Arc::new(Mutex::new(Vec::new()));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let runner = {
+            let (handle, dropped_on) = (rt.handle(), dropped_on.clone());
+            std::thread::spawn(move || {
+                handle.block_on(async move {
+                    let guard = DropThread::new(&dropped_on);
+                    let task = spawn_local(async move {
+                        let _guard = guard;
+                        std::future::pending::<()>().await
+                    });
+                    started_tx.send(std::thread::current().id()).unwrap();
+                    task.await
+                })
+            })
+        };
+        let runner_id = started_rx.recv().unwrap();
+        drop(rt);
+        let result = runner.join().unwrap();
+        assert!(result.unwrap_err().is_cancelled());
+        assert_eq!(*dropped_on.lock().unwrap(), vec![runner_id]);
+    });
+}
+
+/// Records the thread it is dropped on; `!Send`, as a local task's state.
+struct DropThread {
+    dropped_on: Arc<Mutex<Vec<ThreadId>>>,
+    _not_send: Rc<()>,
+}
+
+impl DropThread {
+    fn new(dropped_on: &Arc<Mutex<Vec<ThreadId>>>) -> DropThread {
+        DropThread {
+            dropped_on: dropped_on.clone(),
+            _not_send: Rc::new(()),
+        }
+    }
+}
+
+impl Drop for DropThread {
+    fn drop(&mut self) {
+        self.dropped_on.lock().unwrap().push(std::thread::current().id());
+    }
 }

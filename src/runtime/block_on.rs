@@ -4,10 +4,11 @@
 
 use super::Handle;
 use super::panic::Panics;
+use super::scheduler::local::{self, LocalQueue};
 use super::scheduler::{self, Shared, context};
 use crate::loom::Arc;
 use crate::task::park::{SleepHooks, ThreadWaker, poll_parked_with, thread_waker};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::pin;
 use std::task::Waker;
@@ -24,6 +25,9 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     if handle.shared.is_current_thread() {
         return block_on_current_flavor(&handle.shared, panics, future);
     }
+    // Dropped before `_enter`: the local tasks left are cancelled with the
+    // runtime still current.
+    let _locals = LocalsGuard::open();
     if panics.shuts_down() {
         return block_on_watching(&handle.shared, panics, future);
     }
@@ -155,7 +159,94 @@ impl Drop for BlockOnGuard {
     }
 }
 
-/// Polls `future` until it is ready, parking the thread between polls.
+thread_local! {
+    /// Set while this thread is in a multi-threaded runtime's `block_on`,
+    /// where `spawn_local` may be called; holds the queue of its local
+    /// tasks once one is spawned.
+    static LOCALS: RefCell<Option<Option<std::sync::Arc<LocalQueue>>>> =
+        const { RefCell::new(None) };
+}
+
+/// Opens this thread's `block_on` to local tasks; when dropped, cancels
+/// the ones left (here, on their thread) and closes their queue.
+struct LocalsGuard {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl LocalsGuard {
+    fn open() -> LocalsGuard {
+        LOCALS.with(|locals| *locals.borrow_mut() = Some(None));
+        LocalsGuard {
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for LocalsGuard {
+    fn drop(&mut self) {
+        let queue = LOCALS
+            .try_with(|locals| locals.borrow_mut().take())
+            .ok()
+            .flatten()
+            .flatten();
+        if let Some(queue) = queue {
+            queue.cancel_all();
+        }
+    }
+}
+
+/// Spawns the `!Send` `future` as a local task of this thread's
+/// `block_on` (multi-threaded runtime): it runs between the polls of the
+/// `block_on` future, and is cancelled when the `block_on` returns. `Err`
+/// with the future if this thread is in no such `block_on`.
+pub(crate) fn spawn_local<F>(
+    future: F,
+    name: Option<Box<str>>,
+    location: &'static std::panic::Location<'static>,
+) -> Result<crate::task::JoinHandle<F::Output>, F>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let queue = LOCALS
+        .try_with(|locals| {
+            let mut locals = locals.borrow_mut();
+            let slot = locals.as_mut()?;
+            if slot.is_none() {
+                let shared = context::with_current(|shared| shared.cloned())?;
+                *slot = Some(local::block_on_queue(&shared, thread_waker()));
+            }
+            slot.clone()
+        })
+        .ok()
+        .flatten();
+    match queue {
+        Some(queue) => Ok(local::spawn_on(&queue, future, name, location)),
+        None => Err(future),
+    }
+}
+
+/// How many local tasks a `block_on` loop runs between two polls of its
+/// future (as a worker's turn between looks at the injector).
+const LOCAL_TURN: usize = 61;
+
+/// Runs this thread's ready local tasks, if its `block_on` has any (after
+/// a poll of the future that returned `Pending`). If some are still ready
+/// after a turn, wakes `cx` so the loop comes back without sleeping.
+fn run_local_tasks(cx: &std::task::Context<'_>) {
+    let queue = LOCALS
+        .try_with(|locals| locals.borrow().clone().flatten())
+        .ok()
+        .flatten();
+    if let Some(queue) = queue
+        && queue.run_ready(LOCAL_TURN)
+    {
+        cx.waker().wake_by_ref();
+    }
+}
+
+/// Polls `future` until it is ready, parking the thread between polls,
+/// and runs the thread's local tasks after each poll that pends.
 /// On a watched runtime (a paused clock, a `settle`) the thread counts in
 /// its idleness check from its entry, or from when the runtime became
 /// watched (`count_this_thread`, or its next sleep), and tells the runtime
@@ -173,7 +264,18 @@ fn poll_parked<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
         going: &|| watch.going_to_sleep(),
         asleep: &|| watch.asleep(),
     };
-    poll_parked_with(&watch.waker, future, &hooks)
+    let mut future = pin!(future);
+    poll_parked_with(
+        &watch.waker,
+        std::future::poll_fn(|cx| {
+            let poll = future.as_mut().poll(cx);
+            if poll.is_pending() {
+                run_local_tasks(cx);
+            }
+            poll
+        }),
+        &hooks,
+    )
 }
 
 thread_local! {

@@ -36,6 +36,7 @@ where
         try_read_output: try_read_output::<F, S>,
         drop_join_handle_slow: drop_join_handle_slow::<F, S>,
         shutdown: shutdown::<F, S>,
+        local_owner: local_owner::<F, S>,
     }
 }
 
@@ -92,6 +93,16 @@ unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable contract above.
     unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown();
+}
+
+/// # Safety
+/// `header` must begin a live `Cell<F, S>`; the result borrows its
+/// scheduler, which lives as long as the cell.
+unsafe fn local_owner<F: Future, S: Schedule>(header: &Header) -> Option<&super::LocalOwner> {
+    let cell = NonNull::from(header).cast::<Cell<F, S>>();
+    // SAFETY: the header is the first field of its `Cell<F, S>` (`raw.rs`
+    // invariant 1), and the scheduler is never written after the spawn.
+    unsafe { &(*cell.as_ptr()).scheduler }.local_owner()
 }
 
 /// What the worker does after a poll.

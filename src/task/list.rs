@@ -144,6 +144,33 @@ impl OwnedTasks {
         }
     }
 
+    /// Cancels every linked task `pick` chooses (a thread's local tasks
+    /// when its `block_on` ends). `pick` runs under a shard lock, as in
+    /// `for_each`.
+    pub(crate) fn shutdown_where(&self, mut pick: impl FnMut(&Header) -> bool) {
+        for shard in self.shards.iter() {
+            let tasks = {
+                let shard = lock(shard);
+                let mut tasks = Vec::new();
+                let mut cursor = shard.head;
+                while let Some(node) = cursor {
+                    // SAFETY: alive while linked, under the lock (invariant
+                    // 2); the reference taken keeps it alive after the lock.
+                    let task = unsafe { RawTask::from_raw(node) };
+                    if pick(task.header()) && task.header().state.ref_inc_if_alive() {
+                        tasks.push(task);
+                    }
+                    cursor = Shard::links(node, |links| links.next);
+                }
+                tasks
+            };
+            for task in tasks {
+                // Consumes the reference taken above.
+                task.shutdown();
+            }
+        }
+    }
+
     /// The name and spawn location of the live task `id`, if it is still
     /// linked (a walk of one shard: for rare reports, not hot paths).
     pub(crate) fn describe(&self, id: super::Id) -> Option<TaskInfo> {

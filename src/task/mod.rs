@@ -114,6 +114,18 @@ pub(crate) enum Failure {
     Panic(Box<dyn Any + Send + 'static>),
 }
 
+/// The thread a local task is pinned to, as reports show it. Kept by the
+/// thread's local queue (one per thread and runtime), so it costs a local
+/// task nothing in its cell.
+#[derive(Debug)]
+pub(crate) struct LocalOwner {
+    pub(crate) thread: std::thread::ThreadId,
+    pub(crate) thread_name: Option<String>,
+    /// The worker (core index) the thread runs, or `None` for a thread in
+    /// `Runtime::block_on`.
+    pub(crate) worker: Option<usize>,
+}
+
 /// What a task needs from the scheduler that runs it.
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// Runs a woken task.
@@ -132,6 +144,13 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// drops the future when it runs it.
     fn shutdown_here(&self) -> bool {
         true
+    }
+
+    /// For a local task (`!Send`, pinned to one thread): which thread. The
+    /// dump, the metrics and the long-poll report read it through the
+    /// header (`Header::local_owner`); `None` for every other task.
+    fn local_owner(&self) -> Option<&LocalOwner> {
+        None
     }
 
     /// The task panicked and nobody will read the payload (its JoinHandle

@@ -73,6 +73,18 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     /// Cancels the task if idle; consumes one reference.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// The scheduler's `local_owner` (no reference consumed).
+    pub(crate) local_owner: unsafe fn(&Header) -> Option<&super::LocalOwner>,
+}
+
+impl Header {
+    /// The thread this task is pinned to, if it is a local task.
+    pub(crate) fn local_owner(&self) -> Option<&super::LocalOwner> {
+        // SAFETY: `self` begins a live cell whose vtable is this one
+        // (invariant 3); the scheduler is set at the spawn and dropped only
+        // with the cell, so it lives as long as the borrow of the header.
+        unsafe { (self.vtable.local_owner)(self) }
+    }
 }
 
 /// What the cell holds besides the header: the future, then its output.

@@ -2,11 +2,14 @@
 //!
 //! A thread that runs a runtime's core (a worker, or the `block_on` thread
 //! of a current-thread runtime) gets a `LocalQueue` at its first
-//! `spawn_local`. Its local tasks are made by `task::new_local_task` with
-//! a `LocalScheduler` (one `Arc` to the queue, so a local task's cell is
-//! the size of any other): a wake from any thread pushes the task into the
-//! queue and unparks the thread's core; only that thread takes tasks out
-//! (`WorkerContext::next_task`), and no thief ever looks at the queue.
+//! `spawn_local`; so does a thread in a multi-threaded runtime's
+//! `block_on`, whose poll loop runs the queue between polls of its future
+//! (`run_ready`) and cancels what is left when it returns (`cancel_all`).
+//! Local tasks are made by `task::new_local_task` with a `LocalScheduler`
+//! (one `Arc` to the queue, so a local task's cell is the size of any
+//! other): a wake from any thread pushes the task into the queue and wakes
+//! the thread (its core's parker, or its `block_on` waker); only that
+//! thread takes tasks out, and no thief ever looks at the queue.
 //!
 //! A cancel on another thread (an `abort`, another worker's shutdown
 //! sweep) never drops a local future there: `shutdown_here` is false off
@@ -14,30 +17,46 @@
 //! the owner drops the future when it runs it. The owner's own shutdown
 //! sweep cancels its local tasks on its thread.
 //!
-//! The queues are std `Arc`s (a `Weak` registry per thread), not loom's:
-//! they are not part of the loom models.
+//! The queues are std `Arc`s (a `Weak` registry per thread, and one per
+//! runtime for the reports), not loom's: they are not part of the loom
+//! models.
 //!
 //! Invariants: a `LocalQueue` is only drained (tasks run) by its owner
 //! thread; its tasks were all made by `new_local_task` on that thread.
 
 use super::Shared;
 use crate::loom::Arc;
-use crate::task::{Header, Notified, Schedule};
+use crate::task::park::ThreadWaker;
+use crate::task::{Header, LocalOwner, Notified, Schedule};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
 /// One thread's local tasks that are ready to run.
 pub(crate) struct LocalQueue {
-    owner: ThreadId,
+    /// The owner thread, as reports show it (`info.thread` is its id).
+    info: LocalOwner,
     shared: Arc<Shared>,
-    /// The core index the owner runs (whose parker a wake unparks).
-    core: usize,
+    /// What a wake from another thread wakes.
+    home: Home,
     /// How many tasks wait (read without the lock).
     len: AtomicUsize,
+    /// Local tasks spawned and not yet freed (metrics, reports, and
+    /// whether a `block_on`'s end has anything to cancel).
+    alive: AtomicUsize,
     ready: Mutex<Ready>,
+}
+
+/// Where the owner thread waits for work.
+enum Home {
+    /// A worker (or a current-thread runtime's `block_on`) running core
+    /// `index`: its parker.
+    Core(usize),
+    /// A thread in a multi-threaded runtime's `Runtime::block_on`: its
+    /// waker, which makes the loop poll again and run the queue.
+    BlockOn(std::sync::Arc<ThreadWaker>),
 }
 
 struct Ready {
@@ -56,22 +75,52 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LocalQueue {
-    pub(super) fn new(shared: Arc<Shared>, core: usize) -> LocalQueue {
-        LocalQueue {
-            owner: thread_mark().expect("a thread that spawns is alive"),
+    /// A queue for this thread, registered with `shared`'s runtime.
+    fn new(shared: Arc<Shared>, home: Home) -> std::sync::Arc<LocalQueue> {
+        let queue = std::sync::Arc::new(LocalQueue {
+            info: LocalOwner {
+                thread: thread_mark().expect("a thread that spawns is alive"),
+                thread_name: std::thread::current().name().map(str::to_owned),
+                worker: match home {
+                    Home::Core(index) => Some(index),
+                    Home::BlockOn(_) => None,
+                },
+            },
             shared,
-            core,
+            home,
             len: AtomicUsize::new(0),
+            alive: AtomicUsize::new(0),
             ready: Mutex::new(Ready {
                 tasks: VecDeque::new(),
                 closed: false,
             }),
+        });
+        if let Home::Core(_) = queue.home {
+            // Found again by the thread's next turn at a current-thread
+            // runtime's core (`thread_queue`).
+            let _ = THREAD_QUEUES
+                .try_with(|queues| queues.borrow_mut().push(std::sync::Arc::downgrade(&queue)));
         }
+        let mut registry = lock(&queue.shared.local_queues);
+        registry.retain(|queue| queue.strong_count() > 0);
+        registry.push(std::sync::Arc::downgrade(&queue));
+        drop(registry);
+        queue
     }
 
     /// True if this is the owner thread.
     pub(super) fn is_owner(&self) -> bool {
-        thread_mark() == Some(self.owner)
+        thread_mark() == Some(self.info.thread)
+    }
+
+    /// The owner thread, as reports show it.
+    pub(crate) fn owner(&self) -> &LocalOwner {
+        &self.info
+    }
+
+    /// Local tasks of this thread spawned and not yet freed.
+    pub(crate) fn alive(&self) -> usize {
+        self.alive.load(Relaxed)
     }
 
     pub(super) fn has_tasks(&self) -> bool {
@@ -114,12 +163,39 @@ impl LocalQueue {
             ready.tasks.push_back(task);
             self.len.store(ready.tasks.len(), Release);
         }
-        // From another thread the owner may be parked: wake its core. On
-        // the owner thread the push comes from a poll or the driver, and
-        // the loop looks at the queue before it parks.
+        // From another thread the owner may be parked: wake it. On the
+        // owner thread the push comes from a poll or the driver, and the
+        // loop looks at the queue before it parks.
         if !self.is_owner() {
-            self.shared.remotes[self.core].unparker.unpark();
+            match &self.home {
+                Home::Core(index) => self.shared.remotes[*index].unparker.unpark(),
+                Home::BlockOn(waker) => std::task::Wake::wake_by_ref(waker),
+            }
         }
+    }
+
+    /// A `block_on` loop's turn (owner thread only): runs up to `max`
+    /// ready tasks; true if more are ready.
+    pub(crate) fn run_ready(&self, max: usize) -> bool {
+        for _ in 0..max {
+            let Some(task) = self.pop() else {
+                return false;
+            };
+            task.run();
+        }
+        self.has_tasks()
+    }
+
+    /// The end of the `block_on` that owns this queue (owner thread only):
+    /// cancels its local tasks here, then closes the queue.
+    pub(crate) fn cancel_all(&self) {
+        if self.alive() > 0 {
+            self.shared.owned.shutdown_where(|task| {
+                task.local_owner()
+                    .is_some_and(|owner| std::ptr::eq(owner, &self.info))
+            });
+        }
+        self.close();
     }
 
     /// The owner's shutdown: drops every queued notification (the tasks
@@ -150,11 +226,16 @@ impl Schedule for LocalScheduler {
     }
 
     fn release(&self, task: &Header) {
+        self.0.alive.fetch_sub(1, Relaxed);
         self.0.shared.owned.remove(task);
     }
 
     fn shutdown_here(&self) -> bool {
         self.0.is_owner()
+    }
+
+    fn local_owner(&self) -> Option<&LocalOwner> {
+        Some(&self.0.info)
     }
 
     fn unhandled_panic(&self, task: &Header, payload: Box<dyn std::any::Any + Send + 'static>) {
@@ -238,19 +319,36 @@ where
         // blocked: its local tasks would be stranded when it retires.
         return Err(future);
     }
-    let queue = {
-        let mut local = cx.local.borrow_mut();
-        match &*local {
-            Some(queue) => queue.clone(),
-            None => {
-                let queue = std::sync::Arc::new(LocalQueue::new(cx.shared.clone(), index));
-                let _ = THREAD_QUEUES
-                    .try_with(|queues| queues.borrow_mut().push(std::sync::Arc::downgrade(&queue)));
-                *local = Some(queue.clone());
-                queue
-            }
-        }
-    };
+    let queue = cx
+        .local
+        .borrow_mut()
+        .get_or_insert_with(|| LocalQueue::new(cx.shared.clone(), Home::Core(index)))
+        .clone();
+    Ok(spawn_on(&queue, future, name, location))
+}
+
+/// A queue for this thread's `Runtime::block_on` on `shared`'s runtime
+/// (multi-threaded): wakes of its tasks wake `waker`, the loop's.
+pub(crate) fn block_on_queue(
+    shared: &Arc<Shared>,
+    waker: std::sync::Arc<ThreadWaker>,
+) -> std::sync::Arc<LocalQueue> {
+    LocalQueue::new(shared.clone(), Home::BlockOn(waker))
+}
+
+/// Spawns the `!Send` `future` as a local task of `queue`, whose owner
+/// must be this thread.
+pub(crate) fn spawn_on<F>(
+    queue: &std::sync::Arc<LocalQueue>,
+    future: F,
+    name: Option<Box<str>>,
+    location: &'static std::panic::Location<'static>,
+) -> crate::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    assert!(queue.is_owner(), "a local task is spawned by its own thread");
     let meta = crate::task::Meta {
         id: crate::task::Id::next(),
         location,
@@ -258,15 +356,26 @@ where
         blocking: false,
     };
     // SAFETY: `LocalScheduler` runs the task only on this thread (its queue
-    // is drained only by its owner, `WorkerContext::next_local`) and says
+    // is drained only by its owner, checked above: a worker's
+    // `next_local`, or its `block_on` loop's `run_ready`) and says
     // `shutdown_here` false on every other thread.
     let (task, join) =
         unsafe { crate::task::new_local_task(future, LocalScheduler(queue.clone()), meta) };
-    if !cx.shared.owned.bind(&task) {
+    queue.alive.fetch_add(1, Relaxed);
+    if !queue.shared.owned.bind(&task) {
         // Shut down: cancelled here, on its own thread.
         task.cancel();
-        return Ok(join);
+        return join;
     }
     queue.push(task);
-    Ok(join)
+    join
+}
+
+/// The local queues of `shared`'s runtime that are still alive (metrics
+/// and reports).
+pub(crate) fn queues_of(shared: &Shared) -> Vec<std::sync::Arc<LocalQueue>> {
+    lock(&shared.local_queues)
+        .iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .collect()
 }

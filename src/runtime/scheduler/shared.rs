@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     pub(super) current_core: super::current::CoreSlot,
     /// Local tasks queued on any thread (`local.rs`), for the quiet check.
     pub(super) local_ready: AtomicUsize,
+    /// Every thread's local queue (weak), for the metrics and reports.
+    pub(super) local_queues: std::sync::Mutex<Vec<std::sync::Weak<super::local::LocalQueue>>>,
 }
 
 /// The parts of a worker that other threads touch.
@@ -184,6 +186,7 @@ pub(crate) fn launch(
         current_thread: determinism.current_thread,
         current_core: Default::default(),
         local_ready: AtomicUsize::new(0),
+        local_queues: Default::default(),
     });
     if determinism.current_thread {
         for core in cores.drain(..) {

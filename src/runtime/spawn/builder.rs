@@ -186,6 +186,41 @@ impl<'a> Builder<'a> {
         self.spawn_inner(future, Some(handle), Location::caller())
     }
 
+    /// Spawns a `!Send` future as a local task of this thread, as
+    /// [`task::spawn_local`](crate::task::spawn_local), with the name the
+    /// dump and the reports show.
+    ///
+    /// # Panics
+    /// Where `spawn_local` panics: on a thread that runs no runtime's tasks.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::rc::Rc;
+    /// let rt = bobbin::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let shared = Rc::new(5);
+    ///     let task = bobbin::task::Builder::new()
+    ///         .name("ui")
+    ///         .spawn_local(async move { *shared + 1 });
+    ///     assert_eq!(task.await.unwrap(), 6);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let name = self.name.map(Box::from);
+        let location = Location::caller();
+        if self.inherited.is_empty() {
+            super::spawn_local_inner(future, name, location)
+        } else {
+            let future = WithInherited::new(self.inherited, future);
+            super::spawn_local_inner(future, name, location)
+        }
+    }
+
     /// Spawns on `handle`'s runtime, or the current one (or the global
     /// one), with the inherited values if there are any.
     fn spawn_inner<F>(

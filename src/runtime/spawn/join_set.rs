@@ -157,6 +157,42 @@ impl<T> JoinSet<T> {
         self.insert(crate::runtime::spawn_current(future, None))
     }
 
+    /// Spawns a `!Send` future into the set as a local task of this thread,
+    /// as [`task::spawn_local`](crate::task::spawn_local).
+    ///
+    /// # Panics
+    /// Where `spawn_local` panics: on a thread that runs no runtime's tasks.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::rc::Rc;
+    /// let rt = bobbin::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = bobbin::task::JoinSet::new();
+    ///     for n in 0..3 {
+    ///         let n = Rc::new(n);
+    ///         set.spawn_local(async move { *n * 2 });
+    ///     }
+    ///     let mut total = 0;
+    ///     while let Some(result) = set.join_next().await {
+    ///         total += result.unwrap();
+    ///     }
+    ///     assert_eq!(total, 6);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(super::spawn_local_inner(
+            future,
+            None,
+            std::panic::Location::caller(),
+        ))
+    }
+
     /// Spawns a task into the set on the runtime of `handle`.
     ///
     /// # Examples

@@ -84,13 +84,31 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match scheduler::local::spawn_local(future, None, std::panic::Location::caller()) {
+    spawn_local_inner(future, None, std::panic::Location::caller())
+}
+
+/// `spawn_local` with a name (also `task::Builder::spawn_local`).
+pub(crate) fn spawn_local_inner<F>(
+    future: F,
+    name: Option<Box<str>>,
+    location: &'static std::panic::Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let future = match scheduler::local::spawn_local(future, name.clone(), location) {
+        Ok(handle) => return handle,
+        Err(future) => future,
+    };
+    match super::block_on::spawn_local(future, name, location) {
         Ok(handle) => handle,
         Err(_) => panic!(
-            "bobbin::task::spawn_local was called on a thread that does not run a runtime's \
-             tasks, so nothing here could run a task that may not leave this thread; call it \
-             inside a task on a runtime's worker, or inside a current-thread runtime's \
-             block_on (bobbin::runtime::Builder::new_current_thread)"
+            "bobbin::task::spawn_local was called at {location} on a thread that runs no \
+             runtime's tasks, so nothing here could run a task that may not leave this thread; \
+             call it inside a task on a runtime's worker, inside a current-thread runtime's \
+             block_on (bobbin::runtime::Builder::new_current_thread), or inside \
+             Runtime::block_on"
         ),
     }
 }
