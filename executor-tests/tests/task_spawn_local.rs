@@ -226,7 +226,11 @@ fn local_tasks_inside_a_multi_threaded_block_on_run_on_the_calling_thread() {
         });
         feeder.join().unwrap();
         assert_eq!(total, 499_500);
-        assert_eq!(wrong.load(SeqCst), 0, "a local task was polled off its thread");
+        assert_eq!(
+            wrong.load(SeqCst),
+            0,
+            "a local task was polled off its thread"
+        );
     });
 }
 
@@ -247,7 +251,11 @@ fn the_end_of_a_block_on_drops_its_local_tasks_on_its_thread() {
                 .collect::<Vec<_>>()
         });
         let dropped = dropped_on.lock().unwrap().clone();
-        assert_eq!(dropped.len(), 10, "every local task is dropped when block_on returns");
+        assert_eq!(
+            dropped.len(),
+            10,
+            "every local task is dropped when block_on returns"
+        );
         assert!(dropped.iter().all(|id| *id == std::thread::current().id()));
         for handle in handles {
             assert!(rt.block_on(handle).unwrap_err().is_cancelled());
@@ -275,7 +283,10 @@ fn a_block_on_that_panics_still_drops_its_local_tasks() {
             })
         }));
         assert!(result.is_err());
-        assert_eq!(*dropped_on.lock().unwrap(), vec![std::thread::current().id()]);
+        assert_eq!(
+            *dropped_on.lock().unwrap(),
+            vec![std::thread::current().id()]
+        );
     });
 }
 
@@ -324,6 +335,118 @@ impl DropThread {
 
 impl Drop for DropThread {
     fn drop(&mut self) {
-        self.dropped_on.lock().unwrap().push(std::thread::current().id());
+        self.dropped_on
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
     }
+}
+
+#[test]
+fn the_dump_and_the_metrics_show_local_tasks_with_their_thread() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(4).build().unwrap();
+        // One named local task on each of 8 spawner tasks' workers.
+        let spawners: Vec<_> = (0..8)
+            .map(|i| {
+                rt.spawn(async move {
+                    let _task = bobbin::task::Builder::new()
+                        .name(&format!("pinned-{i}"))
+                        .spawn_local(std::future::pending::<()>());
+                    std::thread::current().id()
+                })
+            })
+            .collect();
+        let threads: Vec<ThreadId> = spawners
+            .into_iter()
+            .map(|spawner| rt.block_on(spawner).unwrap())
+            .collect();
+        let caller = std::thread::current().id();
+        rt.block_on(async {
+            let _mine = bobbin::task::Builder::new()
+                .name("on-the-caller")
+                .spawn_local(std::future::pending::<()>());
+            let handle = bobbin::runtime::Handle::current();
+            let dump = handle.dump();
+            for (i, spawner_thread) in threads.iter().enumerate() {
+                let name = format!("pinned-{i}");
+                let task = dump
+                    .tasks()
+                    .iter()
+                    .find(|t| t.name() == Some(&name))
+                    .unwrap();
+                let thread = task.local_thread().expect("marked as local");
+                assert_eq!(thread.id(), *spawner_thread);
+                assert!(thread.worker().is_some_and(|worker| worker < 4));
+            }
+            let mine = dump
+                .tasks()
+                .iter()
+                .find(|t| t.name() == Some("on-the-caller"))
+                .unwrap();
+            assert_eq!(mine.local_thread().unwrap().id(), caller);
+            assert_eq!(mine.local_thread().unwrap().worker(), None);
+            assert!(dump.to_string().contains("local to worker"), "{dump}");
+            assert!(dump.to_string().contains("in block_on"), "{dump}");
+
+            let metrics = handle.metrics();
+            assert_eq!(metrics.local_tasks_alive(), 9);
+            let on_workers: usize = metrics.workers().iter().map(|w| w.local_tasks()).sum();
+            assert_eq!(on_workers, 8);
+            let on_caller: usize = metrics
+                .local_threads()
+                .iter()
+                .filter(|(thread, _)| thread.id() == caller)
+                .map(|(_, alive)| alive)
+                .sum();
+            assert_eq!(on_caller, 1);
+            assert!(
+                metrics.to_string().contains("local:    9 alive"),
+                "{metrics}"
+            );
+        });
+        // The block_on's own local task is gone with it.
+        assert_eq!(rt.handle().metrics().local_tasks_alive(), 8);
+    });
+}
+
+#[test]
+fn a_long_poll_names_the_local_tasks_stuck_behind_it() {
+    with_timeout(LIMIT, || {
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let rt = {
+            let reports = reports.clone();
+            Builder::new()
+                .worker_threads(2)
+                .long_poll_threshold(std::time::Duration::from_millis(20))
+                .on_long_poll(move |long_poll| reports.lock().unwrap().push(long_poll.clone()))
+                .build()
+                .unwrap()
+        };
+        rt.block_on(rt.spawn(async {
+            for i in 0..3 {
+                drop(
+                    bobbin::task::Builder::new()
+                        .name(&format!("stuck-{i}"))
+                        .spawn_local(std::future::pending::<()>()),
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }))
+        .unwrap();
+        let reports = reports.lock().unwrap();
+        let report = reports.first().expect("the long poll was reported");
+        let names: Vec<_> = report
+            .pinned_tasks()
+            .iter()
+            .map(|t| t.name().unwrap())
+            .collect();
+        assert_eq!(names, ["stuck-0", "stuck-1", "stuck-2"]);
+        let text = report.to_string();
+        assert!(
+            text.contains("3 local tasks pinned to it cannot move"),
+            "{text}"
+        );
+        assert!(text.contains("\"stuck-2\""), "{text}");
+    });
 }

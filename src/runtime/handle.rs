@@ -1,8 +1,9 @@
 //! `Handle`: a cloneable reference to a runtime, to spawn onto it from
 //! anywhere.
 
+use super::report::LocalThread;
 use super::scheduler::Shared;
-use super::scheduler::context;
+use super::scheduler::{self, context};
 use super::{RuntimeMetrics, TaskDump, block_on, global};
 use crate::loom::Arc;
 use crate::task::JoinHandle;
@@ -256,6 +257,11 @@ impl Handle {
             io_sources,
             io_events,
             timers_pending,
+            local_threads: scheduler::local::queues_of(shared)
+                .iter()
+                .filter(|queue| queue.alive() > 0)
+                .map(|queue| (LocalThread::of(queue.owner()), queue.alive()))
+                .collect(),
         }
     }
 

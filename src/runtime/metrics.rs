@@ -3,7 +3,7 @@
 //! the injector's, the blocking pool's, the driver's, and the long polls
 //! the monitor found.
 
-use super::report::LongPoll;
+use super::report::{LocalThread, LongPoll};
 use std::fmt;
 
 /// A snapshot of a runtime's counters, from
@@ -67,6 +67,8 @@ pub struct RuntimeMetrics {
     pub(crate) io_sources: usize,
     pub(crate) io_events: u64,
     pub(crate) timers_pending: usize,
+    /// Each thread holding local tasks, with how many are alive.
+    pub(crate) local_threads: Vec<(LocalThread, usize)>,
 }
 
 /// One worker's counters in a [`RuntimeMetrics`] snapshot.
@@ -88,6 +90,8 @@ pub struct WorkerMetrics {
     pub(crate) counts: WorkerCounts,
     pub(crate) overflows: u64,
     pub(crate) queue_depth: usize,
+    /// Local tasks pinned to it, alive.
+    pub(crate) local_tasks: usize,
 }
 
 impl WorkerMetrics {
@@ -173,6 +177,15 @@ impl WorkerMetrics {
         self.queue_depth
     }
 
+    /// Local tasks (from [`task::spawn_local`](crate::task::spawn_local))
+    /// pinned to it and alive: spawned and not yet freed.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::local_tasks_alive`].
+    pub fn local_tasks(&self) -> usize {
+        self.local_tasks
+    }
+
     pub(crate) fn add(&mut self, other: &WorkerMetrics) {
         self.counts.add(&other.counts);
         self.overflows += other.overflows;
@@ -215,6 +228,38 @@ impl RuntimeMetrics {
     /// ```
     pub fn tasks_alive(&self) -> usize {
         self.tasks_alive
+    }
+
+    /// Local tasks alive (from [`task::spawn_local`](crate::task::spawn_local),
+    /// spawned and not yet freed), on every thread; they count in
+    /// [`tasks_alive`](RuntimeMetrics::tasks_alive) too.
+    ///
+    /// # Examples
+    /// ```
+    /// let rt = bobbin::Runtime::builder().worker_threads(2).build().unwrap();
+    /// let (worker, metrics) = rt.block_on(rt.spawn(async {
+    ///     let _pinned = bobbin::task::spawn_local(std::future::pending::<()>());
+    ///     let worker = bobbin::runtime::Handle::current().dump().tasks()
+    ///         .iter()
+    ///         .find_map(|task| task.local_thread()?.worker())
+    ///         .unwrap();
+    ///     (worker, bobbin::runtime::Handle::current().metrics())
+    /// })).unwrap();
+    /// assert_eq!(metrics.local_tasks_alive(), 1);
+    /// assert_eq!(metrics.workers()[worker].local_tasks(), 1);
+    /// assert_eq!(metrics.local_threads()[0].0.worker(), Some(worker));
+    /// ```
+    pub fn local_tasks_alive(&self) -> usize {
+        self.local_threads.iter().map(|(_, alive)| alive).sum()
+    }
+
+    /// Each thread that holds local tasks (a worker, a thread in
+    /// `block_on`), with how many are alive there.
+    ///
+    /// # Examples
+    /// See [`RuntimeMetrics::local_tasks_alive`].
+    pub fn local_threads(&self) -> &[(LocalThread, usize)] {
+        &self.local_threads
     }
 
     /// Tasks spawned (not counting blocking jobs), from tasks and from
@@ -564,6 +609,13 @@ impl fmt::Display for RuntimeMetrics {
             self.remote_spawns,
             self.tasks_completed()
         )?;
+        if !self.local_threads.is_empty() {
+            write!(f, "local:    {} alive", self.local_tasks_alive())?;
+            for (thread, alive) in &self.local_threads {
+                write!(f, "; {alive} on {thread}")?;
+            }
+            writeln!(f)?;
+        }
         writeln!(
             f,
             "polls:    {} ({} from a LIFO slot); {} steals moved {} tasks; {} overflows",

@@ -52,7 +52,10 @@ pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use panic::{PanicCallback, TaskPanic, UnhandledPanic};
-pub use report::{LongPoll, ShutdownReport, TaskDump, TaskSnapshot, TaskState, Unfinished};
+pub use report::{
+    LocalThread, LongPoll, PinnedTask, ShutdownReport, TaskDump, TaskSnapshot, TaskState,
+    Unfinished,
+};
 pub use rt::Runtime;
 pub use settle::Settle;
 pub use spawn::{block_in_place, block_on, spawn, spawn_blocking};

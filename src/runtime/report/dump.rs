@@ -7,7 +7,7 @@
 //! from the cores' `(seq, polling_task_id)` words the monitor reads too; times come
 //! from the coarse clock (`task/clock.rs`).
 
-use super::Human;
+use super::{Human, LocalThread};
 use crate::task::{Ending, Header, Id, OwnedTasks, StatsSnapshot, TaskInfo, clock};
 use std::collections::HashMap;
 use std::fmt;
@@ -66,6 +66,7 @@ pub struct TaskSnapshot {
     info: TaskInfo,
     state: TaskState,
     blocking: bool,
+    local: Option<LocalThread>,
     polls: u32,
     age: Duration,
     since_last_poll: Duration,
@@ -195,6 +196,15 @@ impl TaskSnapshot {
         self.blocking
     }
 
+    /// For a local task (from [`task::spawn_local`](crate::task::spawn_local)),
+    /// the thread it is pinned to; `None` for a task any worker may run.
+    ///
+    /// # Examples
+    /// See [`LocalThread`].
+    pub fn local_thread(&self) -> Option<&LocalThread> {
+        self.local.as_ref()
+    }
+
     /// How many polls it has begun (saturating at `u32::MAX`).
     ///
     /// # Examples
@@ -300,6 +310,7 @@ fn read(header: &Header, in_poll: &HashMap<Id, usize>) -> Option<(TaskSnapshot, 
         info: TaskInfo::of(header),
         state,
         blocking: header.stats.blocking,
+        local: header.local_owner().map(LocalThread::of),
         polls: stats.polls,
         age: Duration::ZERO,
         since_last_poll: Duration::ZERO,
@@ -346,7 +357,11 @@ impl fmt::Display for TaskSnapshot {
         }
         write!(f, " spawned at {}", self.info.location)?;
         let polls = if self.polls == 1 { "poll" } else { "polls" };
-        write!(f, "\n    {} {polls}, age {}", self.polls, Human(self.age))
+        write!(f, "\n    {} {polls}, age {}", self.polls, Human(self.age))?;
+        if let Some(thread) = &self.local {
+            write!(f, ", local to {thread}")?;
+        }
+        Ok(())
     }
 }
 

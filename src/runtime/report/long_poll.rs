@@ -1,7 +1,11 @@
 //! `LongPoll`: a poll the monitor saw run past the long-poll threshold
 //! (`scheduler/monitor.rs` finds them; the metrics keep the recent ones).
 
-use super::Human;
+use super::{Human, PinnedTask};
+
+/// How many pinned tasks the `Display` form names (all are in
+/// `pinned_tasks`).
+const SHOWN_PINNED: usize = 10;
 use crate::task::Id;
 use std::fmt;
 use std::panic::Location;
@@ -43,6 +47,8 @@ pub struct LongPoll {
     pub(crate) location: Option<&'static Location<'static>>,
     pub(crate) worker: usize,
     pub(crate) duration: Duration,
+    /// The local tasks pinned to the blocked core (they cannot move).
+    pub(crate) pinned: Vec<PinnedTask>,
     /// Tells apart the entries of the recent list.
     pub(crate) serial: u64,
 }
@@ -89,6 +95,35 @@ impl LongPoll {
     pub fn duration(&self) -> Duration {
         self.duration
     }
+
+    /// The local tasks (from [`task::spawn_local`](crate::task::spawn_local))
+    /// pinned to the blocked core when the poll was reported: unlike the
+    /// core's other tasks, which the monitor hands to another worker, they
+    /// cannot move, and wait for the poll to end.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = bobbin::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .long_poll_threshold(Duration::from_millis(20))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn(async {
+    ///     let _ui = bobbin::task::Builder::new()
+    ///         .name("ui")
+    ///         .spawn_local(std::future::pending::<()>());
+    ///     std::thread::sleep(Duration::from_millis(200));
+    /// }))
+    /// .unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// let long_poll = &metrics.recent_long_polls()[0];
+    /// assert_eq!(long_poll.pinned_tasks()[0].name(), Some("ui"));
+    /// assert!(long_poll.to_string().contains("\"ui\""));
+    /// ```
+    pub fn pinned_tasks(&self) -> &[PinnedTask] {
+        &self.pinned
+    }
 }
 
 impl fmt::Display for LongPoll {
@@ -108,6 +143,25 @@ impl fmt::Display for LongPoll {
             " blocked core {} in one poll for {} or more",
             self.worker,
             Human(self.duration)
-        )
+        )?;
+        if !self.pinned.is_empty() {
+            let tasks = if self.pinned.len() == 1 {
+                "task"
+            } else {
+                "tasks"
+            };
+            write!(
+                f,
+                "; {} local {tasks} pinned to it cannot move and wait:",
+                self.pinned.len()
+            )?;
+            for task in self.pinned.iter().take(SHOWN_PINNED) {
+                write!(f, "\n    {task}")?;
+            }
+            if self.pinned.len() > SHOWN_PINNED {
+                write!(f, "\n    and {} more", self.pinned.len() - SHOWN_PINNED)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! What a runtime tells people about itself, apart from the counters
 //! (`metrics.rs`): the task dump (`dump.rs`), the long polls the monitor
 //! finds (`long_poll.rs`) and what a shutdown left running
-//! (`shutdown.rs`). Each is a snapshot built from the task core's owned
+//! (`shutdown.rs`), and the thread a local task is pinned to
+//! (`local.rs`). Each is a snapshot built from the task core's owned
 //! list and headers (`TaskInfo`: id, name, spawn location, whose `Display`
 //! is every report's head) and formatted for a person; durations read the
 //! same everywhere ([`Human`]).
@@ -14,10 +15,12 @@ use std::fmt;
 use std::time::Duration;
 
 mod dump;
+mod local;
 mod long_poll;
 mod shutdown;
 
 pub use dump::{TaskDump, TaskSnapshot, TaskState};
+pub use local::{LocalThread, PinnedTask};
 pub use long_poll::LongPoll;
 pub use shutdown::{ShutdownReport, Unfinished};
 

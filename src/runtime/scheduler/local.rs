@@ -348,7 +348,10 @@ where
     F: std::future::Future + 'static,
     F::Output: 'static,
 {
-    assert!(queue.is_owner(), "a local task is spawned by its own thread");
+    assert!(
+        queue.is_owner(),
+        "a local task is spawned by its own thread"
+    );
     let meta = crate::task::Meta {
         id: crate::task::Id::next(),
         location,
@@ -369,6 +372,32 @@ where
     }
     queue.push(task);
     join
+}
+
+/// The local tasks pinned to core `index` that have not finished (a
+/// long-poll report): a walk of the task list, only if that core's thread
+/// has local tasks alive.
+pub(crate) fn pinned_to(shared: &Shared, index: usize) -> Vec<crate::task::TaskInfo> {
+    let queues: Vec<_> = queues_of(shared)
+        .into_iter()
+        .filter(|queue| queue.info.worker == Some(index) && queue.alive() > 0)
+        .collect();
+    let mut pinned = Vec::new();
+    if queues.is_empty() {
+        return pinned;
+    }
+    shared.owned.for_each(|task| {
+        let mine = task.local_owner().is_some_and(|owner| {
+            queues
+                .iter()
+                .any(|queue| std::ptr::eq(owner, queue.owner()))
+        });
+        if mine && !task.state.load().is_complete() {
+            pinned.push(crate::task::TaskInfo::of(task));
+        }
+    });
+    pinned.sort_by_key(|info| info.id);
+    pinned
 }
 
 /// The local queues of `shared`'s runtime that are still alive (metrics

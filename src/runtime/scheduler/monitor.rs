@@ -37,7 +37,7 @@
 
 use super::{Shared, queue};
 use crate::loom::Arc;
-use crate::runtime::report::LongPoll;
+use crate::runtime::report::{LongPoll, PinnedTask};
 use crate::runtime::wait::{ExitLatch, lock, wait_until};
 use crate::task::Id;
 use crate::task::clock;
@@ -290,6 +290,10 @@ pub(crate) fn run(shared: Arc<Shared>) {
                         location: info.map(|info| info.location),
                         worker: index,
                         duration: stuck_for,
+                        pinned: super::local::pinned_to(&shared, index)
+                            .into_iter()
+                            .map(|info| PinnedTask { info })
+                            .collect(),
                         serial,
                     };
                     monitor.record(&long_poll);
@@ -351,6 +355,7 @@ mod tests {
             location: None,
             worker: 0,
             duration,
+            pinned: Vec::new(),
             serial,
         }
     }
