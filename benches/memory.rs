@@ -14,7 +14,9 @@
 //! table shows both the whole growth per task and the runtime's share.
 //! Two more children measure bobbin with its own oneshot
 //! (`bobbin::channel::oneshot`): the channel alone, and the tasks parked on
-//! it.
+//! it. The last two run bobbin's current-thread runtime with the futures
+//! oneshot: the same task spawned with `bobbin::spawn` and as a local task
+//! (`task::spawn_local`), to show a local task costs no more.
 
 use bobbin_benches::{SmolRt, workers};
 use futures::channel::oneshot;
@@ -24,13 +26,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 1_000_000;
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 8] = [
     "oneshot",
     "bobbin",
     "tokio",
     "smol",
     "bobbin_oneshot",
     "bobbin_own",
+    "one_thread_spawn",
+    "one_thread_local",
 ];
 
 fn main() {
@@ -82,6 +86,10 @@ fn parent() {
         results[5].1,
         results[5].1 - own
     );
+    println!("\nbobbin's current-thread runtime, the futures oneshot");
+    for (kind, bytes) in &results[6..8] {
+        println!("{kind:<17} {bytes:>7.0} {:>26.0}", bytes - channel);
+    }
 }
 
 /// Resident set size of this process, in bytes.
@@ -100,6 +108,9 @@ fn rss() -> usize {
 fn child(kind: &str) {
     if kind.starts_with("bobbin_") {
         return own_oneshot_child(kind);
+    }
+    if kind.starts_with("one_thread_") {
+        return one_thread_child(kind);
     }
     let mut senders: Vec<oneshot::Sender<()>> = Vec::with_capacity(TASKS);
     let parked = Arc::new(AtomicUsize::new(0));
@@ -185,6 +196,43 @@ fn own_oneshot_child(kind: &str) {
         wait_parked(&parked);
         rss() - before
     };
+    println!("{}", growth as f64 / TASKS as f64);
+}
+
+/// The children on bobbin's current-thread runtime: `bobbin::spawn` or
+/// `task::spawn_local`, the same task, parked by the `block_on` thread.
+fn one_thread_child(kind: &str) {
+    let rt = bobbin::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let local = kind == "one_thread_local";
+    let growth = rt.block_on(async {
+        let mut senders = Vec::with_capacity(TASKS);
+        let mut handles = Vec::with_capacity(TASKS);
+        let parked = Arc::new(AtomicUsize::new(0));
+        let before = rss();
+        for _ in 0..TASKS {
+            let (tx, rx) = oneshot::channel::<()>();
+            senders.push(tx);
+            let task = parked_task(parked.clone(), rx);
+            handles.push(if local {
+                bobbin::task::spawn_local(task)
+            } else {
+                bobbin::spawn(task)
+            });
+        }
+        // The tasks run on this thread while the loop yields.
+        while parked.load(Ordering::Relaxed) < TASKS {
+            bobbin::task::yield_now().await;
+        }
+        bobbin::task::yield_now().await;
+        let growth = rss() - before;
+        drop(senders);
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        growth
+    });
     println!("{}", growth as f64 / TASKS as f64);
 }
 

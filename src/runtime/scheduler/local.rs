@@ -34,6 +34,9 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
+/// The buffer a queue keeps once it empties; more is released.
+const RETAINED_CAPACITY: usize = 1024;
+
 /// One thread's local tasks that are ready to run.
 pub(crate) struct LocalQueue {
     /// The owner thread, as reports show it (`info.thread` is its id).
@@ -140,6 +143,11 @@ impl LocalQueue {
             let mut ready = lock(&self.ready);
             let task = ready.tasks.pop_front();
             self.len.store(ready.tasks.len(), Release);
+            if ready.tasks.is_empty() && ready.tasks.capacity() > RETAINED_CAPACITY {
+                // A burst (a million spawns at once) does not keep its
+                // buffer: eight bytes a task, as the injector does.
+                ready.tasks.shrink_to(RETAINED_CAPACITY);
+            }
             task
         };
         if task.is_some() {
