@@ -15,19 +15,20 @@ use std::task::Waker;
 
 /// Runs `future` on this thread, with `handle` as the current runtime.
 #[track_caller]
+#[inline]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
-    let _block_on = enter_block_on();
+    let current_thread = handle.shared.is_current_thread();
     let _enter = context::enter(handle.shared.clone());
+    // Dropped before `_enter`: the local tasks left are cancelled with the
+    // runtime still current.
+    let _block_on = enter_block_on(if current_thread { PLAIN } else { LOCALS });
     if let Some(seed) = handle.shared.seed {
         seed_this_thread(seed);
     }
     let panics = &handle.shared.panics;
-    if handle.shared.is_current_thread() {
+    if current_thread {
         return block_on_current_flavor(&handle.shared, panics, future);
     }
-    // Dropped before `_enter`: the local tasks left are cancelled with the
-    // runtime still current.
-    let _locals = LocalsGuard::open();
     if panics.shuts_down() {
         return block_on_watching(&handle.shared, panics, future);
     }
@@ -120,8 +121,24 @@ fn block_on_watching<F: Future>(shared: &Arc<Shared>, panics: &Panics, future: F
     )
 }
 
+/// What `IN_BLOCK_ON` holds: no `block_on` on this thread.
+const NONE: u8 = 0;
+/// A `block_on` where no local task may be spawned (a current-thread
+/// runtime's: its core's thread has a queue of its own).
+const PLAIN: u8 = 1;
+/// A multi-threaded runtime's `block_on`: `spawn_local` may be called.
+const LOCALS: u8 = 2;
+/// As `LOCALS`, and some were: their queue is in `LOCAL_QUEUE`.
+const WITH_QUEUE: u8 = 3;
+
 thread_local! {
-    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+    /// This thread's `block_on`, if any (`NONE`, `PLAIN`, `LOCALS`,
+    /// `WITH_QUEUE`): one byte, so a `block_on` that spawns no local task
+    /// pays nothing for them.
+    static IN_BLOCK_ON: Cell<u8> = const { Cell::new(NONE) };
+    /// The queue of the local tasks of this thread's `block_on`.
+    static LOCAL_QUEUE: RefCell<Option<std::sync::Arc<LocalQueue>>> =
+        const { RefCell::new(None) };
 }
 
 /// Marks a `block_on` under way on this thread until dropped.
@@ -132,66 +149,68 @@ struct BlockOnGuard {
 /// Starts a `block_on`; panics (with what to do instead) where blocking
 /// would stall tasks or deadlock.
 #[track_caller]
-fn enter_block_on() -> BlockOnGuard {
+#[inline]
+fn enter_block_on(kind: u8) -> BlockOnGuard {
     if crate::task::park::runs_tasks() {
-        panic!(
-            "bobbin::block_on was called on a runtime worker thread, which would stall every task \
-             queued there; `.await` the future instead, or wrap the blocking section in \
-             bobbin::task::block_in_place (inside which block_on is allowed), or move it to \
-             bobbin::spawn_blocking and await its JoinHandle"
-        );
+        refuse_on_worker();
     }
-    if IN_BLOCK_ON.with(|flag| flag.replace(true)) {
-        panic!(
-            "bobbin::block_on was called inside another block_on on the same thread, which \
-             deadlocks as soon as the inner future waits for the outer one; `.await` the future \
-             instead, or spawn it with bobbin::spawn and await its JoinHandle"
-        );
+    let nested = IN_BLOCK_ON.with(|flag| {
+        let was = flag.get();
+        if was == NONE {
+            flag.set(kind);
+        }
+        was != NONE
+    });
+    if nested {
+        refuse_nested();
     }
     BlockOnGuard {
         _not_send: std::marker::PhantomData,
     }
 }
 
+#[cold]
+#[track_caller]
+fn refuse_on_worker() -> ! {
+    panic!(
+        "bobbin::block_on was called on a runtime worker thread, which would stall every task \
+         queued there; `.await` the future instead, or wrap the blocking section in \
+         bobbin::task::block_in_place (inside which block_on is allowed), or move it to \
+         bobbin::spawn_blocking and await its JoinHandle"
+    );
+}
+
+#[cold]
+#[track_caller]
+fn refuse_nested() -> ! {
+    panic!(
+        "bobbin::block_on was called inside another block_on on the same thread, which \
+         deadlocks as soon as the inner future waits for the outer one; `.await` the future \
+         instead, or spawn it with bobbin::spawn and await its JoinHandle"
+    );
+}
+
 impl Drop for BlockOnGuard {
+    #[inline]
     fn drop(&mut self) {
-        let _ = IN_BLOCK_ON.try_with(|flag| flag.set(false));
-    }
-}
-
-thread_local! {
-    /// Set while this thread is in a multi-threaded runtime's `block_on`,
-    /// where `spawn_local` may be called; holds the queue of its local
-    /// tasks once one is spawned.
-    static LOCALS: RefCell<Option<Option<std::sync::Arc<LocalQueue>>>> =
-        const { RefCell::new(None) };
-}
-
-/// Opens this thread's `block_on` to local tasks; when dropped, cancels
-/// the ones left (here, on their thread) and closes their queue.
-struct LocalsGuard {
-    _not_send: std::marker::PhantomData<*const ()>,
-}
-
-impl LocalsGuard {
-    fn open() -> LocalsGuard {
-        LOCALS.with(|locals| *locals.borrow_mut() = Some(None));
-        LocalsGuard {
-            _not_send: std::marker::PhantomData,
+        let was = IN_BLOCK_ON.try_with(|flag| flag.replace(NONE));
+        if was == Ok(WITH_QUEUE) {
+            drop_local_tasks();
         }
     }
 }
 
-impl Drop for LocalsGuard {
-    fn drop(&mut self) {
-        let queue = LOCALS
-            .try_with(|locals| locals.borrow_mut().take())
-            .ok()
-            .flatten()
-            .flatten();
-        if let Some(queue) = queue {
-            queue.cancel_all();
-        }
+/// The end of a `block_on` that spawned local tasks: cancels those left,
+/// here on their thread, and closes their queue. (A `Drop` of theirs that
+/// calls `spawn_local` now panics: nothing would run that task.)
+#[cold]
+fn drop_local_tasks() {
+    let queue = LOCAL_QUEUE
+        .try_with(|queue| queue.borrow_mut().take())
+        .ok()
+        .flatten();
+    if let Some(queue) = queue {
+        queue.cancel_all();
     }
 }
 
@@ -208,18 +227,16 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let queue = LOCALS
-        .try_with(|locals| {
-            let mut locals = locals.borrow_mut();
-            let slot = locals.as_mut()?;
-            if slot.is_none() {
-                let shared = context::with_current(|shared| shared.cloned())?;
-                *slot = Some(local::block_on_queue(&shared, thread_waker()));
-            }
-            slot.clone()
-        })
-        .ok()
-        .flatten();
+    let queue = match IN_BLOCK_ON.try_with(Cell::get) {
+        Ok(WITH_QUEUE) => LOCAL_QUEUE.with(|queue| queue.borrow().clone()),
+        Ok(LOCALS) => context::with_current(|shared| shared.cloned()).map(|shared| {
+            let queue = local::block_on_queue(&shared, thread_waker());
+            LOCAL_QUEUE.with(|slot| *slot.borrow_mut() = Some(queue.clone()));
+            IN_BLOCK_ON.with(|flag| flag.set(WITH_QUEUE));
+            queue
+        }),
+        _ => None,
+    };
     match queue {
         Some(queue) => Ok(local::spawn_on(&queue, future, name, location)),
         None => Err(future),
@@ -234,10 +251,10 @@ const LOCAL_TURN: usize = 61;
 /// a poll of the future that returned `Pending`). If some are still ready
 /// after a turn, wakes `cx` so the loop comes back without sleeping.
 fn run_local_tasks(cx: &std::task::Context<'_>) {
-    let queue = LOCALS
-        .try_with(|locals| locals.borrow().clone().flatten())
-        .ok()
-        .flatten();
+    if IN_BLOCK_ON.try_with(Cell::get) != Ok(WITH_QUEUE) {
+        return;
+    }
+    let queue = LOCAL_QUEUE.with(|queue| queue.borrow().clone());
     if let Some(queue) = queue
         && queue.run_ready(LOCAL_TURN)
     {
@@ -289,7 +306,10 @@ thread_local! {
 pub(crate) fn count_this_thread() {
     // A thread that runs a core (a current-thread runtime's `block_on`) is
     // counted as that core: idle when it parks.
-    if !IN_BLOCK_ON.with(Cell::get) || COUNTED.with(Cell::get) || crate::task::park::runs_tasks() {
+    if IN_BLOCK_ON.with(Cell::get) == NONE
+        || COUNTED.with(Cell::get)
+        || crate::task::park::runs_tasks()
+    {
         return;
     }
     context::with_current(|shared| {

@@ -106,6 +106,7 @@ pub(crate) fn runs_tasks() -> bool {
 }
 
 /// This thread's `block_on` waker.
+#[inline]
 pub(crate) fn thread_waker() -> Arc<ThreadWaker> {
     THREAD_WAKER.with(Arc::clone)
 }

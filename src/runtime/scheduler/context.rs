@@ -23,6 +23,7 @@ pub(crate) struct ContextGuard {
 
 /// Makes `shared`'s runtime the current one of this thread until the
 /// guard drops.
+#[inline]
 pub(crate) fn enter(shared: Arc<Shared>) -> ContextGuard {
     let previous = CURRENT.with(|current| current.replace(Some(shared)));
     let depth = DEPTH.with(|depth| {
