@@ -6,7 +6,8 @@
 //! Run: `cargo bench -p bobbin-benches --bench local` (add a group name to
 //! filter, e.g. `-- spawn_many`).
 //!
-//! - `spawn_many`: spawn 100k empty tasks, join all.
+//! - `spawn_many`: spawn 100k empty tasks, join all (bobbin twice: with
+//!   `spawn`, and with `task::spawn_local`).
 //! - `yield_many`: 200 tasks each yield 1000 times.
 //! - `ping_pong`: two tasks bounce a message 10k times each way over
 //!   capacity-1 `async-channel`s (the same channel for all three).
@@ -63,6 +64,18 @@ fn spawn_many(c: &mut Criterion, rt: &Runtimes) {
         b.iter(|| {
             rt.bobbin.block_on(async {
                 let handles: Vec<_> = (0..SPAWN_MANY).map(|_| bobbin::spawn(async {})).collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            })
+        })
+    });
+    g.bench_function(BenchmarkId::from_parameter("bobbin_local"), |b| {
+        b.iter(|| {
+            rt.bobbin.block_on(async {
+                let handles: Vec<_> = (0..SPAWN_MANY)
+                    .map(|_| bobbin::task::spawn_local(async {}))
+                    .collect();
                 for handle in handles {
                     handle.await.unwrap();
                 }

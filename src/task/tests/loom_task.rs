@@ -21,7 +21,13 @@
 //!   join waker exactly once (`join_handle_dropped_racing_complete`);
 //! - the owned-list shutdown sweep racing a poll, and racing the drop of the
 //!   last reference (`shutdown_sweep_racing_poll`,
-//!   `shutdown_sweep_racing_last_reference_drop`).
+//!   `shutdown_sweep_racing_last_reference_drop`);
+//! - a local task (`new_local_task`, whose scheduler says `shutdown_here`
+//!   only on its owner thread) cancelled from another thread, by an abort
+//!   racing its owner's poll or by a sweep racing its owner's own sweep,
+//!   has its future dropped exactly once and on its owner
+//!   (`remote_abort_racing_owner_poll_drops_a_local_future_on_its_owner`,
+//!   `remote_sweep_racing_owner_sweep_drops_a_local_future_on_its_owner`).
 //!
 //! "Exactly once" is counted with loom atomics ([`Census`], and the
 //! scheduler's `release` count for cell frees); loom itself reports a leaked
@@ -32,7 +38,7 @@
 
 use crate::loom::{Arc, AtomicUsize, Mutex, lock};
 use crate::task::list::OwnedTasks;
-use crate::task::raw::{Header, Meta, Notified, new_task};
+use crate::task::raw::{Header, Meta, Notified, new_local_task, new_task};
 use crate::task::{Id, JoinError, JoinHandle, Schedule};
 use loom::thread;
 use std::collections::VecDeque;
@@ -658,5 +664,140 @@ fn shutdown_sweep_racing_last_reference_drop() {
         assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
         assert_eq!(outputs.made(), 0, "the future never finished");
         futures.assert_all_dropped_once("future");
+    });
+}
+
+/// The scheduler of a local task: `Mock`'s queue, and `shutdown_here` only
+/// on the owner thread (as `scheduler/local.rs`'s `LocalScheduler`).
+#[derive(Clone)]
+struct LocalMock {
+    mock: Mock,
+    owner: thread::ThreadId,
+}
+
+impl Schedule for LocalMock {
+    fn schedule(&self, task: Notified) {
+        self.mock.schedule(task);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.mock.yield_now(task);
+    }
+
+    fn release(&self, task: &Header) {
+        self.mock.release(task);
+    }
+
+    fn shutdown_here(&self) -> bool {
+        thread::current().id() == self.owner
+    }
+}
+
+/// Records the thread it is dropped on.
+struct DropsOn(Arc<Mutex<Vec<thread::ThreadId>>>);
+
+impl Drop for DropsOn {
+    fn drop(&mut self) {
+        lock(&self.0).push(thread::current().id());
+    }
+}
+
+/// Spawns a pending local task owned by this thread, whose future records
+/// the thread that drops it in `dropped_on`.
+fn spawn_local_pending(
+    mock: &Mock,
+    dropped_on: &Arc<Mutex<Vec<thread::ThreadId>>>,
+) -> (JoinHandle<()>, Notified) {
+    let sched = LocalMock {
+        mock: mock.clone(),
+        owner: thread::current().id(),
+    };
+    let guard = DropsOn(dropped_on.clone());
+    let future = async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    };
+    let meta = Meta {
+        id: Id::next(),
+        location: std::panic::Location::caller(),
+        name: None,
+        blocking: false,
+    };
+    // SAFETY: the model runs the task (every `Notified` it gets) only on
+    // this thread, and `LocalMock::shutdown_here` is false elsewhere.
+    let (task, join) = unsafe { new_local_task(future, sched, meta) };
+    if let Some(owned) = &mock.0.owned {
+        assert!(
+            owned.bind(&task),
+            "the list is open until the model closes it"
+        );
+    }
+    (join, task)
+}
+
+#[test]
+fn remote_abort_racing_owner_poll_drops_a_local_future_on_its_owner() {
+    loom::model(|| {
+        let sched = Mock::new();
+        let dropped_on = Arc::new(Mutex::new(Vec::new()));
+        let (handle, notified) = spawn_local_pending(&sched, &dropped_on);
+        let owner = thread::current().id();
+
+        let aborter = thread::spawn(move || {
+            handle.abort();
+            handle
+        });
+        notified.run();
+        let mut handle = aborter.join().unwrap();
+        // The owner runs what the abort scheduled.
+        sched.run_all();
+
+        match poll_join(&mut handle) {
+            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+            other => panic!(
+                "an aborted local task ended as {:?}",
+                other.map(|r| r.is_ok())
+            ),
+        }
+        drop(handle);
+        assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
+        assert_eq!(
+            *lock(&dropped_on),
+            vec![owner],
+            "dropped once, on its owner"
+        );
+    });
+}
+
+#[test]
+fn remote_sweep_racing_owner_sweep_drops_a_local_future_on_its_owner() {
+    loom::model(|| {
+        let sched = Mock::with_owned_list();
+        let dropped_on = Arc::new(Mutex::new(Vec::new()));
+        let (mut handle, notified) = spawn_local_pending(&sched, &dropped_on);
+        let owner = thread::current().id();
+        notified.run();
+
+        // Another worker's sweep (which may only mark the task and schedule
+        // it) races the owner's own sweep (which drops it here).
+        let sweeper = {
+            let sched = sched.clone();
+            thread::spawn(move || sched.owned().close_and_shutdown_all(0))
+        };
+        sched.owned().close_and_shutdown_all(0);
+        sweeper.join().unwrap();
+        sched.run_all();
+
+        match poll_join(&mut handle) {
+            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+            other => panic!("a swept local task ended as {:?}", other.map(|r| r.is_ok())),
+        }
+        drop(handle);
+        assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
+        assert_eq!(
+            *lock(&dropped_on),
+            vec![owner],
+            "dropped once, on its owner"
+        );
     });
 }
