@@ -22,7 +22,11 @@
 //! models.
 //!
 //! Invariants: a `LocalQueue` is only drained (tasks run) by its owner
-//! thread; its tasks were all made by `new_local_task` on that thread.
+//! thread; its tasks were all made by `new_local_task` on that thread; its
+//! `own` side is touched only on the owner thread (`LocalQueue::mine`
+//! checks), so pushes from the owner (spawns, its own wakes and yields)
+//! take no lock and no atomic; pushes from other threads go through the
+//! mutex of `ready`, and the owner moves them over in a batch.
 
 use super::Shared;
 use crate::loom::Arc;
@@ -34,6 +38,11 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
+// SAFETY: `own`, the one field that is not `Sync`, is touched only on the
+// owner thread (`LocalQueue::mine` asserts it); the rest is atomics and a
+// mutex.
+unsafe impl Sync for LocalQueue {}
+
 /// The buffer a queue keeps once it empties; more is released.
 const RETAINED_CAPACITY: usize = 1024;
 
@@ -44,8 +53,13 @@ pub(crate) struct LocalQueue {
     shared: Arc<Shared>,
     /// What a wake from another thread wakes.
     home: Home,
-    /// How many tasks wait (read without the lock).
+    /// Tasks pushed from other threads that wait in `ready` (read without
+    /// the lock).
     len: AtomicUsize,
+    /// The owner thread's side: tasks it queued itself (a spawn, a wake or
+    /// yield from one of its polls), and the ones moved over from `ready`.
+    /// No lock: only the owner touches it (`mine`).
+    own: std::cell::UnsafeCell<Own>,
     /// Local tasks spawned and not yet freed (metrics, reports, and
     /// whether a `block_on`'s end has anything to cancel).
     alive: AtomicUsize,
@@ -62,6 +76,14 @@ enum Home {
     BlockOn(std::sync::Arc<ThreadWaker>),
 }
 
+/// The owner's side of a queue.
+struct Own {
+    tasks: VecDeque<Notified>,
+    /// Set with `Ready::closed`, by the owner.
+    closed: bool,
+}
+
+/// The side other threads push into.
 struct Ready {
     tasks: VecDeque<Notified>,
     /// Set by the owner's shutdown: nothing runs the queue any more, so a
@@ -92,6 +114,10 @@ impl LocalQueue {
             shared,
             home,
             len: AtomicUsize::new(0),
+            own: std::cell::UnsafeCell::new(Own {
+                tasks: VecDeque::new(),
+                closed: false,
+            }),
             alive: AtomicUsize::new(0),
             ready: Mutex::new(Ready {
                 tasks: VecDeque::new(),
@@ -126,38 +152,69 @@ impl LocalQueue {
         self.alive.load(Relaxed)
     }
 
-    pub(super) fn has_tasks(&self) -> bool {
-        self.len.load(Acquire) > 0
+    /// The owner's side. Panics off the owner thread.
+    #[allow(clippy::mut_from_ref, reason = "owner-thread only, checked here")]
+    fn mine(&self) -> &mut Own {
+        assert!(
+            self.is_owner(),
+            "a local queue's own side is touched by its owner thread only"
+        );
+        // SAFETY: only the owner thread gets here (checked above), and no
+        // caller holds the reference across a call that could come back
+        // here (each use below is one push, pop or drain, with no user
+        // code run meanwhile), so this is the only reference.
+        unsafe { &mut *self.own.get() }
     }
 
-    /// The next ready task (owner thread only).
+    /// True if tasks are ready (owner thread only).
+    pub(super) fn has_tasks(&self) -> bool {
+        !self.mine().tasks.is_empty() || self.len.load(Acquire) > 0
+    }
+
+    /// The next ready task (owner thread only). Tasks pushed from other
+    /// threads are moved to the owner's side in one batch, behind the ones
+    /// already there (first in, first out across both).
     pub(super) fn pop(&self) -> Option<Notified> {
-        if !self.has_tasks() {
-            return None;
+        if self.len.load(Acquire) > 0 {
+            self.take_remote();
         }
-        debug_assert!(
-            self.is_owner(),
-            "a local queue is drained by its owner only"
-        );
-        let task = {
-            let mut ready = lock(&self.ready);
-            let task = ready.tasks.pop_front();
-            self.len.store(ready.tasks.len(), Release);
-            if ready.tasks.is_empty() && ready.tasks.capacity() > RETAINED_CAPACITY {
-                // A burst (a million spawns at once) does not keep its
-                // buffer: eight bytes a task, as the injector does.
-                ready.tasks.shrink_to(RETAINED_CAPACITY);
-            }
-            task
-        };
-        if task.is_some() {
-            self.shared.local_ready.fetch_sub(1, Release);
+        let own = self.mine();
+        let task = own.tasks.pop_front();
+        if own.tasks.is_empty() && own.tasks.capacity() > RETAINED_CAPACITY {
+            // A burst (a million spawns at once) does not keep its buffer:
+            // eight bytes a task, as the injector does.
+            own.tasks.shrink_to(RETAINED_CAPACITY);
         }
         task
     }
 
-    /// Queues a ready task and wakes the owner's core.
+    /// Moves the tasks other threads pushed to the owner's side.
+    fn take_remote(&self) {
+        let moved = {
+            let mut ready = lock(&self.ready);
+            self.len.store(0, Release);
+            let moved = ready.tasks.len();
+            self.mine().tasks.extend(ready.tasks.drain(..));
+            if ready.tasks.capacity() > RETAINED_CAPACITY {
+                ready.tasks.shrink_to(RETAINED_CAPACITY);
+            }
+            moved
+        };
+        self.shared.local_ready.fetch_sub(moved, Release);
+    }
+
+    /// Queues a ready task and wakes the owner.
     fn push(&self, task: Notified) {
+        if self.is_owner() {
+            // From a poll or the driver on the owner thread, whose loop
+            // looks at the queue before it parks: no wake, no count for the
+            // quiet check (the owner is awake).
+            let own = self.mine();
+            if !own.closed {
+                own.tasks.push_back(task);
+            }
+            return;
+        }
         {
             let mut ready = lock(&self.ready);
             if ready.closed {
@@ -171,14 +228,10 @@ impl LocalQueue {
             ready.tasks.push_back(task);
             self.len.store(ready.tasks.len(), Release);
         }
-        // From another thread the owner may be parked: wake it. On the
-        // owner thread the push comes from a poll or the driver, and the
-        // loop looks at the queue before it parks.
-        if !self.is_owner() {
-            match &self.home {
-                Home::Core(index) => self.shared.remotes[*index].unparker.unpark(),
-                Home::BlockOn(waker) => std::task::Wake::wake_by_ref(waker),
-            }
+        // From another thread the owner may be parked: wake it.
+        match &self.home {
+            Home::Core(index) => self.shared.remotes[*index].unparker.unpark(),
+            Home::BlockOn(waker) => std::task::Wake::wake_by_ref(waker),
         }
     }
 
@@ -217,6 +270,14 @@ impl LocalQueue {
         };
         self.shared.local_ready.fetch_sub(drained.len(), Release);
         drop(drained);
+        let own: VecDeque<Notified> = {
+            let own = self.mine();
+            own.closed = true;
+            std::mem::take(&mut own.tasks)
+        };
+        // Dropped with the reference to the owner's side released: a
+        // notification's drop may free a cell whose scheduler is this queue.
+        drop(own);
     }
 }
 
