@@ -193,8 +193,9 @@ fn local_tasks_inside_a_multi_threaded_block_on_run_on_the_calling_thread() {
         let rt = Builder::new().worker_threads(2).build().unwrap();
         let caller = std::thread::current().id();
         let wrong = Arc::new(AtomicUsize::new(0));
-        let (tx, rx) = bobbin::channel::unbounded::<u32>();
-        // A plain thread feeds the local tasks: their wakes come from it.
+        // Capacity 1: the feeder waits for the tasks, so they wait for it
+        // too and their wakes come from its thread.
+        let (tx, rx) = bobbin::channel::bounded::<u32>(1);
         let feeder = std::thread::spawn(move || {
             for i in 0..1000 {
                 tx.send_blocking(i).unwrap();
@@ -448,5 +449,126 @@ fn a_long_poll_names_the_local_tasks_stuck_behind_it() {
             "{text}"
         );
         assert!(text.contains("\"stuck-2\""), "{text}");
+    });
+}
+
+#[test]
+fn a_block_on_s_polled_local_task_woken_after_it_returns_was_dropped_on_its_thread() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let dropped_on = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = bobbin::channel::bounded::<()>(1);
+        let guard = DropThread::new(&dropped_on);
+        rt.block_on(async move {
+            let (polled_tx, polled_rx) = bobbin::channel::oneshot::<()>();
+            // Detached: nothing joins it; its waker is held by the channel.
+            drop(spawn_local(async move {
+                let _guard = guard;
+                polled_tx.send(()).unwrap();
+                let _ = rx.recv().await;
+            }));
+            polled_rx.await.unwrap();
+        });
+        assert_eq!(
+            *dropped_on.lock().unwrap(),
+            vec![std::thread::current().id()]
+        );
+        // A wake from another thread after the block_on returned finds a
+        // finished task: nothing runs, nothing breaks.
+        std::thread::spawn(move || drop(tx)).join().unwrap();
+        assert_eq!(rt.handle().metrics().local_tasks_alive(), 0);
+    });
+}
+
+#[test]
+fn builder_and_join_set_spawn_local_run_inside_a_multi_threaded_block_on() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let caller = std::thread::current().id();
+        let total = rt.block_on(async move {
+            let shared = Rc::new(RefCell::new(0));
+            let named = {
+                let shared = shared.clone();
+                bobbin::task::Builder::new()
+                    .name("local-named")
+                    .spawn_local(async move {
+                        *shared.borrow_mut() += 100;
+                        std::thread::current().id()
+                    })
+            };
+            let mut set = bobbin::task::JoinSet::new();
+            for i in 0..10 {
+                let shared = shared.clone();
+                set.spawn_local(async move {
+                    bobbin::task::yield_now().await;
+                    *shared.borrow_mut() += i;
+                    std::thread::current().id()
+                });
+            }
+            assert_eq!(named.await.unwrap(), caller);
+            while let Some(thread) = set.join_next().await {
+                assert_eq!(thread.unwrap(), caller);
+            }
+            shared.take()
+        });
+        assert_eq!(total, 145);
+    });
+}
+
+#[test]
+fn block_on_in_a_blocking_job_and_in_block_in_place_runs_local_tasks() {
+    with_timeout(LIMIT, || {
+        let rt = Builder::new().worker_threads(2).build().unwrap();
+        let handle = rt.handle();
+        let from_job = rt
+            .block_on(rt.spawn_blocking(move || {
+                handle.block_on(async {
+                    let rc = Rc::new(2);
+                    spawn_local(async move { *rc * 10 }).await.unwrap()
+                })
+            }))
+            .unwrap();
+        assert_eq!(from_job, 20);
+        let from_worker = rt
+            .block_on(rt.spawn(async {
+                bobbin::task::block_in_place(|| {
+                    bobbin::runtime::Handle::current().block_on(async {
+                        let rc = Rc::new(3);
+                        spawn_local(async move { *rc * 10 }).await.unwrap()
+                    })
+                })
+            }))
+            .unwrap();
+        assert_eq!(from_worker, 30);
+    });
+}
+
+#[test]
+fn spawn_local_in_a_current_thread_block_on_waiting_for_the_core_says_so() {
+    with_timeout(LIMIT, || {
+        let rt = Arc::new(Builder::new_current_thread().build().unwrap());
+        let (hold_tx, hold_rx) = bobbin::channel::bounded::<()>(1);
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = {
+            let rt = rt.clone();
+            std::thread::spawn(move || {
+                rt.block_on(async move {
+                    held_tx.send(()).unwrap();
+                    let _ = hold_rx.recv().await;
+                })
+            })
+        };
+        held_rx.recv().unwrap();
+        let message = panic_message_of(|| {
+            rt.block_on(async {
+                spawn_local(async {});
+            })
+        });
+        assert!(
+            message.contains("another thread's block_on runs"),
+            "{message}"
+        );
+        drop(hold_tx);
+        holder.join().unwrap();
     });
 }

@@ -216,20 +216,20 @@ fn drop_local_tasks() {
 
 /// Spawns the `!Send` `future` as a local task of this thread's
 /// `block_on` (multi-threaded runtime): it runs between the polls of the
-/// `block_on` future, and is cancelled when the `block_on` returns. `Err`
-/// with the future if this thread is in no such `block_on`.
-pub(crate) fn spawn_local<F>(
-    future: F,
-    name: Option<Box<str>>,
-    location: &'static std::panic::Location<'static>,
-) -> Result<crate::task::JoinHandle<F::Output>, F>
+/// `block_on` future, and is cancelled when the `block_on` returns.
+/// Panics, with where `spawn_local` may be called, if this thread is in no
+/// such `block_on` (`refused` says why the core path refused it).
+#[track_caller]
+pub(crate) fn spawn_local<F>(refused: local::Refused<F>) -> crate::task::JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let queue = match IN_BLOCK_ON.try_with(Cell::get) {
-        Ok(WITH_QUEUE) => LOCAL_QUEUE.with(|queue| queue.borrow().clone()),
-        Ok(LOCALS) => context::with_current(|shared| shared.cloned()).map(|shared| {
+    let location = std::panic::Location::caller();
+    let state = IN_BLOCK_ON.try_with(Cell::get).unwrap_or(NONE);
+    let queue = match state {
+        WITH_QUEUE => LOCAL_QUEUE.with(|queue| queue.borrow().clone()),
+        LOCALS => context::with_current(|shared| shared.cloned()).map(|shared| {
             let queue = local::block_on_queue(&shared, thread_waker());
             LOCAL_QUEUE.with(|slot| *slot.borrow_mut() = Some(queue.clone()));
             IN_BLOCK_ON.with(|flag| flag.set(WITH_QUEUE));
@@ -238,9 +238,39 @@ where
         _ => None,
     };
     match queue {
-        Some(queue) => Ok(local::spawn_on(&queue, future, name, location)),
-        None => Err(future),
+        Some(queue) => local::spawn_on(&queue, refused.future, refused.name, location),
+        None => refuse_spawn_local(state, refused.why),
     }
+}
+
+/// The panic of a `spawn_local` nothing on this thread could run.
+#[cold]
+#[track_caller]
+fn refuse_spawn_local(state: u8, why: local::Refusal) -> ! {
+    let location = std::panic::Location::caller();
+    if why == local::Refusal::Spare {
+        panic!(
+            "bobbin::task::spawn_local was called at {location} in a task that runs on a spare \
+             core (a pool thread standing in for a worker blocked in a long poll), which \
+             retires when the worker is back and would strand the local task; spawn it from a \
+             task that does not block its worker, or use bobbin::spawn for a Send future"
+        );
+    }
+    if state == PLAIN {
+        panic!(
+            "bobbin::task::spawn_local was called at {location} in a current-thread runtime's \
+             block_on that is waiting while another thread's block_on runs the runtime's core, \
+             so nothing on this thread runs tasks now; spawn local tasks from the block_on that \
+             runs the core (one thread per current-thread runtime), or use a multi-threaded \
+             runtime, whose block_on runs its own local tasks"
+        );
+    }
+    panic!(
+        "bobbin::task::spawn_local was called at {location} on a thread that runs no \
+         runtime's tasks, so nothing here could run a task that may not leave this thread; \
+         call it inside a task on a runtime's worker, inside a current-thread runtime's \
+         block_on (bobbin::runtime::Builder::new_current_thread), or inside Runtime::block_on"
+    );
 }
 
 /// How many local tasks a `block_on` loop runs between two polls of its

@@ -233,7 +233,19 @@ impl Handle {
     /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
         let shared = &self.shared;
-        let (workers, spares) = shared.core_metrics();
+        let (mut workers, spares) = shared.core_metrics();
+        // Each queue read once, so the per-worker counts add up to the
+        // per-thread ones.
+        let local_threads: Vec<(LocalThread, usize)> = scheduler::local::queues_of(shared)
+            .iter()
+            .map(|queue| (LocalThread::of(queue.owner()), queue.alive()))
+            .filter(|(_, alive)| *alive > 0)
+            .collect();
+        for (thread, alive) in &local_threads {
+            if let Some(worker) = thread.worker().and_then(|index| workers.get_mut(index)) {
+                worker.local_tasks += alive;
+            }
+        }
         let (remote_schedules, remote_spawns, injector_depth) = shared.injector_metrics();
         let (blocking_threads, idle_blocking_threads) = shared.blocking.thread_counts();
         let (blocking_jobs_spawned, blocking_jobs_completed) = shared.blocking.job_counts();
@@ -257,11 +269,7 @@ impl Handle {
             io_sources,
             io_events,
             timers_pending,
-            local_threads: scheduler::local::queues_of(shared)
-                .iter()
-                .filter(|queue| queue.alive() > 0)
-                .map(|queue| (LocalThread::of(queue.owner()), queue.alive()))
-                .collect(),
+            local_threads,
         }
     }
 
@@ -293,7 +301,9 @@ impl Handle {
     }
 
     /// Runs `future` to completion on this thread, with this runtime
-    /// current (so `bobbin::spawn` inside it spawns here).
+    /// current (so `bobbin::spawn` inside it spawns here), as
+    /// [`Runtime::block_on`](crate::Runtime::block_on) does (local tasks
+    /// included).
     ///
     /// # Panics
     /// On a runtime worker thread, and inside another `block_on` on the same

@@ -157,6 +157,10 @@ impl Runtime {
     /// Runs `future` to completion on this thread, with this runtime
     /// current (so `bobbin::spawn` inside it spawns here). The future is not
     /// a task: it runs on the calling thread while the workers run tasks.
+    /// [`task::spawn_local`](crate::task::spawn_local) inside it (on a
+    /// multi-threaded runtime) runs `!Send` tasks on this thread between
+    /// polls of the future; those left when it returns are dropped here.
+    /// On a current-thread runtime, this thread runs every task.
     ///
     /// # Panics
     /// On a runtime worker thread, and inside another `block_on` on the same
@@ -166,6 +170,12 @@ impl Runtime {
     /// ```
     /// let rt = bobbin::Runtime::new().unwrap();
     /// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+    /// // A !Send task on this thread, while block_on runs.
+    /// let shared = std::rc::Rc::new(40);
+    /// let answer = rt.block_on(async move {
+    ///     bobbin::task::spawn_local(async move { *shared + 2 }).await.unwrap()
+    /// });
+    /// assert_eq!(answer, 42);
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {

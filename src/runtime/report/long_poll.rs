@@ -2,14 +2,14 @@
 //! (`scheduler/monitor.rs` finds them; the metrics keep the recent ones).
 
 use super::{Human, PinnedTask};
-
-/// How many pinned tasks the `Display` form names (all are in
-/// `pinned_tasks`).
-const SHOWN_PINNED: usize = 10;
 use crate::task::Id;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
+
+/// How many pinned tasks the `Display` form names (all are in
+/// `pinned_tasks`).
+const SHOWN_PINNED: usize = 10;
 
 /// A poll that ran past the runtime's long-poll threshold, as the monitor
 /// saw it: the task, the core it blocked, and how long the poll had lasted

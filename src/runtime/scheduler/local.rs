@@ -355,24 +355,41 @@ pub(super) fn thread_queue(shared: &Arc<Shared>) -> Option<std::sync::Arc<LocalQ
         .flatten()
 }
 
+/// Why `spawn_local` could not place a future on this thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The thread runs no core of any runtime.
+    NoCore,
+    /// A spare core (a pool thread standing in for a blocked worker).
+    Spare,
+}
+
+/// A future `spawn_local` gave back, with its name and why.
+pub(crate) struct Refused<F> {
+    pub(crate) future: F,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) why: Refusal,
+}
+
 /// Spawns the `!Send` `future` on this thread, which must run a core of
-/// a runtime (a worker, or a current-thread runtime's `block_on`); `Err`
-/// with the future elsewhere.
+/// a runtime (a worker, or a current-thread runtime's `block_on`); gives
+/// the future back elsewhere.
 pub(crate) fn spawn_local<F>(
     future: F,
     name: Option<Box<str>>,
     location: &'static std::panic::Location<'static>,
-) -> Result<crate::task::JoinHandle<F::Output>, F>
+) -> Result<crate::task::JoinHandle<F::Output>, Refused<F>>
 where
     F: std::future::Future + 'static,
     F::Output: 'static,
 {
+    let refuse = |future, name, why| Err(Refused { future, name, why });
     let Some(cx) = super::worker::WORKER
         .try_with(|worker| worker.borrow().clone())
         .ok()
         .flatten()
     else {
-        return Err(future);
+        return refuse(future, name, Refusal::NoCore);
     };
     let Some((index, is_spare)) = cx
         .core
@@ -381,12 +398,12 @@ where
         .map(|core| (core.index, core.is_spare))
     else {
         // Between polls (a driver's wake, a shutdown sweep): no task runs.
-        return Err(future);
+        return refuse(future, name, Refusal::NoCore);
     };
     if is_spare {
         // A spare core runs on a pool thread only while a worker is
         // blocked: its local tasks would be stranded when it retires.
-        return Err(future);
+        return refuse(future, name, Refusal::Spare);
     }
     let queue = cx
         .local

@@ -419,19 +419,10 @@ impl Shared {
                 local_tasks: 0,
             }
         };
-        let mut workers: Vec<WorkerMetrics> = self.remotes[..self.num_workers]
+        let workers = self.remotes[..self.num_workers]
             .iter()
             .map(|remote| read(remote))
             .collect();
-        for queue in super::local::queues_of(self) {
-            if let Some(worker) = queue
-                .owner()
-                .worker
-                .and_then(|index| workers.get_mut(index))
-            {
-                worker.local_tasks += queue.alive();
-            }
-        }
         let mut spares = WorkerMetrics::default();
         for remote in &self.remotes[self.num_workers..self.num_searchable()] {
             spares.add(&read(remote));

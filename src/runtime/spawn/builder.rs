@@ -191,7 +191,9 @@ impl<'a> Builder<'a> {
     /// dump and the reports show.
     ///
     /// # Panics
-    /// Where `spawn_local` panics: on a thread that runs no runtime's tasks.
+    /// Where [`task::spawn_local`](crate::task::spawn_local) panics (see
+    /// there): outside a worker's task, a current-thread runtime's core
+    /// and any `block_on`; on a spare core.
     ///
     /// # Examples
     /// ```

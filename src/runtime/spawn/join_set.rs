@@ -161,7 +161,9 @@ impl<T> JoinSet<T> {
     /// as [`task::spawn_local`](crate::task::spawn_local).
     ///
     /// # Panics
-    /// Where `spawn_local` panics: on a thread that runs no runtime's tasks.
+    /// Where [`task::spawn_local`](crate::task::spawn_local) panics (see
+    /// there): outside a worker's task, a current-thread runtime's core
+    /// and any `block_on`; on a spare core.
     ///
     /// # Examples
     /// ```

@@ -45,18 +45,33 @@ where
 /// thread only, never moved or stolen, woken onto it from any thread. The
 /// [`JoinHandle`] is `Send` only if the output is.
 ///
-/// Where it may be called: inside a task on a worker of the
-/// multi-threaded runtime (the task is pinned to that worker), and inside
-/// a current-thread runtime's `block_on` (the task runs on that thread,
-/// while it runs the runtime). A local task is dropped on its own thread
-/// when that thread shuts the runtime down (a worker at the runtime's
-/// shutdown; the thread that drops a current-thread runtime). A local task
-/// of a thread that never runs the runtime again (a current-thread runtime
-/// dropped on another thread) is not dropped: its future may not leave its
-/// thread.
+/// Where it may be called, and how long the task lives:
+/// - inside a task on a worker of the multi-threaded runtime: pinned to
+///   that worker until it ends, or until that worker's shutdown sweep
+///   drops it at the runtime's shutdown;
+/// - inside a current-thread runtime's `block_on` (on the thread that runs
+///   its core): it runs there while a `block_on` runs the runtime, and is
+///   kept parked between calls; dropped by the thread that drops the
+///   runtime, if that is its thread;
+/// - inside a multi-threaded runtime's [`Runtime::block_on`](crate::Runtime::block_on)
+///   (or `Handle::block_on`, `bobbin::block_on`), also on a blocking-pool
+///   thread or in `block_in_place`: it runs on the calling thread between
+///   polls of the `block_on` future, and the tasks left when that
+///   `block_on` returns are dropped there (a scope: unlike tokio's
+///   `LocalSet`, nothing waits for a later call). The `block_on` future
+///   must not block its thread waiting for one of them (a
+///   `recv_blocking`, a std lock): they run only while it is pending.
+///
+/// A local task of a thread that never runs the runtime again (a
+/// current-thread runtime dropped on another thread) is not dropped: its
+/// future may not leave its thread.
 ///
 /// # Panics
-/// Anywhere else, with where it may be called.
+/// Anywhere else, with where it may be called: on a thread that runs no
+/// runtime's tasks and is in no `block_on`; on a spare core (a pool thread
+/// standing in for a blocked worker, which would strand the task); in a
+/// current-thread runtime's `block_on` that waits while another thread
+/// runs the core.
 ///
 /// # Examples
 /// ```
@@ -88,6 +103,7 @@ where
 }
 
 /// `spawn_local` with a name (also `task::Builder::spawn_local`).
+#[track_caller]
 pub(crate) fn spawn_local_inner<F>(
     future: F,
     name: Option<Box<str>>,
@@ -97,19 +113,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let future = match scheduler::local::spawn_local(future, name.clone(), location) {
-        Ok(handle) => return handle,
-        Err(future) => future,
-    };
-    match super::block_on::spawn_local(future, name, location) {
+    match scheduler::local::spawn_local(future, name, location) {
         Ok(handle) => handle,
-        Err(_) => panic!(
-            "bobbin::task::spawn_local was called at {location} on a thread that runs no \
-             runtime's tasks, so nothing here could run a task that may not leave this thread; \
-             call it inside a task on a runtime's worker, inside a current-thread runtime's \
-             block_on (bobbin::runtime::Builder::new_current_thread), or inside \
-             Runtime::block_on"
-        ),
+        Err(refused) => super::block_on::spawn_local(refused),
     }
 }
 
@@ -183,7 +189,8 @@ where
 ///
 /// The current runtime (or, outside any runtime, the global one) is current
 /// while it runs, so `bobbin::spawn` inside it spawns there. This is the
-/// entry point from `main`.
+/// entry point from `main`. As [`Runtime::block_on`](crate::Runtime::block_on),
+/// it runs the `!Send` tasks that `task::spawn_local` spawns inside it.
 ///
 /// # Panics
 /// On a runtime worker thread, and inside another `block_on` on the same
