@@ -45,11 +45,13 @@
 //! and through `io/`, `net/` and `time/` by `executor-tests/tests/net_*.rs`
 //! and `time_*.rs`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub(crate) mod clock;
 pub(crate) mod current;
 pub(crate) mod scheduled_io;
+#[allow(unsafe_code, reason = "the timerfd syscalls, each with its SAFETY")]
+mod timer_fd;
 pub(crate) mod timers;
 mod wheel;
 
@@ -68,6 +70,9 @@ use timers::Timers;
 /// The token of the `mio::Waker`; never a resource's (generations stop short
 /// of the top bits).
 const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+/// The token of the timer fd; not a resource's either (its top bit is set,
+/// above every generation).
+const TIMER_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 const INDEX_BITS: u32 = 24;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
 /// The generation bits that fit in a token above the index, less one bit so
@@ -82,6 +87,9 @@ pub(crate) struct Driver {
     tick: u16,
     /// Wakers collected under the resources lock, woken after it.
     wake: Vec<Waker>,
+    /// Wakes `poll` at a timer's tick (`timer_fd.rs`); `None` where there
+    /// is no timerfd, and waits are whole milliseconds.
+    timer_fd: Option<timer_fd::TimerFd>,
     handle: Arc<DriverHandle>,
 }
 
@@ -141,6 +149,7 @@ impl Driver {
             watchers: AtomicUsize::new(usize::from(paused)),
         });
         Ok(Driver {
+            timer_fd: timer_fd(&poll),
             poll,
             events: mio::Events::with_capacity(1024),
             tick: 0,
@@ -165,6 +174,14 @@ impl Driver {
         } else {
             timeout
         };
+        if let (Some(timer_fd), Some(wait)) = (&mut self.timer_fd, timeout)
+            && blocking
+            && wait.subsec_nanos() % 1_000_000 != 0
+        {
+            // Not a whole number of milliseconds, which is all `epoll_wait`
+            // counts: the timer fd ends the wait at the deadline's tick.
+            timer_fd.arm(std::time::Instant::now() + wait, wait);
+        }
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -193,6 +210,12 @@ impl Driver {
         for event in self.events.iter() {
             let token = event.token();
             if token == WAKE_TOKEN {
+                continue;
+            }
+            if token == TIMER_TOKEN {
+                if let Some(timer_fd) = &mut self.timer_fd {
+                    timer_fd.fired();
+                }
                 continue;
             }
             let (index, generation) = (token.0 & INDEX_MASK, (token.0 >> INDEX_BITS) as u64);
@@ -224,6 +247,28 @@ impl Driver {
         }
         let events = &self.handle.events;
         events.store(events.load(Relaxed) + delivered, Relaxed);
+    }
+}
+
+/// A timer fd registered with `poll`, or `None` where the system has none
+/// (the driver then waits in whole milliseconds).
+fn timer_fd(poll: &mio::Poll) -> Option<timer_fd::TimerFd> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let timer_fd = timer_fd::TimerFd::new().ok()?;
+        poll.registry()
+            .register(
+                &mut mio::unix::SourceFd(&timer_fd.raw_fd()),
+                TIMER_TOKEN,
+                mio::Interest::READABLE,
+            )
+            .ok()?;
+        Some(timer_fd)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = poll;
+        None
     }
 }
 

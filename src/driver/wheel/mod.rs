@@ -1,9 +1,10 @@
-//! The hierarchical timing wheel: 6 levels of 64 slots, 1 ms per tick.
+//! The hierarchical timing wheel: 6 levels of 64 slots, in ticks (50 µs,
+//! `timers::TICK`).
 //!
 //! Level `l` has slots of 64^l ticks: level 0 holds the deadlines of the
-//! current 64 ms, level 1 those of the current 4.096 s (in 64 ms slots),
-//! and so on up to level 5, whose 64 slots of about 12.4 days each span
-//! about 2.2 years. A deadline goes to the lowest level whose current span
+//! current 3.2 ms, level 1 those of the current 204.8 ms (in 3.2 ms
+//! slots), and so on up to level 5, whose 64 slots of about 15 hours each
+//! span about 40 days. A deadline goes to the lowest level whose current span
 //! contains it, in the slot its tick falls in. When time reaches a slot of
 //! a higher level, its entries move down (each at most once per level), and
 //! a slot of level 0 fires its entries.
@@ -43,14 +44,14 @@ const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;
 const SLOT_MASK: u64 = (SLOTS as u64) - 1;
 
-/// The furthest a deadline may be from `elapsed`, in ticks (about 2.2
-/// years); a later one is queued at this distance, fires early, and is
+/// The furthest a deadline may be from `elapsed`, in ticks (about 40
+/// days); a later one is queued at this distance, fires early, and is
 /// queued again by its `Sleep`, which checks the real deadline.
 pub(crate) const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
 
 /// The timing wheel.
 pub(crate) struct Wheel {
-    /// Ticks (ms since the wheel's origin) processed so far.
+    /// Ticks (since the wheel's origin) processed so far.
     elapsed: u64,
     /// Boxed: about 6 KB, which would otherwise be built on the stack and
     /// moved into the runtime's shared state (enough, with loom's small
