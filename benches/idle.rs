@@ -40,7 +40,10 @@ fn main() {
         })
         .collect();
     let exe = std::env::current_exe().expect("the benchmark knows its own path");
-    println!("{} workers, {RUNS} runs interleaved, medians (each run in brackets)", workers());
+    println!(
+        "{} workers, {RUNS} runs interleaved, medians (each run in brackets)",
+        workers()
+    );
     for row in rows {
         let mut results: Vec<Vec<Vec<f64>>> = vec![Vec::new(); RUNTIMES.len()];
         for _ in 0..RUNS {
@@ -158,7 +161,8 @@ fn child(row: &str, runtime: &str) {
                 row,
                 |body| {
                     let (tx, rx) = std::sync::mpsc::channel();
-                    ex.spawn(async move { tx.send(body.await).unwrap() }).detach();
+                    ex.spawn(async move { tx.send(body.await).unwrap() })
+                        .detach();
                     rx.recv().unwrap()
                 },
                 std::sync::Arc::new(move || {

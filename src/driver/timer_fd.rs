@@ -112,3 +112,46 @@ impl TimerFd {
         self.fd.as_raw_fd()
     }
 }
+
+#[cfg(all(test, not(loom), any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_armed_timer_fd_makes_poll_return_and_reading_it_quiets_it() {
+        let mut poll = mio::Poll::new().unwrap();
+        let mut events = mio::Events::with_capacity(4);
+        let mut timer = TimerFd::new().unwrap();
+        let token = mio::Token(7);
+        poll.registry()
+            .register(
+                &mut mio::unix::SourceFd(&timer.raw_fd()),
+                token,
+                mio::Interest::READABLE,
+            )
+            .unwrap();
+        let after = Duration::from_micros(300);
+        timer.arm(Instant::now() + after, after);
+        // Bounded: a timer that never fired would end here, not hang.
+        poll.poll(&mut events, Some(Duration::from_secs(10)))
+            .unwrap();
+        assert!(events.iter().any(|event| event.token() == token));
+        timer.fired();
+        assert_eq!(timer.armed, None);
+        poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+        assert!(
+            events.iter().all(|event| event.token() != token),
+            "a read timer fd reports nothing more"
+        );
+    }
+
+    #[test]
+    fn arming_the_same_instant_twice_is_one_arming() {
+        let mut timer = TimerFd::new().unwrap();
+        let at = Instant::now() + Duration::from_secs(60);
+        timer.arm(at, Duration::from_secs(60));
+        assert_eq!(timer.armed, Some(at));
+        timer.arm(at, Duration::from_secs(60));
+        assert_eq!(timer.armed, Some(at));
+    }
+}

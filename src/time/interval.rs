@@ -59,8 +59,8 @@ pub fn interval_at(start: impl Into<super::Instant>, period: Duration) -> Interv
     assert!(
         !period.is_zero(),
         "bobbin::time::interval was given a zero period, which would tick in a busy loop; \
-         give it a positive period (one under a millisecond works, but its ticks come in \
-         bursts: the timer counts whole milliseconds)"
+         give it a positive period (one under 100 µs works, but its ticks come in \
+         bursts: the timer counts 100 µs ticks)"
     );
     Interval {
         delay: sleep_until(start),

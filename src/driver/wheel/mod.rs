@@ -1,10 +1,10 @@
-//! The hierarchical timing wheel: 6 levels of 64 slots, in ticks (50 µs,
+//! The hierarchical timing wheel: 6 levels of 64 slots, in ticks (100 µs,
 //! `timers::TICK`).
 //!
 //! Level `l` has slots of 64^l ticks: level 0 holds the deadlines of the
-//! current 3.2 ms, level 1 those of the current 204.8 ms (in 3.2 ms
-//! slots), and so on up to level 5, whose 64 slots of about 15 hours each
-//! span about 40 days. A deadline goes to the lowest level whose current span
+//! current 6.4 ms, level 1 those of the current 409.6 ms (in 6.4 ms
+//! slots), and so on up to level 5, whose 64 slots of about 30 hours each
+//! span about 79 days. A deadline goes to the lowest level whose current span
 //! contains it, in the slot its tick falls in. When time reaches a slot of
 //! a higher level, its entries move down (each at most once per level), and
 //! a slot of level 0 fires its entries.
@@ -44,7 +44,7 @@ const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;
 const SLOT_MASK: u64 = (SLOTS as u64) - 1;
 
-/// The furthest a deadline may be from `elapsed`, in ticks (about 40
+/// The furthest a deadline may be from `elapsed`, in ticks (about 79
 /// days); a later one is queued at this distance, fires early, and is
 /// queued again by its `Sleep`, which checks the real deadline.
 pub(crate) const MAX_TICKS: u64 = (1 << (SLOT_BITS * LEVELS as u32)) - 1;
