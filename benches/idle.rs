@@ -7,7 +7,7 @@
 //! `--` to run only those). Worker count: 2, or `BENCH_WORKERS`.
 //!
 //! - `idle`: the runtime started (one task spawned and joined), then 3 s
-//!   with nothing to do: CPU time (user + system) and context switches of
+//!   with nothing to do, counted from just after that task: CPU time (user + system) and context switches of
 //!   the whole process (`getrusage`), the main thread asleep.
 //! - `ticker`: a 1 ms interval on an otherwise idle runtime, 1000 ticks:
 //!   mean and worst lateness of each tick against its due time (start +
@@ -189,7 +189,7 @@ fn run_row(
     let runtime = std::env::args().last().unwrap_or_default();
     match row {
         "idle" => {
-            std::thread::sleep(Duration::from_millis(200));
+            // From just after the first task: what settling costs counts.
             let (cpu, switches) = usage();
             std::thread::sleep(Duration::from_secs(3));
             let (cpu_after, switches_after) = usage();

@@ -30,8 +30,10 @@
 //! are stolen sooner: pushing them there wakes an idle worker); a lower
 //! threshold buys a quicker rescue with more wake-ups.
 //!
-//! The monitor sleeps while every core is parked (after three calm samples
-//! of that), so an idle runtime has no periodic wake-ups; the first worker
+//! The monitor sleeps while every core is parked (from the first calm
+//! sample that finds them so: three samples cost an idle runtime twice the
+//! CPU and context switches of tokio's, issue 19), so an idle runtime has
+//! no periodic wake-ups; the first worker
 //! to wake afterwards wakes it (one load on the unpark path, a futex wake
 //! only when the monitor really sleeps).
 
@@ -56,7 +58,7 @@ pub(crate) type LongPollHook = std::sync::Arc<dyn Fn(&LongPoll) + Send + Sync + 
 const RECENT: usize = 16;
 
 /// Samples of an all-parked runtime before the monitor sleeps.
-const IDLE_SAMPLES_BEFORE_SLEEP: u32 = 3;
+const IDLE_SAMPLES_BEFORE_SLEEP: u32 = 1;
 
 /// The monitor's settings (from the `Builder`).
 #[derive(Clone)]
