@@ -70,7 +70,8 @@ impl TimerFd {
             },
             it_value: libc::timespec {
                 tv_sec: libc::time_t::try_from(after.as_secs()).unwrap_or(libc::time_t::MAX),
-                tv_nsec: libc::c_long::try_from(after.subsec_nanos()).unwrap_or(0),
+                // Under 10^9: fits a `c_long` of any width.
+                tv_nsec: after.subsec_nanos() as libc::c_long,
             },
         };
         // SAFETY: `fd` is this type's open timer fd, `spec` a valid
