@@ -186,7 +186,7 @@ fn run_row(
     run: impl Fn(Body) -> String,
     smol_blocker: std::sync::Arc<dyn Fn() + Send + Sync>,
 ) -> String {
-    let runtime = std::env::args().last().unwrap_or_default();
+    let runtime = std::env::args().next_back().unwrap_or_default();
     match row {
         "idle" => {
             // From just after the first task: what settling costs counts.
