@@ -18,6 +18,10 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+/// How close an armed instant must be to a new one to skip re-arming.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const ARMED_SLACK: Duration = Duration::from_micros(20);
+
 /// A monotonic timer fd, non-blocking, and the instant it is armed for.
 pub(crate) struct TimerFd {
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -54,26 +58,28 @@ impl TimerFd {
     }
 
     /// Arms the timer to fire `after` from now (`now + after` is `at`),
-    /// unless it is armed for `at` already.
+    /// unless it is armed for about `at` already (within `ARMED_SLACK`).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(crate) fn arm(&mut self, at: Instant, after: Duration) {
         use std::os::fd::AsRawFd;
-        if self.armed == Some(at) {
+        // Armed for about that instant already (the driver computes `at`
+        // from its own reading of the clock each time): firing a few
+        // microseconds early only makes `poll` return, find nothing due
+        // and wait again.
+        if self
+            .armed
+            .is_some_and(|armed| armed.max(at) - armed.min(at) < ARMED_SLACK)
+        {
             return;
         }
         // A zero value would disarm it: fire in a nanosecond instead.
         let after = after.max(Duration::from_nanos(1));
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: libc::time_t::try_from(after.as_secs()).unwrap_or(libc::time_t::MAX),
-                // Under 10^9: fits a `c_long` of any width.
-                tv_nsec: after.subsec_nanos() as libc::c_long,
-            },
-        };
+        // SAFETY: an `itimerspec` of integers (and, on some targets,
+        // padding) is valid all zero; the fields are set below.
+        let mut spec: libc::itimerspec = unsafe { std::mem::zeroed() };
+        spec.it_value.tv_sec = libc::time_t::try_from(after.as_secs()).unwrap_or(libc::time_t::MAX);
+        // Under 10^9: fits the field on every target.
+        spec.it_value.tv_nsec = after.subsec_nanos() as _;
         // SAFETY: `fd` is this type's open timer fd, `spec` a valid
         // `itimerspec`, and a null old value is allowed.
         let rc =

@@ -27,7 +27,8 @@
 //! twentieth of the threshold (0.1 to 1 ms); while a poll is stuck, it
 //! samples at that pace until the poll ends. So a task queued behind a poll
 //! that turns out long waits at most about one threshold (tasks in the ring
-//! are stolen sooner: pushing them there wakes an idle worker); a lower
+//! are usually stolen sooner: pushing them there wakes an idle worker, except
+//! the one task the LIFO bound moves there, which the core runs next); a lower
 //! threshold buys a quicker rescue with more wake-ups.
 //!
 //! The monitor sleeps while every core is parked (from the first calm

@@ -409,14 +409,20 @@ impl WorkerContext {
             return core;
         }
         self.shared.going_idle();
-        let was_last_searcher = self
-            .shared
+        self.shared
             .idle
             .transition_worker_to_parked(core.index, core.is_searching);
         core.is_searching = false;
-        if was_last_searcher {
-            self.shared.notify_if_work_pending();
-        }
+        // Every parker looks at the queues once more, after the SeqCst
+        // update that counts it parked, not only the last searcher: a
+        // worker refused the searcher role that was delayed between its
+        // last look and this update was still counted awake by a spawner
+        // that pushed meanwhile and woke nobody (two workers: one running
+        // a long poll, this one about to sleep; the task waited forever).
+        // Either that spawner sees this worker parked and wakes one, or
+        // this look sees its task. The cost: a load per ring and the
+        // injector's length, before a park's syscall.
+        self.shared.notify_if_work_pending();
         // A watched runtime may be quiet now: the driver's holder looks.
         self.shared.quiet_changed();
         let mut woken = false;
