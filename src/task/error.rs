@@ -44,14 +44,14 @@ pub struct JoinError {
 
 impl JoinError {
     pub(crate) fn new(header: &Header, failure: Failure) -> JoinError {
-        let name = header.name.as_ref().map(|name| name.0.clone());
+        let name = header.origin.name().map(Box::from);
         JoinError {
             id: header.id,
             name,
-            location: header.location,
+            location: header.origin.location(),
             repr: match failure {
                 Failure::Cancelled => Repr::Cancelled,
-                Failure::Panic(payload) => Repr::Panic(Mutex::new(payload)),
+                Failure::Panic(payload) => Repr::Panic(Mutex::new(payload.0)),
             },
         }
     }

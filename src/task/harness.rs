@@ -242,7 +242,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                         // The future's Drop panicked; the output is lost, and
                         // its own Drop may panic too.
                         let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(output)));
-                        Err(Failure::Panic(payload))
+                        Err(Failure::panic(payload))
                     }
                 }
             }
@@ -250,7 +250,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // Drop the future outside the unwinding, so a second panic in
                 // its `Drop` is caught instead of aborting the process.
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
-                Err(Failure::Panic(payload))
+                Err(Failure::panic(payload))
             }
         };
         let ending = if output.is_ok() {
@@ -270,7 +270,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let (failure, ending) =
             match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
                 Ok(()) => (Failure::Cancelled, Ending::Cancelled),
-                Err(payload) => (Failure::Panic(payload), Ending::Panicked),
+                Err(payload) => (Failure::panic(payload), Ending::Panicked),
             };
         self.header().stats.set_ending(ending);
         self.set_stage(Stage::Finished(Err(failure)));
@@ -319,7 +319,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             match unsafe { &mut *ptr } {
                 Stage::Finished(Err(Failure::Panic(payload))) => {
                     // A zero-sized box: no allocation.
-                    Some(std::mem::replace(payload, Box::new(())))
+                    Some(std::mem::replace(&mut payload.0, Box::new(())))
                 }
                 _ => None,
             }

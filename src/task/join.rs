@@ -175,8 +175,8 @@ impl<T> fmt::Debug for JoinHandle<T> {
         let header = self.raw.header();
         f.debug_struct("JoinHandle")
             .field("id", &header.id)
-            .field("name", &header.name.as_ref().map(|name| &name.0))
-            .field("spawned_at", &header.location)
+            .field("name", &header.origin.name())
+            .field("spawned_at", &header.origin.location())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -44,8 +44,8 @@ impl TaskInfo {
     pub(crate) fn of(header: &Header) -> TaskInfo {
         TaskInfo {
             id: header.id,
-            name: header.name.as_ref().map(|name| name.0.to_string()),
-            location: header.location,
+            name: header.origin.name().map(str::to_owned),
+            location: header.origin.location(),
         }
     }
 }

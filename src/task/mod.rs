@@ -109,9 +109,22 @@ pub use crate::runtime::spawn::{
 use std::any::Any;
 
 /// Why a task ended without output (the private part of [`JoinError`]).
+/// One word: the panic payload (a wide `Box<dyn Any>`) is boxed again, so
+/// a task's stage holding `Result<(), Failure>` takes 16 bytes, not 24 (an
+/// extra allocation only when a task panics).
 pub(crate) enum Failure {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    Panic(Box<Payload>),
+}
+
+/// A panic's payload, behind a thin pointer (see [`Failure`]).
+pub(crate) struct Payload(pub(crate) Box<dyn Any + Send + 'static>);
+
+impl Failure {
+    /// A panic with `payload`.
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Failure {
+        Failure::Panic(Box::new(Payload(payload)))
+    }
 }
 
 /// The thread a local task is pinned to, as reports show it. Kept by the
