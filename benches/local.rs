@@ -58,30 +58,28 @@ fn group<'a>(
     group
 }
 
+/// Spawns one empty task on bobbin (`spawn_many`'s two bobbin rows).
+type Spawn = fn() -> bobbin::task::JoinHandle<()>;
+
 fn spawn_many(c: &mut Criterion, rt: &Runtimes) {
     let mut g = group(c, "spawn_many", SPAWN_MANY);
-    g.bench_function(BenchmarkId::from_parameter("bobbin"), |b| {
-        b.iter(|| {
-            rt.bobbin.block_on(async {
-                let handles: Vec<_> = (0..SPAWN_MANY).map(|_| bobbin::spawn(async {})).collect();
-                for handle in handles {
-                    handle.await.unwrap();
-                }
+    // bobbin twice, the same loop: `spawn`, then `task::spawn_local`.
+    let bobbin_rows: [(&str, Spawn); 2] = [
+        ("bobbin", || bobbin::spawn(async {})),
+        ("bobbin_local", || bobbin::task::spawn_local(async {})),
+    ];
+    for (name, spawn) in bobbin_rows {
+        g.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                rt.bobbin.block_on(async {
+                    let handles: Vec<_> = (0..SPAWN_MANY).map(|_| spawn()).collect();
+                    for handle in handles {
+                        handle.await.unwrap();
+                    }
+                })
             })
-        })
-    });
-    g.bench_function(BenchmarkId::from_parameter("bobbin_local"), |b| {
-        b.iter(|| {
-            rt.bobbin.block_on(async {
-                let handles: Vec<_> = (0..SPAWN_MANY)
-                    .map(|_| bobbin::task::spawn_local(async {}))
-                    .collect();
-                for handle in handles {
-                    handle.await.unwrap();
-                }
-            })
-        })
-    });
+        });
+    }
     g.bench_function(BenchmarkId::from_parameter("tokio"), |b| {
         b.iter(|| {
             rt.tokio.block_on(async {

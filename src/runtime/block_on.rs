@@ -55,18 +55,25 @@ fn block_on_current_flavor<F: Future>(
     }
     // The panic happens on this thread (tasks run here) and shuts the
     // runtime down; the next poll re-raises it.
-    let mut future = pin!(future);
-    block_on_current(
-        shared,
-        std::future::poll_fn(|cx| {
+    let future = pin!(future);
+    block_on_current(shared, reraising(panics, future))
+}
+
+/// `future`, with the runtime's unhandled panic re-raised before each
+/// poll, and after the poll that finishes it: the panic's cancellations
+/// may be what made it ready (as tokio's `block_on` does).
+fn reraising<'a, F: Future>(
+    panics: &'a Panics,
+    mut future: std::pin::Pin<&'a mut F>,
+) -> impl Future<Output = F::Output> + 'a {
+    std::future::poll_fn(move |cx| {
+        panics.check();
+        let poll = future.as_mut().poll(cx);
+        if poll.is_ready() {
             panics.check();
-            let poll = future.as_mut().poll(cx);
-            if poll.is_ready() {
-                panics.check();
-            }
-            poll
-        }),
-    )
+        }
+        poll
+    })
 }
 
 /// `block_on` on a current-thread runtime: this thread runs the tasks
@@ -105,20 +112,8 @@ fn block_on_current<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
 fn block_on_watching<F: Future>(shared: &Arc<Shared>, panics: &Panics, future: F) -> F::Output {
     let waker = Waker::from(thread_waker());
     let _watch = panics.watch(&waker);
-    let mut future = pin!(future);
-    poll_parked(
-        shared,
-        std::future::poll_fn(|cx| {
-            panics.check();
-            let poll = future.as_mut().poll(cx);
-            // Also after a poll that finished: the panic's cancellations may
-            // be what made the future ready (as tokio's `block_on` does).
-            if poll.is_ready() {
-                panics.check();
-            }
-            poll
-        }),
-    )
+    let future = pin!(future);
+    poll_parked(shared, reraising(panics, future))
 }
 
 /// What `IN_BLOCK_ON` holds: no `block_on` on this thread.
