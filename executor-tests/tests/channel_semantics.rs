@@ -363,3 +363,30 @@ fn a_sender_of_send_only_values_is_shared_between_tasks() {
         assert_eq!(total, 60);
     });
 }
+
+/// A oneshot receiver is one pointer (a task parked on it carries nothing
+/// more: issue 19's memory row), and polling it after it returned still
+/// panics with advice rather than hanging or returning garbage.
+#[test]
+fn a_oneshot_receiver_is_one_word_and_refuses_a_second_poll() {
+    with_timeout(LIMIT, || {
+        assert_eq!(
+            std::mem::size_of::<channel::oneshot::Receiver<u64>>(),
+            std::mem::size_of::<usize>()
+        );
+        for sent in [true, false] {
+            let (tx, rx) = channel::oneshot::<u8>();
+            if sent {
+                tx.send(7).unwrap();
+            } else {
+                drop(tx);
+            }
+            let mut rx = pin!(rx);
+            let mut cx = Context::from_waker(Waker::noop());
+            let expected = if sent { Ok(7) } else { Err(RecvError) };
+            assert_eq!(rx.as_mut().poll(&mut cx), Poll::Ready(expected));
+            let message = panic_message_of(|| rx.as_mut().poll(&mut cx));
+            assert!(message.contains("await it once"), "{message}");
+        }
+    });
+}

@@ -32,6 +32,10 @@ struct State<T> {
     sender_done: bool,
     /// The receiver was dropped or closed: a send fails.
     receiver_done: bool,
+    /// The receiver took the value, or returned `RecvError` from a poll:
+    /// polling it again is a bug. Kept here rather than in the `Receiver`
+    /// so the receiver (which a waiting task's future holds) is one word.
+    receiver_finished: bool,
     receiver_waker: Option<Waker>,
     sender_waker: Option<Waker>,
 }
@@ -63,8 +67,6 @@ pub struct Sender<T> {
 /// ```
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
-    /// The future returned `Ready`.
-    finished: bool,
 }
 
 pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
@@ -73,6 +75,7 @@ pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
             value: None,
             sender_done: false,
             receiver_done: false,
+            receiver_finished: false,
             receiver_waker: None,
             sender_waker: None,
         }),
@@ -81,10 +84,7 @@ pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: inner.clone(),
         },
-        Receiver {
-            inner,
-            finished: false,
-        },
+        Receiver { inner },
     )
 }
 
@@ -198,7 +198,7 @@ impl<T> Receiver<T> {
         let mut state = lock(&self.inner.state);
         match state.value.take() {
             Some(value) => {
-                self.finished = true;
+                state.receiver_finished = true;
                 Ok(value)
             }
             None if state.sender_done => Err(TryRecvError::Closed),
@@ -248,16 +248,19 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        assert!(
-            !self.finished,
-            "a oneshot Receiver was polled after it returned its value; a oneshot delivers one \
-             value, so await it once (use a bounded or unbounded channel for a stream of values)"
-        );
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Checked before the value is looked at: a budget `Pending` takes
         // nothing (see `task/coop.rs`).
         let restore = ready!(coop::poll_proceed(cx));
         let mut state = lock(&self.inner.state);
+        if state.receiver_finished {
+            drop(state);
+            panic!(
+                "a oneshot Receiver was polled after it returned its value; a oneshot delivers \
+                 one value, so await it once (use a bounded or unbounded channel for a stream of \
+                 values)"
+            );
+        }
         let result = match state.value.take() {
             Some(value) => Ok(value),
             None if state.sender_done => Err(RecvError),
@@ -272,9 +275,9 @@ impl<T> Future for Receiver<T> {
                 return Poll::Pending;
             }
         };
+        state.receiver_finished = true;
         drop(state);
         restore.made_progress();
-        self.finished = true;
         Poll::Ready(result)
     }
 }
@@ -301,8 +304,9 @@ impl<T> fmt::Debug for Sender<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let finished = lock(&self.inner.state).receiver_finished;
         f.debug_struct("oneshot::Receiver")
-            .field("finished", &self.finished)
+            .field("finished", &finished)
             .finish_non_exhaustive()
     }
 }
