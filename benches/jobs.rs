@@ -50,7 +50,7 @@ fn main() {
     let mut ratios: [Vec<f64>; 3] = Default::default();
     for _ in 0..RUNS {
         let wall = bobbin
-            .block_on(bobbin::spawn(async {
+            .block_on(bobbin.spawn(async {
                 let start = Instant::now();
                 let handles: Vec<_> = (0..JOBS).map(|_| bobbin::spawn(async { job() })).collect();
                 for handle in handles {

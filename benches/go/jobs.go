@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,15 +35,11 @@ func spin() uint64 {
 
 func fanOut() time.Duration {
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	start := time.Now()
 	wg.Add(jobs)
 	for i := 0; i < jobs; i++ {
 		go func() {
-			x := spin()
-			mu.Lock()
-			sink += x
-			mu.Unlock()
+			atomic.AddUint64(&sink, spin())
 			wg.Done()
 		}()
 	}

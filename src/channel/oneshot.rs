@@ -249,9 +249,6 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Checked before the value is looked at: a budget `Pending` takes
-        // nothing (see `task/coop.rs`).
-        let restore = ready!(coop::poll_proceed(cx));
         let mut state = lock(&self.inner.state);
         if state.receiver_finished {
             drop(state);
@@ -261,6 +258,9 @@ impl<T> Future for Receiver<T> {
                  values)"
             );
         }
+        // Checked before the value is looked at: a budget `Pending` takes
+        // nothing (see `task/coop.rs`).
+        let restore = ready!(coop::poll_proceed(cx));
         let result = match state.value.take() {
             Some(value) => Ok(value),
             None if state.sender_done => Err(RecvError),
