@@ -425,6 +425,34 @@ fn a_turn_held_by_a_receive_never_polled_again_goes_to_another_receiver() {
     });
 }
 
+/// The same inside a task on a worker (the receive waiting behind the
+/// stale turn re-polls through the worker's queue rather than a
+/// `block_on` thread's parker): it still takes the turn back, on a
+/// multi-thread and on a current-thread runtime.
+#[test]
+fn a_stale_turn_goes_to_another_receiver_from_a_task_on_a_worker() {
+    with_timeout(LIMIT, || {
+        let multi = runtime(2, "stale-turn-in-task");
+        let current = bobbin::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for rt in [&multi, &current] {
+            let job = rt.spawn(async {
+                let (tx, rx) = channel::bounded::<u32>(4);
+                let other = rx.clone();
+                let mut kept = Box::pin(rx.recv());
+                assert!(futures::poll!(kept.as_mut()).is_pending(), "queued first");
+                tx.send(1).await.unwrap(); // `kept` is woken, never polled again
+                let got = bobbin::time::timeout(Duration::from_secs(10), other.recv()).await;
+                assert_eq!(got, Ok(Ok(1)), "the value reached the other receiver");
+                tx.send(2).await.unwrap();
+                assert_eq!(kept.await, Ok(2));
+            });
+            rt.block_on(job).unwrap();
+        }
+    });
+}
+
 /// The same for a woken send that is never polled again: the free slot it
 /// was owed goes to another send after the grace period.
 #[test]
