@@ -11,10 +11,10 @@ pub(crate) struct Inert;
 
 impl Schedule for Inert {
     fn schedule(&self, task: Notified) -> Rejected {
-        Rejected::Task(task)
+        Rejected::task(task)
     }
     fn yield_now(&self, task: Notified) -> Rejected {
-        Rejected::Task(task)
+        Rejected::task(task)
     }
     fn release(&self, _task: &Header) {}
 }
@@ -77,11 +77,11 @@ pub(crate) struct Queue {
 impl Schedule for Queue {
     fn schedule(&self, task: Notified) -> Rejected {
         self.tasks.lock().unwrap().push_back(task);
-        Rejected::Nothing
+        Rejected::NOTHING
     }
     fn yield_now(&self, task: Notified) -> Rejected {
         self.tasks.lock().unwrap().push_back(task);
-        Rejected::Nothing
+        Rejected::NOTHING
     }
     fn release(&self, _task: &Header) {}
 }

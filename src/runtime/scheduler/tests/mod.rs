@@ -19,10 +19,10 @@ struct Inert;
 
 impl Schedule for Inert {
     fn schedule(&self, task: Notified) -> Rejected {
-        Rejected::Task(task)
+        Rejected::task(task)
     }
     fn yield_now(&self, task: Notified) -> Rejected {
-        Rejected::Task(task)
+        Rejected::task(task)
     }
     fn release(&self, _task: &Header) {}
 }
