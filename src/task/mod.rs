@@ -139,49 +139,24 @@ pub(crate) struct LocalOwner {
     pub(crate) worker: Option<usize>,
 }
 
-/// The notification a scheduler would not queue (its pool or injector
-/// shut down, or a local task's queue closed), handed back by
-/// [`Schedule::schedule`] for the caller to drop once the call has
-/// returned. Dropping it may drop the last reference to its cell, and that
-/// cell holds the very scheduler whose `&self` the call borrows: dropped
-/// inside the call, it would free memory still borrowed (no code touched
-/// it after, but it is undefined behaviour all the same). Other tasks'
-/// notifications a shutdown drains in the same call are dropped there: their
-/// cells are not the one borrowed.
-///
-/// One word (a niche-optimised `Option`), returned in a register: the wake
-/// path pays a null test for it.
+/// Notifications a scheduler would not queue (its pool shut down, or a
+/// local task's queue closed), handed back by [`Schedule::schedule`] for
+/// the caller to drop once the call has returned. Dropping a notification
+/// may drop the last reference to its cell, and that cell holds the very
+/// scheduler whose `&self` the call borrows: dropped inside the call, it
+/// would free memory still borrowed (no code touched it after, but it is
+/// undefined behaviour all the same).
 #[must_use = "drop it after the scheduler call has returned"]
-pub(crate) struct Rejected(
-    // Never read: held only to be dropped by the caller.
-    #[allow(dead_code)] Option<raw::Notified>,
-);
-
-impl Rejected {
+// The payloads are never read: they are held only to be dropped later.
+#[allow(dead_code)]
+pub(crate) enum Rejected {
     /// Everything was queued.
-    pub(crate) const NOTHING: Rejected = Rejected(None);
-
-    /// `task` was refused.
-    pub(crate) fn task(task: raw::Notified) -> Rejected {
-        Rejected(Some(task))
-    }
-
-    /// A shutdown took `drained` out of a queue after the notification of
-    /// the task whose header is at `own` went in: that one is handed back,
-    /// the others are dropped here. (`own` is only compared, never read:
-    /// the cell may be gone if another thread drained the notification.)
-    pub(crate) fn own_of(
-        own: *const raw::Header,
-        drained: impl IntoIterator<Item = raw::Notified>,
-    ) -> Rejected {
-        let mut kept = None;
-        for task in drained {
-            if std::ptr::eq(task.header(), own) {
-                kept = Some(task);
-            }
-        }
-        Rejected(kept)
-    }
+    Nothing,
+    /// The task's notification, refused.
+    Task(raw::Notified),
+    /// Whatever else the call took out of a queue and must not drop
+    /// itself (a shut-down pool's drained jobs).
+    Other(Box<dyn Any + Send>),
 }
 
 /// What a task needs from the scheduler that runs it.

@@ -11,10 +11,10 @@ pub(crate) struct Inert;
 
 impl Schedule for Inert {
     fn schedule(&self, task: Notified) -> Rejected {
-        Rejected::task(task)
+        Rejected::Task(task)
     }
     fn yield_now(&self, task: Notified) -> Rejected {
-        Rejected::task(task)
+        Rejected::Task(task)
     }
     fn release(&self, _task: &Header) {}
 }
@@ -77,11 +77,11 @@ pub(crate) struct Queue {
 impl Schedule for Queue {
     fn schedule(&self, task: Notified) -> Rejected {
         self.tasks.lock().unwrap().push_back(task);
-        Rejected::NOTHING
+        Rejected::Nothing
     }
     fn yield_now(&self, task: Notified) -> Rejected {
         self.tasks.lock().unwrap().push_back(task);
-        Rejected::NOTHING
+        Rejected::Nothing
     }
     fn release(&self, _task: &Header) {}
 }

@@ -213,15 +213,15 @@ impl LocalQueue {
             // quiet check (the owner is awake).
             let own = self.mine();
             if own.closed {
-                return Rejected::task(task);
+                return Rejected::Task(task);
             }
             own.tasks.push_back(task);
-            return Rejected::NOTHING;
+            return Rejected::Nothing;
         }
         {
             let mut ready = lock(&self.ready);
             if ready.closed {
-                return Rejected::task(task);
+                return Rejected::Task(task);
             }
             // Counted before it is visible: the runtime's quiet check
             // (`quiet.rs`) sees queued local work.
@@ -234,7 +234,7 @@ impl LocalQueue {
             Home::Core(index) => self.shared.remotes[*index].unparker.unpark(),
             Home::BlockOn(waker) => std::task::Wake::wake_by_ref(waker),
         }
-        Rejected::NOTHING
+        Rejected::Nothing
     }
 
     /// A `block_on` loop's turn (owner thread only): runs up to `max`

@@ -299,7 +299,7 @@ impl Shared {
         });
         match task {
             Some(task) => self.schedule_remote(task, false),
-            None => Rejected::NOTHING,
+            None => Rejected::Nothing,
         }
     }
 
@@ -338,16 +338,15 @@ impl Shared {
     /// (this task's notification among them) is handed back for the caller
     /// to drop once no borrow of a task's scheduler is live (`Rejected`).
     pub(super) fn schedule_remote(&self, task: Notified, spawn: bool) -> Rejected {
-        let own: *const Header = task.header();
         self.inject.push_remote(inject::thread_home(), task, spawn);
         // SeqCst fence: pairs with the one in `begin_shutdown`; either the
         // shutdown's drain sees our push or we see its flag (and drain).
         fence(SeqCst);
         if self.is_shutdown.load(SeqCst) {
-            return Rejected::own_of(own, self.inject.take_all());
+            return Rejected::Other(Box::new(self.inject.take_all()));
         }
         self.notify_parked();
-        Rejected::NOTHING
+        Rejected::Nothing
     }
 
     /// Wakes a parked worker if nobody is searching (the full protocol of

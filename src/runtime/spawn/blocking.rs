@@ -21,16 +21,9 @@ struct BlockingSchedule {
 
 impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified) -> Rejected {
-        let own: *const Header = task.header();
         match self.shared.blocking.submit(&self.shared, Job::Task(task)) {
-            Some(jobs) => Rejected::own_of(
-                own,
-                jobs.into_iter().filter_map(|job| match job {
-                    Job::Task(task) => Some(task),
-                    _ => None,
-                }),
-            ),
-            None => Rejected::NOTHING,
+            Some(jobs) => Rejected::Other(Box::new(jobs)),
+            None => Rejected::Nothing,
         }
     }
 

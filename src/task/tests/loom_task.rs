@@ -63,12 +63,12 @@ struct Mock(Arc<Shared>);
 impl Schedule for Mock {
     fn schedule(&self, task: Notified) -> Rejected {
         lock(&self.0.queue).push_back(task);
-        Rejected::NOTHING
+        Rejected::Nothing
     }
 
     fn yield_now(&self, task: Notified) -> Rejected {
         lock(&self.0.queue).push_back(task);
-        Rejected::NOTHING
+        Rejected::Nothing
     }
 
     fn release(&self, task: &Header) {

@@ -19,10 +19,10 @@ struct Inert;
 
 impl Schedule for Inert {
     fn schedule(&self, task: Notified) -> Rejected {
-        Rejected::task(task)
+        Rejected::Task(task)
     }
     fn yield_now(&self, task: Notified) -> Rejected {
-        Rejected::task(task)
+        Rejected::Task(task)
     }
     fn release(&self, _task: &Header) {}
 }
