@@ -146,16 +146,12 @@ impl Pool {
 
     /// Queues `job`, starting a thread for it if no idle one will take it.
     /// `host` is the runtime this pool belongs to.
-    ///
-    /// After a shutdown the job is refused, and jobs queued meanwhile are
-    /// drained: they come back (`Some`) for the caller to drop. A task's
-    /// scheduler calls this, and dropping its own notification inside that
-    /// call could free the cell the scheduler lives in (`task::Rejected`);
-    /// the owned-task sweep cancels the tasks themselves.
-    #[must_use = "drop the refused jobs after the scheduler call"]
-    pub(crate) fn submit<H: PoolHost>(&self, host: &Arc<H>, job: Job) -> Option<Vec<Job>> {
+    pub(crate) fn submit<H: PoolHost>(&self, host: &Arc<H>, job: Job) {
         if self.is_shutdown.load(SeqCst) {
-            return Some(vec![job]);
+            // Too late: the job is dropped (a task's notification; the
+            // owned-task sweep cancels the task itself).
+            drop(job);
+            return;
         }
         if let Job::Spare(_) = job {
             // A spare must run now, whatever the pool is busy with (a
@@ -168,7 +164,7 @@ impl Pool {
                 .is_ok();
             if !claimed {
                 self.start_thread(host, Some(job), true);
-                return None;
+                return;
             }
             self.send(job);
         } else {
@@ -187,9 +183,8 @@ impl Pool {
         // drain sees our job or we see its flag (and drain).
         fence(SeqCst);
         if self.is_shutdown.load(SeqCst) {
-            return Some(self.take_queued());
+            self.drain();
         }
-        None
     }
 
     fn send(&self, job: Job) {
@@ -200,19 +195,12 @@ impl Pool {
 
     /// Drops every queued job.
     fn drain(&self) {
-        drop(self.take_queued());
-    }
-
-    /// Takes every queued job out.
-    fn take_queued(&self) -> Vec<Job> {
-        let mut jobs = Vec::new();
         while let Ok(job) = self.queue.try_recv() {
             if let Job::Task(_) = job {
                 self.outstanding.fetch_sub(1, SeqCst);
             }
-            jobs.push(job);
+            drop(job);
         }
-        jobs
     }
 
     /// `spawn_blocking` jobs queued or running.

@@ -54,9 +54,7 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller counted a reference (and set NOTIFIED) for this
     // schedule (`RawTask::schedule`); it passes to the Notified.
     let task = unsafe { Notified::from_raw(harness.raw()) };
-    let refused = harness.scheduler().schedule(task);
-    // After the call: this may free the cell (see `Rejected`).
-    drop(refused);
+    harness.scheduler().schedule(task);
 }
 
 unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
@@ -177,10 +175,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // made that reference a new Notified's, which must be
                 // scheduled: it passes to this one.
                 let task = unsafe { Notified::from_raw(self.raw()) };
-                let refused = self.scheduler().yield_now(task);
-                // After the call, and the cell is not touched again here:
-                // this may free it (see `Rejected`).
-                drop(refused);
+                self.scheduler().yield_now(task);
             }
             AfterPoll::Complete { finished } => {
                 self.complete();

@@ -139,35 +139,14 @@ pub(crate) struct LocalOwner {
     pub(crate) worker: Option<usize>,
 }
 
-/// Notifications a scheduler would not queue (its pool shut down, or a
-/// local task's queue closed), handed back by [`Schedule::schedule`] for
-/// the caller to drop once the call has returned. Dropping a notification
-/// may drop the last reference to its cell, and that cell holds the very
-/// scheduler whose `&self` the call borrows: dropped inside the call, it
-/// would free memory still borrowed (no code touched it after, but it is
-/// undefined behaviour all the same).
-#[must_use = "drop it after the scheduler call has returned"]
-// The payloads are never read: they are held only to be dropped later.
-#[allow(dead_code)]
-pub(crate) enum Rejected {
-    /// Everything was queued.
-    Nothing,
-    /// The task's notification, refused.
-    Task(raw::Notified),
-    /// Whatever else the call took out of a queue and must not drop
-    /// itself (a shut-down pool's drained jobs).
-    Other(Box<dyn Any + Send>),
-}
-
 /// What a task needs from the scheduler that runs it.
 pub(crate) trait Schedule: Send + Sync + 'static {
-    /// Runs a woken task; hands back what it refused (see [`Rejected`]).
-    fn schedule(&self, task: raw::Notified) -> Rejected;
+    /// Runs a woken task.
+    fn schedule(&self, task: raw::Notified);
 
     /// Runs a task that was woken during its own poll, after the tasks
-    /// already waiting (so a task that wakes itself cannot hog a worker);
-    /// hands back what it refused.
-    fn yield_now(&self, task: raw::Notified) -> Rejected;
+    /// already waiting (so a task that wakes itself cannot hog a worker).
+    fn yield_now(&self, task: raw::Notified);
 
     /// The task's cell is about to be freed: unlink it from the owned list.
     fn release(&self, task: &raw::Header);

@@ -2,7 +2,7 @@
 //! that runs nothing, with a count of the futures still alive.
 
 use super::raw::{Header, Meta, Notified, new_task};
-use super::{Id, Rejected, Schedule};
+use super::{Id, Schedule};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 pub(crate) struct Inert;
 
 impl Schedule for Inert {
-    fn schedule(&self, task: Notified) -> Rejected {
-        Rejected::Task(task)
+    fn schedule(&self, task: Notified) {
+        drop(task);
     }
-    fn yield_now(&self, task: Notified) -> Rejected {
-        Rejected::Task(task)
+    fn yield_now(&self, task: Notified) {
+        drop(task);
     }
     fn release(&self, _task: &Header) {}
 }
@@ -75,13 +75,11 @@ pub(crate) struct Queue {
 }
 
 impl Schedule for Queue {
-    fn schedule(&self, task: Notified) -> Rejected {
+    fn schedule(&self, task: Notified) {
         self.tasks.lock().unwrap().push_back(task);
-        Rejected::Nothing
     }
-    fn yield_now(&self, task: Notified) -> Rejected {
+    fn yield_now(&self, task: Notified) {
         self.tasks.lock().unwrap().push_back(task);
-        Rejected::Nothing
     }
     fn release(&self, _task: &Header) {}
 }
@@ -100,7 +98,7 @@ impl Queue {
             blocking: false,
         };
         let (task, join) = new_task(future, self.clone(), meta);
-        drop(self.schedule(task));
+        self.schedule(task);
         join
     }
 

@@ -31,7 +31,7 @@
 use super::Shared;
 use crate::loom::Arc;
 use crate::task::park::ThreadWaker;
-use crate::task::{Header, LocalOwner, Notified, Rejected, Schedule};
+use crate::task::{Header, LocalOwner, Notified, Schedule};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -204,24 +204,23 @@ impl LocalQueue {
     }
 
     /// Queues a ready task and wakes the owner.
-    /// Queues a woken task; a closed queue refuses it, handing it back for
-    /// the caller to drop after its scheduler call (`Rejected`).
-    fn push(&self, task: Notified) -> Rejected {
+    fn push(&self, task: Notified) {
         if self.is_owner() {
             // From a poll or the driver on the owner thread, whose loop
             // looks at the queue before it parks: no wake, no count for the
             // quiet check (the owner is awake).
             let own = self.mine();
-            if own.closed {
-                return Rejected::Task(task);
+            if !own.closed {
+                own.tasks.push_back(task);
             }
-            own.tasks.push_back(task);
-            return Rejected::Nothing;
+            return;
         }
         {
             let mut ready = lock(&self.ready);
             if ready.closed {
-                return Rejected::Task(task);
+                drop(ready);
+                drop(task);
+                return;
             }
             // Counted before it is visible: the runtime's quiet check
             // (`quiet.rs`) sees queued local work.
@@ -234,7 +233,6 @@ impl LocalQueue {
             Home::Core(index) => self.shared.remotes[*index].unparker.unpark(),
             Home::BlockOn(waker) => std::task::Wake::wake_by_ref(waker),
         }
-        Rejected::Nothing
     }
 
     /// A `block_on` loop's turn (owner thread only): runs up to `max`
@@ -288,12 +286,12 @@ impl LocalQueue {
 pub(crate) struct LocalScheduler(pub(super) std::sync::Arc<LocalQueue>);
 
 impl Schedule for LocalScheduler {
-    fn schedule(&self, task: Notified) -> Rejected {
-        self.0.push(task)
+    fn schedule(&self, task: Notified) {
+        self.0.push(task);
     }
 
-    fn yield_now(&self, task: Notified) -> Rejected {
-        self.0.push(task)
+    fn yield_now(&self, task: Notified) {
+        self.0.push(task);
     }
 
     fn release(&self, task: &Header) {
@@ -458,7 +456,7 @@ where
         task.cancel();
         return join;
     }
-    drop(queue.push(task));
+    queue.push(task);
     join
 }
 

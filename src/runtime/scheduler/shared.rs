@@ -12,9 +12,7 @@ use crate::loom::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, fence};
 use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::panic::{Panics, UnhandledPanic};
 use crate::runtime::pool::{Pool, PoolConfig, PoolHost};
-use crate::task::{
-    Header, Id, JoinHandle, Meta, Notified, OwnedTasks, Rejected, Schedule, new_task,
-};
+use crate::task::{Header, Id, JoinHandle, Meta, Notified, OwnedTasks, Schedule, new_task};
 use crossbeam_utils::CachePadded;
 use park::Unparker;
 use std::future::Future;
@@ -276,7 +274,7 @@ impl Shared {
         if let Some(task) = task {
             // From outside a worker, the coarse clock may be stale.
             task.header().stats.stamp_spawn_precisely();
-            drop(this.schedule_remote(task, true));
+            this.schedule_remote(task, true);
         }
         (join, None)
     }
@@ -290,16 +288,12 @@ impl Shared {
         self.is_shutdown.load(Acquire)
     }
 
-    /// Queues a woken task: on this worker's core if the thread runs one
-    /// of this runtime's, else through the injector. Hands back what a
-    /// shut-down runtime took out again (see `Rejected`).
-    pub(super) fn schedule_task(&self, task: Notified, is_yield: bool) -> Rejected {
+    pub(super) fn schedule_task(&self, task: Notified, is_yield: bool) {
         let task = worker::with_current_core(self, task, |core, task| {
             self.schedule_local(core, task, is_yield)
         });
-        match task {
-            Some(task) => self.schedule_remote(task, false),
-            None => Rejected::Nothing,
+        if let Some(task) = task {
+            self.schedule_remote(task, false);
         }
     }
 
@@ -333,20 +327,16 @@ impl Shared {
 
     /// Queues a task woken (or, if `spawn`, spawned) away from this
     /// runtime's workers.
-    ///
-    /// After a shutdown the injector is drained here, and what it held
-    /// (this task's notification among them) is handed back for the caller
-    /// to drop once no borrow of a task's scheduler is live (`Rejected`).
-    pub(super) fn schedule_remote(&self, task: Notified, spawn: bool) -> Rejected {
+    pub(super) fn schedule_remote(&self, task: Notified, spawn: bool) {
         self.inject.push_remote(inject::thread_home(), task, spawn);
         // SeqCst fence: pairs with the one in `begin_shutdown`; either the
         // shutdown's drain sees our push or we see its flag (and drain).
         fence(SeqCst);
         if self.is_shutdown.load(SeqCst) {
-            return Rejected::Other(Box::new(self.inject.take_all()));
+            self.drain_injector();
+            return;
         }
         self.notify_parked();
-        Rejected::Nothing
     }
 
     /// Wakes a parked worker if nobody is searching (the full protocol of
@@ -505,12 +495,12 @@ impl PoolHost for Shared {
 }
 
 impl Schedule for Arc<Shared> {
-    fn schedule(&self, task: Notified) -> Rejected {
-        self.schedule_task(task, false)
+    fn schedule(&self, task: Notified) {
+        self.schedule_task(task, false);
     }
 
-    fn yield_now(&self, task: Notified) -> Rejected {
-        self.schedule_task(task, true)
+    fn yield_now(&self, task: Notified) {
+        self.schedule_task(task, true);
     }
 
     fn release(&self, task: &Header) {

@@ -85,11 +85,8 @@ impl Shared {
         // AcqRel: thieves that read the new bound see the spare's ring.
         this.searchable.fetch_max(index + 1, AcqRel);
         let shared = this.clone();
-        // Refused only after a shutdown: the spare's core is dropped then.
-        drop(
-            this.blocking
-                .submit(this, Job::Spare(Box::new(move || run_spare(shared, core)))),
-        );
+        this.blocking
+            .submit(this, Job::Spare(Box::new(move || run_spare(shared, core))));
         index
     }
 

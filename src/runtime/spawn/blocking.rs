@@ -7,7 +7,7 @@
 use crate::loom::Arc;
 use crate::runtime::pool::Job;
 use crate::runtime::scheduler::Shared;
-use crate::task::{Header, Id, JoinHandle, Meta, Notified, Rejected, Schedule, new_task};
+use crate::task::{Header, Id, JoinHandle, Meta, Notified, Schedule, new_task};
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -20,15 +20,12 @@ struct BlockingSchedule {
 }
 
 impl Schedule for BlockingSchedule {
-    fn schedule(&self, task: Notified) -> Rejected {
-        match self.shared.blocking.submit(&self.shared, Job::Task(task)) {
-            Some(jobs) => Rejected::Other(Box::new(jobs)),
-            None => Rejected::Nothing,
-        }
+    fn schedule(&self, task: Notified) {
+        self.shared.blocking.submit(&self.shared, Job::Task(task));
     }
 
-    fn yield_now(&self, task: Notified) -> Rejected {
-        self.schedule(task)
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
     }
 
     fn release(&self, task: &Header) {
@@ -93,6 +90,6 @@ where
         task.cancel();
         return join;
     }
-    drop(shared.blocking.submit(shared, Job::Task(task)));
+    shared.blocking.submit(shared, Job::Task(task));
     join
 }

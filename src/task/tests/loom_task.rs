@@ -39,7 +39,7 @@
 use crate::loom::{Arc, AtomicUsize, Mutex, lock};
 use crate::task::list::OwnedTasks;
 use crate::task::raw::{Header, Meta, Notified, new_local_task, new_task};
-use crate::task::{Id, JoinError, JoinHandle, Rejected, Schedule};
+use crate::task::{Id, JoinError, JoinHandle, Schedule};
 use loom::thread;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -61,14 +61,12 @@ struct Shared {
 struct Mock(Arc<Shared>);
 
 impl Schedule for Mock {
-    fn schedule(&self, task: Notified) -> Rejected {
+    fn schedule(&self, task: Notified) {
         lock(&self.0.queue).push_back(task);
-        Rejected::Nothing
     }
 
-    fn yield_now(&self, task: Notified) -> Rejected {
+    fn yield_now(&self, task: Notified) {
         lock(&self.0.queue).push_back(task);
-        Rejected::Nothing
     }
 
     fn release(&self, task: &Header) {
@@ -678,12 +676,12 @@ struct LocalMock {
 }
 
 impl Schedule for LocalMock {
-    fn schedule(&self, task: Notified) -> Rejected {
-        self.mock.schedule(task)
+    fn schedule(&self, task: Notified) {
+        self.mock.schedule(task);
     }
 
-    fn yield_now(&self, task: Notified) -> Rejected {
-        self.mock.yield_now(task)
+    fn yield_now(&self, task: Notified) {
+        self.mock.yield_now(task);
     }
 
     fn release(&self, task: &Header) {

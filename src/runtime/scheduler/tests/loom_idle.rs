@@ -108,7 +108,7 @@ fn last_searcher_parking_racing_remote_schedule_wakes_a_worker() {
         // `worker_to_notify`, unpark).
         let scheduler = {
             let shared = shared.clone();
-            thread::spawn(move || drop(shared.schedule_task(task, false)))
+            thread::spawn(move || shared.schedule_task(task, false))
         };
         // The real re-check of the last searcher (`WorkerContext::park`).
         if shared.idle.transition_worker_to_parked(0, true) {
@@ -190,7 +190,7 @@ fn remote_schedule_racing_shutdown_leaves_nothing_queued() {
         // fence, shutdown check (drain if set), wake.
         let scheduler = {
             let shared = shared.clone();
-            thread::spawn(move || drop(shared.schedule_task(task, false)))
+            thread::spawn(move || shared.schedule_task(task, false))
         };
         // As `Runtime`'s drop, after its workers are gone: flag, fence,
         // unpark every worker, then drain what is left.
