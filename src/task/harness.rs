@@ -170,12 +170,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         match after {
             AfterPoll::Idle => {}
             AfterPoll::Notified => {
-                // SAFETY: the poll ran on the reference of the Notified it
-                // consumed; `ToIdle::Notified` says a wake during the poll
-                // made that reference a new Notified's, which must be
-                // scheduled: it passes to this one.
+                // SAFETY: `ToIdle::Notified` counted a new reference for a
+                // Notified (a wake during the poll); it passes to this one.
                 let task = unsafe { Notified::from_raw(self.raw()) };
                 self.scheduler().yield_now(task);
+                // The run's reference, kept through the call (the cell
+                // holds the scheduler it borrows); nothing here touches the
+                // cell after this.
+                self.raw().drop_reference();
             }
             AfterPoll::Complete { finished } => {
                 self.complete();

@@ -99,8 +99,9 @@ pub(crate) enum ToRunning {
 pub(crate) enum ToIdle {
     /// Nothing: the task waits for a wake.
     Idle,
-    /// The task was woken while running; the run's reference is now the
-    /// reference of a new `Notified` that must be scheduled.
+    /// The task was woken while running: a new reference was counted for
+    /// a `Notified` that must be scheduled, and the run keeps its own until
+    /// the scheduler call returns (see `WakeByVal::Submit`).
     Notified,
     /// The task was cancelled during the poll: it is still RUNNING; drop
     /// the future and complete.
@@ -113,7 +114,13 @@ pub(crate) enum ToIdle {
 pub(crate) enum WakeByVal {
     /// Nothing more to do.
     Nothing,
-    /// The waker's reference is now a `Notified`: schedule it.
+    /// A new reference was counted for a `Notified`: schedule it, then
+    /// drop the waker's. The waker's is kept through the scheduler call
+    /// (tokio does the same): once the notification is queued another
+    /// thread may run the task to completion and drop every other
+    /// reference, and the cell holds the scheduler the call borrows; and a
+    /// scheduler that refuses the notification (a closed local queue, a
+    /// shut-down pool) drops it inside the call.
     Submit,
     /// The waker's reference was the last one: free the cell.
     Dealloc,
@@ -208,6 +215,9 @@ impl State {
             }
             s.0 &= !RUNNING;
             let verdict = if s.is_notified() {
+                // For the notification; the run keeps its own through the
+                // scheduler call (as `WakeByVal::Submit`).
+                s.ref_inc();
                 ToIdle::Notified
             } else {
                 s.ref_dec();
@@ -261,6 +271,7 @@ impl State {
                 (verdict, Some(s))
             } else {
                 s.0 |= NOTIFIED;
+                s.ref_inc();
                 (WakeByVal::Submit, Some(s))
             }
         })
@@ -503,9 +514,28 @@ mod tests {
         assert_eq!(state.transition_to_idle(), ToIdle::Notified);
         assert_eq!(
             state.load().ref_count(),
-            3,
-            "the run's reference became the Notified's"
+            4,
+            "one more for the Notified: the run keeps its own through the scheduler call"
         );
+        assert!(!state.ref_dec(), "the run drops its own after the call");
+        assert_eq!(state.load().ref_count(), 3);
+    }
+
+    #[test]
+    fn a_wake_by_value_keeps_the_waker_s_reference_through_the_schedule() {
+        let state = State::new();
+        assert_eq!(state.transition_to_running(), ToRunning::Run);
+        assert_eq!(state.transition_to_idle(), ToIdle::Idle);
+        state.ref_inc(); // a waker
+        assert_eq!(state.load().ref_count(), 3, "list, handle, waker");
+        assert_eq!(state.transition_to_notified_by_val(), WakeByVal::Submit);
+        assert_eq!(
+            state.load().ref_count(),
+            4,
+            "the Notified's, and the waker's until the scheduler call returns"
+        );
+        assert!(!state.ref_dec());
+        assert_eq!(state.load().ref_count(), 3);
     }
 
     #[test]

@@ -64,7 +64,11 @@ unsafe fn wake_by_val(ptr: *const ()) {
     // SAFETY: the RawWaker contract: `ptr` is this vtable's live waker's.
     let task = unsafe { raw_task(ptr) };
     match task.header().state.transition_to_notified_by_val() {
-        WakeByVal::Submit => task.schedule(),
+        WakeByVal::Submit => {
+            task.schedule();
+            // After the call: the cell had to outlive it (`WakeByVal`).
+            task.drop_reference();
+        }
         WakeByVal::Dealloc => task.dealloc(),
         WakeByVal::Nothing => {}
     }
