@@ -314,7 +314,12 @@ impl RawTask {
         unsafe { poll(self.ptr) }
     }
 
-    /// Schedules the task with a reference the caller already counted.
+    /// Schedules the task with a reference the caller already counted for
+    /// the notification. The caller must also hold a reference of its own
+    /// until this returns: the scheduler lives in the cell and the call
+    /// borrows it, while the notification, once queued, may be run to
+    /// completion and dropped by another thread (or dropped by a scheduler
+    /// that refuses it) during the call.
     pub(super) fn schedule(self) {
         let schedule = self.header().vtable.schedule;
         // SAFETY: as in `poll`; `schedule` takes over the counted reference.

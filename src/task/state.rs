@@ -27,8 +27,12 @@
 //! it); a thread that walks the list takes a reference with
 //! `ref_inc_if_alive`.
 //! The running poll borrows the `Notified`'s reference: when the poll leaves
-//! the task idle that reference is dropped, when the task was woken during the
-//! poll the reference becomes the new `Notified`.
+//! the task idle that reference is dropped; when the task was woken during
+//! the poll a new reference is counted for the new `Notified` and the run's
+//! own is dropped after the scheduler call (`yield_now`) returns. A wake by
+//! value likewise counts a new reference and drops the waker's after
+//! `schedule` returns: every scheduler call runs with a reference of the
+//! caller's own, because the cell holds the scheduler the call borrows.
 //!
 //! # Rules (the invariants the unsafe code in `raw.rs` and `harness.rs` relies on)
 //!

@@ -44,7 +44,7 @@ use loom::thread;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 /// What the mock scheduler shares with the model: its run queue, how many
@@ -54,6 +54,9 @@ struct Shared {
     queue: Mutex<VecDeque<Notified>>,
     frees: AtomicUsize,
     owned: Option<OwnedTasks>,
+    /// `schedule` checks that no cell was freed while it ran (the cell
+    /// holds the scheduler the call borrows).
+    watch_frees: bool,
 }
 
 /// A scheduler that queues woken tasks for the model to run by hand.
@@ -62,7 +65,23 @@ struct Mock(Arc<Shared>);
 
 impl Schedule for Mock {
     fn schedule(&self, task: Notified) {
-        lock(&self.0.queue).push_back(task);
+        if !self.0.watch_frees {
+            lock(&self.0.queue).push_back(task);
+            return;
+        }
+        // Read through a clone: if the cell were freed meanwhile, `self`
+        // would dangle.
+        let shared = self.0.clone();
+        // SeqCst: against the free's count in `release`, so a free that
+        // happened during the call is seen.
+        let before = shared.frees.load(SeqCst);
+        lock(&shared.queue).push_back(task);
+        // Another thread may now run the task to completion.
+        assert_eq!(
+            shared.frees.load(SeqCst),
+            before,
+            "the task's cell was freed while its scheduler was being called"
+        );
     }
 
     fn yield_now(&self, task: Notified) {
@@ -75,8 +94,9 @@ impl Schedule for Mock {
         if let Some(owned) = &self.0.owned {
             owned.remove(task);
         }
-        // Relaxed: read by the model only after its threads are joined.
-        self.0.frees.fetch_add(1, Relaxed);
+        // SeqCst: `schedule`'s watch reads it during the call; the model
+        // reads it after its threads are joined.
+        self.0.frees.fetch_add(1, SeqCst);
     }
 }
 
@@ -90,11 +110,22 @@ impl Mock {
         Mock::build(Some(OwnedTasks::new(1)))
     }
 
+    /// A scheduler whose `schedule` checks that the cell outlives the call.
+    fn watching_frees() -> Mock {
+        Mock(Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            frees: AtomicUsize::new(0),
+            owned: None,
+            watch_frees: true,
+        }))
+    }
+
     fn build(owned: Option<OwnedTasks>) -> Mock {
         Mock(Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
             frees: AtomicUsize::new(0),
             owned,
+            watch_frees: false,
         }))
     }
 
@@ -418,6 +449,43 @@ fn wake_racing_poll_is_not_lost() {
             _ => panic!("a finished task that nobody aborted gives its output"),
         }
         drop(handle);
+        drop(signal);
+        assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
+        futures.assert_all_dropped_once("future");
+        outputs.assert_all_dropped_once("output");
+    });
+}
+
+/// A detached task woken by value from another thread while this thread
+/// runs it to completion as soon as it is queued: the waking thread is
+/// still inside the scheduler's `schedule` (which lives in the cell), so
+/// the cell must not be freed before that call returns. It failed before
+/// the wake kept the waker's reference through the call (issue 19's
+/// session: the formal use after free noted in issue 18).
+#[test]
+fn a_cell_outlives_the_schedule_call_of_a_wake_by_value() {
+    loom::model(|| {
+        let sched = Mock::watching_frees();
+        let (futures, outputs) = (Census::new(), Census::new());
+        let signal = Signal::new();
+        let body = task_body(&futures, &outputs, Wait(signal.clone()), 3);
+        let (handle, notified) = sched.spawn(body);
+        drop(handle);
+        notified.run(); // pending: the signal holds its waker
+        let firer = {
+            let signal = signal.clone();
+            thread::spawn(move || signal.fire())
+        };
+        // Run the task the moment it is queued, racing the rest of the
+        // firer's `schedule` call.
+        loop {
+            if let Some(task) = sched.pop() {
+                task.run();
+                break;
+            }
+            thread::yield_now();
+        }
+        firer.join().unwrap();
         drop(signal);
         assert_eq!(sched.frees(), 1, "the cell is freed exactly once");
         futures.assert_all_dropped_once("future");
