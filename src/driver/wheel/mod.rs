@@ -64,6 +64,10 @@ pub(crate) struct Wheel {
 struct Entry {
     id: u64,
     when: u64,
+    /// The exact deadline, in nanoseconds since the wheel's origin (`when`
+    /// is it rounded up to a tick): `fire_within_tick` fires an entry of
+    /// the coming tick once this has passed.
+    exact: u64,
     waker: Waker,
     prev: Option<usize>,
     next: Option<usize>,
@@ -122,9 +126,15 @@ impl Wheel {
         self.elapsed
     }
 
-    /// Queues `waker` for tick `when`; gives the waker back if `when` has
-    /// already passed. O(1).
-    pub(crate) fn insert(&mut self, when: u64, waker: Waker) -> Result<EntryKey, Waker> {
+    /// Queues `waker` for tick `when` (its exact deadline, `exact`
+    /// nanoseconds since the origin, rounded up); gives the waker back if
+    /// `when` has already passed. O(1).
+    pub(crate) fn insert(
+        &mut self,
+        when: u64,
+        exact: u64,
+        waker: Waker,
+    ) -> Result<EntryKey, Waker> {
         if when <= self.elapsed {
             return Err(waker);
         }
@@ -134,6 +144,7 @@ impl Wheel {
         let index = self.entries.insert(Entry {
             id,
             when,
+            exact,
             waker,
             prev: None,
             next: None,
@@ -184,6 +195,52 @@ impl Wheel {
     /// The tick at which the next slot comes due, if any entry is queued.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         self.next_expiration().map(|expiration| expiration.deadline)
+    }
+
+    /// The earliest exact deadline (nanoseconds since the origin) among
+    /// the entries of the next slot to come due, if that slot is of level 0
+    /// and holds at most `limit` entries (a longer list is not walked: the
+    /// caller then waits for the slot's tick, as before).
+    pub(crate) fn next_exact(&self, limit: usize) -> Option<u64> {
+        let expiration = self.next_expiration()?;
+        if expiration.level != 0 {
+            return None;
+        }
+        let mut cursor = self.levels[0].head(expiration.slot);
+        let mut earliest = u64::MAX;
+        for _ in 0..limit {
+            let Some(index) = cursor else {
+                return Some(earliest);
+            };
+            let entry = &self.entries[index];
+            earliest = earliest.min(entry.exact);
+            cursor = entry.next;
+        }
+        cursor.is_none().then_some(earliest)
+    }
+
+    /// Fires the entries of the tick after `elapsed` whose exact deadline
+    /// is at or before `now` (nanoseconds since the origin): `now` lies in
+    /// that tick, so they are due, though the tick is not over. Never
+    /// early: an entry fires only once its exact deadline has passed. Walks
+    /// that one slot's list; the caller has run `advance` to the tick `now`
+    /// is in.
+    pub(crate) fn fire_within_tick(&mut self, now: u64, wake: &mut Vec<Waker>) {
+        let Some(expiration) = self.next_expiration() else {
+            return;
+        };
+        if expiration.level != 0 || expiration.deadline != self.elapsed + 1 {
+            return;
+        }
+        let mut cursor = self.levels[0].head(expiration.slot);
+        while let Some(index) = cursor {
+            let entry = &self.entries[index];
+            cursor = entry.next;
+            if entry.exact <= now {
+                self.unlink(index);
+                wake.push(self.entries.remove(index).waker);
+            }
+        }
     }
 
     /// Processes every slot due at or before tick `now`: fires the entries
@@ -312,6 +369,11 @@ mod tests {
         }
     }
 
+    /// A tick's deadline as an exact one: the tick's own start.
+    fn exact(tick: u64) -> u64 {
+        tick.saturating_mul(100_000)
+    }
+
     fn waker(label: u64, fired: &Arc<Mutex<Vec<u64>>>) -> Waker {
         Waker::from(Arc::new(Label(label, fired.clone())))
     }
@@ -338,7 +400,9 @@ mod tests {
         let mut wheel = Wheel::new();
         let ticks = [1, 63, 64, 65, 4095, 4096, 4097, 262_143, 262_144];
         for &tick in &ticks {
-            wheel.insert(tick, waker(tick, &fired)).unwrap();
+            wheel
+                .insert(tick, exact(tick), waker(tick, &fired))
+                .unwrap();
         }
         let at = run(&mut wheel, 262_144, &fired);
         assert_eq!(at, ticks.iter().map(|&t| (t, t)).collect::<Vec<_>>());
@@ -349,8 +413,8 @@ mod tests {
     fn next_deadline_is_the_earliest_slot_and_jumps_are_safe() {
         let fired = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        wheel.insert(5000, waker(2, &fired)).unwrap();
-        wheel.insert(70, waker(1, &fired)).unwrap();
+        wheel.insert(5000, exact(5000), waker(2, &fired)).unwrap();
+        wheel.insert(70, exact(70), waker(1, &fired)).unwrap();
         // 70 is in level 1 (slot of 64..128): due when that slot starts.
         assert_eq!(wheel.next_deadline(), Some(64));
         let mut wake = Vec::new();
@@ -364,7 +428,7 @@ mod tests {
     fn a_big_jump_never_fires_early() {
         let fired = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        wheel.insert(1_000, waker(1, &fired)).unwrap();
+        wheel.insert(1_000, exact(1_000), waker(1, &fired)).unwrap();
         let mut wake = Vec::new();
         wheel.advance(999, &mut wake);
         assert!(wake.is_empty(), "due at 1000, not at 999");
@@ -373,11 +437,48 @@ mod tests {
     }
 
     #[test]
+    fn the_coming_tick_fires_each_entry_once_its_exact_deadline_passed() {
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        // Tick 10 spans (900_000, 1_000_000] ns: three deadlines inside it.
+        wheel.insert(10, 930_000, waker(1, &fired)).unwrap();
+        wheel.insert(10, 960_000, waker(2, &fired)).unwrap();
+        wheel.insert(10, 1_000_000, waker(3, &fired)).unwrap();
+        wheel.insert(11, 1_050_000, waker(4, &fired)).unwrap();
+        let mut wake = Vec::new();
+        wheel.advance(9, &mut wake);
+        assert_eq!(
+            wheel.next_exact(16),
+            Some(930_000),
+            "the earliest exact deadline"
+        );
+        assert_eq!(wheel.next_exact(2), None, "a slot longer than the walk");
+        wheel.fire_within_tick(929_999, &mut wake);
+        assert!(wake.is_empty(), "never early");
+        wheel.fire_within_tick(960_000, &mut wake);
+        wake.drain(..).for_each(Waker::wake);
+        let mut got = fired.lock().unwrap().clone();
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [1, 2],
+            "those whose deadline passed, not the rest of the tick"
+        );
+        assert_eq!(wheel.next_exact(16), Some(1_000_000));
+        // The tick's end fires the rest, once; the next tick waits.
+        wheel.advance(10, &mut wake);
+        assert_eq!(wake.len(), 1);
+        wheel.fire_within_tick(1_000_001, &mut wake);
+        assert_eq!(wake.len(), 1, "tick 11's entry is not due before 1_050_000");
+        assert_eq!(wheel.len(), 1);
+    }
+
+    #[test]
     fn cancel_unlinks_from_the_middle_of_a_slot() {
         let fired = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
         let keys: Vec<_> = (0..5)
-            .map(|i| wheel.insert(10, waker(i, &fired)).unwrap())
+            .map(|i| wheel.insert(10, exact(10), waker(i, &fired)).unwrap())
             .collect();
         assert!(wheel.remove(keys[2]).is_some());
         assert!(wheel.remove(keys[2]).is_none(), "removed already");
@@ -396,7 +497,9 @@ mod tests {
     fn far_deadlines_are_clamped_and_past_ones_refused() {
         let fired = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        let key = wheel.insert(u64::MAX, waker(1, &fired)).unwrap();
+        let key = wheel
+            .insert(u64::MAX, exact(u64::MAX), waker(1, &fired))
+            .unwrap();
         assert_eq!(wheel.next_deadline().map(|d| d <= MAX_TICKS), Some(true));
         let mut wake = Vec::new();
         wheel.advance(MAX_TICKS, &mut wake);
@@ -407,7 +510,9 @@ mod tests {
         );
         assert!(wheel.update_waker(key, &waker(1, &fired)).is_err());
         assert!(
-            wheel.insert(MAX_TICKS, waker(2, &fired)).is_err(),
+            wheel
+                .insert(MAX_TICKS, exact(MAX_TICKS), waker(2, &fired))
+                .is_err(),
             "already due"
         );
     }
@@ -425,7 +530,9 @@ mod tests {
             x ^= x << 17;
             let tick = 1 + x % 20_000;
             ticks.push((label, tick));
-            wheel.insert(tick, waker(label, &fired)).unwrap();
+            wheel
+                .insert(tick, exact(tick), waker(label, &fired))
+                .unwrap();
         }
         let at = run(&mut wheel, 20_000, &fired);
         assert_eq!(at.len(), 2_000);
@@ -445,10 +552,14 @@ mod tests {
         let mut wheel = Wheel::new();
         let mut wake = Vec::new();
         wheel.advance(1_000, &mut wake);
-        wheel.insert(u64::MAX, waker(1, &fired)).unwrap();
+        wheel
+            .insert(u64::MAX, exact(u64::MAX), waker(1, &fired))
+            .unwrap();
         let day = 86_400_000;
         let thirteen_days = 1_000 + 13 * day;
-        wheel.insert(thirteen_days, waker(2, &fired)).unwrap();
+        wheel
+            .insert(thirteen_days, exact(thirteen_days), waker(2, &fired))
+            .unwrap();
         assert!(
             wheel
                 .next_deadline()
@@ -494,7 +605,9 @@ mod tests {
                         } else {
                             elapsed + 1 + next(span)
                         };
-                        let key = wheel.insert(when, waker(label, &fired)).unwrap();
+                        let key = wheel
+                            .insert(when, exact(when), waker(label, &fired))
+                            .unwrap();
                         model.insert(label, (key, when.min(elapsed + MAX_TICKS)));
                     }
                     5 => {
