@@ -6,7 +6,7 @@
 //! `fire_due` fires the entries of the coming tick whose exact deadline has
 //! passed as well as every whole tick that has: a deadline off the tick
 //! grid is not rounded up to it (a 1 ms ticker's mean lateness went from
-//! 0.09-0.13 ms to 0.07, issue 19).
+//! 0.09-0.13 ms to 0.07-0.08, issue 19).
 //!
 //! How it is driven: the driver asks `Timers` for the next deadline before
 //! it blocks (`park_timeout`: that deadline is the `epoll_wait` timeout, so
@@ -44,7 +44,8 @@ use std::time::{Duration, Instant};
 pub(crate) const TICK: Duration = Duration::from_micros(100);
 
 /// How many entries of the next slot `park_timeout` walks for their exact
-/// deadlines; a fuller slot is waited for to its tick.
+/// deadlines, and `fire_due` for those that passed; a fuller slot is
+/// waited for, and fired, at its tick.
 const EXACT_WALK: usize = 16;
 const TICK_NANOS: u128 = TICK.as_nanos();
 
@@ -62,8 +63,9 @@ pub(crate) struct Timers {
 
 struct State {
     wheel: Wheel,
-    /// When the driver's holder will return from `poll` by itself: `None`
-    /// if nobody is in `poll`, `Some(None)` if it waits without a deadline.
+    /// When the driver's holder will return from `poll` by itself (in
+    /// nanoseconds since the origin): `None` if nobody is in `poll`,
+    /// `Some(None)` if it waits without a deadline.
     parked_until: Option<Option<u64>>,
     is_shutdown: bool,
 }
@@ -130,6 +132,17 @@ impl Timers {
         u64::try_from(since.as_nanos() / TICK_NANOS).unwrap_or(u64::MAX)
     }
 
+    /// When to end a wait for the slot of tick `tick`, whose earliest exact
+    /// deadline is `exact` (if the slot was walked): that deadline, but
+    /// never past the tick (a deadline clamped to the wheel's span,
+    /// `wheel::MAX_TICKS`, keeps its real, later exact one).
+    fn wake_at(&self, tick: u64, exact: Option<u64>) -> Instant {
+        let at_tick = self.at(tick);
+        exact
+            .and_then(|exact| self.origin.checked_add(Duration::from_nanos(exact)))
+            .map_or(at_tick, |exact| exact.min(at_tick))
+    }
+
     /// The driver is about to `poll` for at most `timeout`: shortens it to
     /// the next deadline, and records when `poll` will return by itself
     /// (under the lock, so a racing `register` sees it).
@@ -149,25 +162,22 @@ impl Timers {
                 // passed, before their tick is over. The driver's timer fd
                 // wakes `poll` then (without one, mio rounds the wait up to
                 // whole milliseconds, never short of the deadline).
-                let until = match state.wheel.next_exact(EXACT_WALK) {
-                    Some(exact) => self.origin + Duration::from_nanos(exact),
-                    None => self.at(tick),
-                };
+                let until = self.wake_at(tick, state.wheel.next_exact(EXACT_WALK));
                 let wait = until.saturating_duration_since(now);
                 Some(timeout.map_or(wait, |t| t.min(wait)))
             }
         };
-        // The tick `poll` returns in, rounded down: a deadline registered
-        // for that tick is served by the return itself (under a tick late
-        // at worst) and needs no unpark. A wait past `Instant`'s range counts
-        // as no deadline.
+        // When `poll` returns (nanoseconds since the origin): a deadline
+        // registered at or after it is served by the return itself and
+        // needs no unpark; an earlier one does. A wait past `Instant`'s
+        // range counts as no deadline.
         state.parked_until = if paused {
             Some(None)
         } else {
             Some(
                 timeout
                     .and_then(|t| now.checked_add(t))
-                    .map(|at| self.tick_floor(at)),
+                    .map(|at| self.nanos(at)),
             )
         };
         timeout
@@ -186,7 +196,9 @@ impl Timers {
         let now = self.clock.now();
         let mut state = lock(&self.state);
         state.wheel.advance(self.tick_floor(now), wake);
-        state.wheel.fire_within_tick(self.nanos(now), wake);
+        state
+            .wheel
+            .fire_within_tick(self.nanos(now), EXACT_WALK, wake);
         self.pending.store(state.wheel.len(), Relaxed);
     }
 
@@ -236,7 +248,7 @@ impl Timers {
         self.pending.store(state.wheel.len(), Relaxed);
         let unpark = match state.parked_until {
             Some(None) => true,
-            Some(Some(until)) => tick < until,
+            Some(Some(until)) => exact < until,
             None => false,
         };
         Armed::Queued { key, unpark }
@@ -269,5 +281,24 @@ impl Timers {
         state.is_shutdown = true;
         state.wheel.drain(wake);
         self.pending.store(0, Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_ends_at_the_exact_deadline_but_never_past_its_tick() {
+        let timers = Timers::new(false);
+        let exact = 950_000; // inside tick 10: (900_000, 1_000_000] ns
+        assert_eq!(
+            timers.wake_at(10, Some(exact)),
+            timers.origin + Duration::from_nanos(exact)
+        );
+        assert_eq!(timers.wake_at(10, None), timers.at(10), "a slot not walked");
+        // A far deadline clamped into an earlier slot keeps its real exact
+        // deadline: the wait still ends at the slot's tick.
+        assert_eq!(timers.wake_at(10, Some(u64::MAX)), timers.at(10));
     }
 }

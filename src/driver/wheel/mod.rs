@@ -222,17 +222,29 @@ impl Wheel {
     /// Fires the entries of the tick after `elapsed` whose exact deadline
     /// is at or before `now` (nanoseconds since the origin): `now` lies in
     /// that tick, so they are due, though the tick is not over. Never
-    /// early: an entry fires only once its exact deadline has passed. Walks
-    /// that one slot's list; the caller has run `advance` to the tick `now`
-    /// is in.
-    pub(crate) fn fire_within_tick(&mut self, now: u64, wake: &mut Vec<Waker>) {
+    /// early: an entry fires only once its exact deadline has passed. Only
+    /// a slot of at most `limit` entries is walked (this runs after every
+    /// driver poll, under the timers' lock); a fuller one fires at its
+    /// tick. The caller has run `advance` to the tick `now` is in.
+    pub(crate) fn fire_within_tick(&mut self, now: u64, limit: usize, wake: &mut Vec<Waker>) {
         let Some(expiration) = self.next_expiration() else {
             return;
         };
         if expiration.level != 0 || expiration.deadline != self.elapsed + 1 {
             return;
         }
-        let mut cursor = self.levels[0].head(expiration.slot);
+        let head = self.levels[0].head(expiration.slot);
+        let mut counted = head;
+        for _ in 0..limit {
+            match counted {
+                Some(index) => counted = self.entries[index].next,
+                None => break,
+            }
+        }
+        if counted.is_some() {
+            return;
+        }
+        let mut cursor = head;
         while let Some(index) = cursor {
             let entry = &self.entries[index];
             cursor = entry.next;
@@ -453,9 +465,14 @@ mod tests {
             "the earliest exact deadline"
         );
         assert_eq!(wheel.next_exact(2), None, "a slot longer than the walk");
-        wheel.fire_within_tick(929_999, &mut wake);
+        wheel.fire_within_tick(960_000, 2, &mut wake);
+        assert!(
+            wake.is_empty(),
+            "a slot longer than the walk waits for its tick"
+        );
+        wheel.fire_within_tick(929_999, 16, &mut wake);
         assert!(wake.is_empty(), "never early");
-        wheel.fire_within_tick(960_000, &mut wake);
+        wheel.fire_within_tick(960_000, 16, &mut wake);
         wake.drain(..).for_each(Waker::wake);
         let mut got = fired.lock().unwrap().clone();
         got.sort_unstable();
@@ -468,7 +485,7 @@ mod tests {
         // The tick's end fires the rest, once; the next tick waits.
         wheel.advance(10, &mut wake);
         assert_eq!(wake.len(), 1);
-        wheel.fire_within_tick(1_000_001, &mut wake);
+        wheel.fire_within_tick(1_000_001, 16, &mut wake);
         assert_eq!(wake.len(), 1, "tick 11's entry is not due before 1_050_000");
         assert_eq!(wheel.len(), 1);
     }
