@@ -202,21 +202,8 @@ impl Wheel {
     /// and holds at most `limit` entries (a longer list is not walked: the
     /// caller then waits for the slot's tick, as before).
     pub(crate) fn next_exact(&self, limit: usize) -> Option<u64> {
-        let expiration = self.next_expiration()?;
-        if expiration.level != 0 {
-            return None;
-        }
-        let mut cursor = self.levels[0].head(expiration.slot);
-        let mut earliest = u64::MAX;
-        for _ in 0..limit {
-            let Some(index) = cursor else {
-                return Some(earliest);
-            };
-            let entry = &self.entries[index];
-            earliest = earliest.min(entry.exact);
-            cursor = entry.next;
-        }
-        cursor.is_none().then_some(earliest)
+        let (_, head) = self.next_short_slot(limit)?;
+        self.list(head).map(|index| self.entries[index].exact).min()
     }
 
     /// Fires the entries of the tick after `elapsed` whose exact deadline
@@ -227,24 +214,13 @@ impl Wheel {
     /// driver poll, under the timers' lock); a fuller one fires at its
     /// tick. The caller has run `advance` to the tick `now` is in.
     pub(crate) fn fire_within_tick(&mut self, now: u64, limit: usize, wake: &mut Vec<Waker>) {
-        let Some(expiration) = self.next_expiration() else {
+        let Some((expiration, head)) = self.next_short_slot(limit) else {
             return;
         };
-        if expiration.level != 0 || expiration.deadline != self.elapsed + 1 {
+        if expiration.deadline != self.elapsed + 1 {
             return;
         }
-        let head = self.levels[0].head(expiration.slot);
-        let mut counted = head;
-        for _ in 0..limit {
-            match counted {
-                Some(index) => counted = self.entries[index].next,
-                None => break,
-            }
-        }
-        if counted.is_some() {
-            return;
-        }
-        let mut cursor = head;
+        let mut cursor = Some(head);
         while let Some(index) = cursor {
             let entry = &self.entries[index];
             cursor = entry.next;
@@ -253,6 +229,23 @@ impl Wheel {
                 wake.push(self.entries.remove(index).waker);
             }
         }
+    }
+
+    /// The next slot to come due, with its first entry, if it is of level 0
+    /// and holds at most `limit` entries (what `next_exact` and
+    /// `fire_within_tick` walk).
+    fn next_short_slot(&self, limit: usize) -> Option<(Expiration, usize)> {
+        let expiration = self.next_expiration()?;
+        if expiration.level != 0 {
+            return None;
+        }
+        let head = self.levels[0].head(expiration.slot)?;
+        (self.list(head).nth(limit).is_none()).then_some((expiration, head))
+    }
+
+    /// The entries of the slot list that starts at `head`, in list order.
+    fn list(&self, head: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(head), |&index| self.entries[index].next)
     }
 
     /// Processes every slot due at or before tick `now`: fires the entries

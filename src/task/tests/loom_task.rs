@@ -112,20 +112,19 @@ impl Mock {
 
     /// A scheduler whose `schedule` checks that the cell outlives the call.
     fn watching_frees() -> Mock {
-        Mock(Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
-            frees: AtomicUsize::new(0),
-            owned: None,
-            watch_frees: true,
-        }))
+        Mock::build_with(None, true)
     }
 
     fn build(owned: Option<OwnedTasks>) -> Mock {
+        Mock::build_with(owned, false)
+    }
+
+    fn build_with(owned: Option<OwnedTasks>, watch_frees: bool) -> Mock {
         Mock(Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
             frees: AtomicUsize::new(0),
             owned,
-            watch_frees: false,
+            watch_frees,
         }))
     }
 
