@@ -13,31 +13,174 @@
 //! assert_eq!(answer.await, Ok(42));
 //! # });
 //! ```
+//!
+//! # How it works
+//! One allocation of an atomic state word, the receiver's waker, the
+//! sender's waker and the value; no lock, and no `Arc` (the two handles'
+//! "alive" bits in the state word are its reference count). For a `()`
+//! value that is 40 bytes, one 48-byte heap block, where a mutex-guarded
+//! state in an `Arc` took 64 bytes (an 80-byte block): a task parked on a
+//! oneshot is what the memory benchmark counts (`benches/memory.rs`).
+//!
+//! The rules of the state word, which every `unsafe` block below cites:
+//! 1. The value slot is the sender's until it sets `VALUE | TX_DONE` (in
+//!    one compare-exchange that fails if `RX_CLOSED` is set, handing the
+//!    value back); from then on it is the receiver's alone, which takes it
+//!    once and clears `VALUE`.
+//! 2. A waker slot is written only while its side holds its `*_REGISTERING`
+//!    bit, which is taken only while the other side's "done" bit
+//!    (`TX_DONE` for the receiver's slot, `RX_CLOSED` for the sender's) is
+//!    clear. The other side reads the slot (to wake it by reference) only
+//!    if the read-modify-write that set its "done" bit saw the registering
+//!    bit clear; a registrant that sees "done" appear when it lets go of
+//!    the bit returns ready itself. So a write never overlaps a read, and
+//!    no wake-up is lost.
+//! 3. The allocation is freed by the handle whose drop clears the second of
+//!    `TX_ALIVE` and `RX_ALIVE`; each handle reads the shared parts only
+//!    while its own bit is set.
 
 use super::error::{RecvError, TryRecvError};
-use crate::loom::{Arc, Mutex, lock};
+use crate::loom::{AtomicUsize, UnsafeCell};
 use crate::task::coop;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::task::{Context, Poll, Waker, ready};
 
+/// The slot holds a sent value, the receiver's to take (rule 1).
+const VALUE: usize = 1;
+/// The sender sent or was dropped: nothing more will come.
+const TX_DONE: usize = 1 << 1;
+/// The receiver was dropped or closed: a send fails.
+const RX_CLOSED: usize = 1 << 2;
+/// The receiver returned its value or `RecvError` from a poll: polling it
+/// again is a bug. Kept here rather than in the `Receiver` so the receiver
+/// (which a waiting task's future holds) is one word.
+const RX_FINISHED: usize = 1 << 3;
+/// The receiver is writing its waker slot (rule 2).
+const RX_REGISTERING: usize = 1 << 4;
+/// A `closed` future is writing the sender's waker slot (rule 2).
+const TX_REGISTERING: usize = 1 << 5;
+/// The `Sender` is alive (rule 3).
+const TX_ALIVE: usize = 1 << 6;
+/// The `Receiver` is alive (rule 3).
+const RX_ALIVE: usize = 1 << 7;
+
+/// The shared allocation; see the module's rules.
 struct Inner<T> {
-    state: Mutex<State<T>>,
+    state: AtomicUsize,
+    rx_waker: UnsafeCell<Option<Waker>>,
+    tx_waker: UnsafeCell<Option<Waker>>,
+    value: UnsafeCell<MaybeUninit<T>>,
 }
 
-struct State<T> {
-    value: Option<T>,
-    /// The sender sent or was dropped: nothing more will come.
-    sender_done: bool,
-    /// The receiver was dropped or closed: a send fails.
-    receiver_done: bool,
-    /// The receiver took the value, or returned `RecvError` from a poll:
-    /// polling it again is a bug. Kept here rather than in the `Receiver`
-    /// so the receiver (which a waiting task's future holds) is one word.
-    receiver_finished: bool,
-    receiver_waker: Option<Waker>,
-    sender_waker: Option<Waker>,
+/// What registering a waker found.
+enum Registered {
+    /// The waker is in its slot; the other side will wake it.
+    Waiting,
+    /// The other side is done (its bit was set before or during the
+    /// registration): the caller's condition holds now.
+    Done,
+}
+
+impl<T> Inner<T> {
+    /// Puts `waker` in `slot` under `registering` (rule 2), unless `done`
+    /// is set first. A second registrant at the same moment (two `closed`
+    /// futures of one sender, polled on two threads) finds the bit taken;
+    /// it wakes its own task to try again and reports `Waiting`.
+    fn register(
+        &self,
+        slot: &UnsafeCell<Option<Waker>>,
+        registering: usize,
+        done: usize,
+        waker: &Waker,
+    ) -> Registered {
+        let mut state = self.state.load(Acquire);
+        loop {
+            if state & done != 0 {
+                return Registered::Done;
+            }
+            if state & registering != 0 {
+                waker.wake_by_ref();
+                return Registered::Waiting;
+            }
+            match self
+                .state
+                .compare_exchange_weak(state, state | registering, Acquire, Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        // Lets go of the bit even if cloning the waker panics, so the other
+        // side is never kept from its slot.
+        struct Release<'a>(&'a AtomicUsize, usize);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_and(!self.1, Relaxed);
+            }
+        }
+        let unwinding = Release(&self.state, registering);
+        slot.with_mut(|ptr| {
+            // SAFETY: this thread holds `registering` and the other side's
+            // `done` was clear when it took it, so no one else reads or
+            // writes the slot until the bit is let go (rule 2).
+            let slot = unsafe { &mut *ptr };
+            if !slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                *slot = Some(waker.clone());
+            }
+        });
+        std::mem::forget(unwinding);
+        let before = self.state.fetch_and(!registering, AcqRel);
+        if before & done != 0 {
+            Registered::Done
+        } else {
+            Registered::Waiting
+        }
+    }
+
+    /// Wakes the waker in `slot` if the read-modify-write that set this
+    /// side's "done" bit returned `before` with the other side's
+    /// `registering` bit clear (rule 2).
+    fn wake(&self, slot: &UnsafeCell<Option<Waker>>, before: usize, registering: usize) {
+        if before & registering != 0 {
+            return;
+        }
+        slot.with(|ptr| {
+            // SAFETY: the other side was not registering when this side's
+            // "done" bit was set, and cannot start after (rule 2): the slot
+            // is only read from now on.
+            if let Some(waker) = unsafe { &*ptr } {
+                waker.wake_by_ref();
+            }
+        });
+    }
+
+    /// Moves the value out of its slot.
+    ///
+    /// # Safety
+    /// The caller owns a written slot (rule 1) and leaves it unread after.
+    unsafe fn take_value(&self) -> T {
+        // SAFETY: the caller owns the written slot (rule 1).
+        self.value
+            .with_mut(|ptr| unsafe { (*ptr).assume_init_read() })
+    }
+}
+
+/// Frees the allocation.
+///
+/// # Safety
+/// The caller's drop cleared the last alive bit (rule 3); the value slot is
+/// empty or already taken (rule 1).
+unsafe fn free<T>(inner: NonNull<Inner<T>>) {
+    // SAFETY: leaked from a `Box` in `channel`; no handle is left to read
+    // it (rule 3). The wakers drop with it; the value was moved out.
+    drop(unsafe { Box::from_raw(inner.as_ptr()) });
 }
 
 /// Sends the one value. Dropping it unsent makes the receiver fail with
@@ -50,7 +193,8 @@ struct State<T> {
 /// assert_eq!(bobbin::block_on(rx), Err(bobbin::channel::RecvError));
 /// ```
 pub struct Sender<T> {
-    inner: Arc<Inner<T>>,
+    inner: NonNull<Inner<T>>,
+    _owns: PhantomData<T>,
 }
 
 /// A future of the one value, or [`RecvError`] if the sender was dropped
@@ -66,32 +210,50 @@ pub struct Sender<T> {
 /// assert_eq!(bobbin::block_on(rx), Ok("done"));
 /// ```
 pub struct Receiver<T> {
-    inner: Arc<Inner<T>>,
+    inner: NonNull<Inner<T>>,
+    _owns: PhantomData<T>,
 }
+
+// SAFETY: the handles share the state word (atomic) and slots whose
+// accesses the rules order; a value crosses threads, so `T: Send`. A shared
+// `&Sender` only loads the state or registers under `TX_REGISTERING`, and a
+// `&Receiver` only loads the state, so `Sync` asks no more of `T`.
+unsafe impl<T: Send> Send for Sender<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Sender<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Send for Receiver<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Receiver<T> {}
+// A caught panic leaves both handles usable: each change of the state word
+// is one atomic operation, and a registration lets go of its bit when it
+// unwinds (as they were with the mutex this replaced).
+impl<T> UnwindSafe for Sender<T> {}
+impl<T> RefUnwindSafe for Sender<T> {}
+impl<T> UnwindSafe for Receiver<T> {}
+impl<T> RefUnwindSafe for Receiver<T> {}
+// The value is never pinned: it is moved out of the slot when taken.
+impl<T> Unpin for Sender<T> {}
+impl<T> Unpin for Receiver<T> {}
 
 pub(super) fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let inner = Arc::new(Inner {
-        state: Mutex::new(State {
-            value: None,
-            sender_done: false,
-            receiver_done: false,
-            receiver_finished: false,
-            receiver_waker: None,
-            sender_waker: None,
-        }),
+    let inner = Box::new(Inner {
+        state: AtomicUsize::new(TX_ALIVE | RX_ALIVE),
+        rx_waker: UnsafeCell::new(None),
+        tx_waker: UnsafeCell::new(None),
+        value: UnsafeCell::new(MaybeUninit::uninit()),
     });
+    let inner = NonNull::from(Box::leak(inner));
     (
         Sender {
-            inner: inner.clone(),
+            inner,
+            _owns: PhantomData,
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            _owns: PhantomData,
+        },
     )
-}
-
-fn wake(waker: Option<Waker>) {
-    if let Some(waker) = waker {
-        waker.wake();
-    }
 }
 
 impl<T> Sender<T> {
@@ -107,16 +269,31 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(5), Err(5));
     /// ```
     pub fn send(self, value: T) -> Result<(), T> {
-        let waker = {
-            let mut state = lock(&self.inner.state);
-            if state.receiver_done {
-                return Err(value);
+        let inner = self.inner();
+        let mut state = inner.state.load(Acquire);
+        if state & RX_CLOSED != 0 {
+            return Err(value);
+        }
+        inner.value.with_mut(|ptr| {
+            // SAFETY: `TX_DONE` is clear (this is the one send), so the
+            // slot is the sender's (rule 1).
+            unsafe { (*ptr).write(value) };
+        });
+        loop {
+            if state & RX_CLOSED != 0 {
+                // SAFETY: `VALUE` was never set, so the slot written above
+                // is still the sender's (rule 1).
+                return Err(unsafe { inner.take_value() });
             }
-            state.value = Some(value);
-            state.sender_done = true;
-            state.receiver_waker.take()
-        };
-        wake(waker);
+            match inner
+                .state
+                .compare_exchange_weak(state, state | VALUE | TX_DONE, AcqRel, Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        inner.wake(&inner.rx_waker, state, RX_REGISTERING);
         Ok(())
     }
 
@@ -130,7 +307,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        lock(&self.inner.state).receiver_done
+        self.inner().state.load(Acquire) & RX_CLOSED != 0
     }
 
     /// Waits until the receiver is dropped or closed: a worker can stop
@@ -147,34 +324,36 @@ impl<T> Sender<T> {
     /// ```
     pub async fn closed(&self) {
         std::future::poll_fn(|cx| {
-            let mut state = lock(&self.inner.state);
-            if state.receiver_done {
-                return Poll::Ready(());
+            let inner = self.inner();
+            match inner.register(&inner.tx_waker, TX_REGISTERING, RX_CLOSED, cx.waker()) {
+                Registered::Done => Poll::Ready(()),
+                Registered::Waiting => Poll::Pending,
             }
-            if !state
-                .sender_waker
-                .as_ref()
-                .is_some_and(|waker| waker.will_wake(cx.waker()))
-            {
-                state.sender_waker = Some(cx.waker().clone());
-            }
-            Poll::Pending
         })
         .await;
+    }
+
+    fn inner(&self) -> &Inner<T> {
+        // SAFETY: `TX_ALIVE` is set while this handle lives (rule 3).
+        unsafe { self.inner.as_ref() }
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let waker = {
-            let mut state = lock(&self.inner.state);
-            if state.sender_done {
-                return;
+        let inner = self.inner();
+        // Only this handle sets `TX_DONE`, so a relaxed load sees its own.
+        if inner.state.load(Relaxed) & TX_DONE == 0 {
+            let before = inner.state.fetch_or(TX_DONE, AcqRel);
+            if before & RX_ALIVE != 0 {
+                inner.wake(&inner.rx_waker, before, RX_REGISTERING);
             }
-            state.sender_done = true;
-            state.receiver_waker.take()
-        };
-        wake(waker);
+        }
+        if inner.state.fetch_and(!TX_ALIVE, AcqRel) & RX_ALIVE == 0 {
+            // SAFETY: this drop cleared the last alive bit; the receiver
+            // took or dropped any value before it cleared its own (rule 3).
+            unsafe { free(self.inner) };
+        }
     }
 }
 
@@ -195,14 +374,13 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = lock(&self.inner.state);
-        match state.value.take() {
-            Some(value) => {
-                state.receiver_finished = true;
-                Ok(value)
-            }
-            None if state.sender_done => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
+        let state = self.inner().state.load(Acquire);
+        if state & VALUE != 0 {
+            Ok(self.take_and_finish())
+        } else if state & TX_DONE != 0 {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
         }
     }
 
@@ -217,12 +395,11 @@ impl<T> Receiver<T> {
     /// assert!(bobbin::block_on(rx).is_err());
     /// ```
     pub fn close(&mut self) {
-        let waker = {
-            let mut state = lock(&self.inner.state);
-            state.receiver_done = true;
-            state.sender_waker.take()
-        };
-        wake(waker);
+        let inner = self.inner();
+        let before = inner.state.fetch_or(RX_CLOSED, AcqRel);
+        if before & (RX_CLOSED | TX_DONE) == 0 {
+            inner.wake(&inner.tx_waker, before, TX_REGISTERING);
+        }
     }
 
     /// Waits for the value on a plain thread.
@@ -243,15 +420,30 @@ impl<T> Receiver<T> {
     pub fn recv_blocking(self) -> Result<T, RecvError> {
         crate::task::park::park_on("oneshot::Receiver::recv_blocking", self)
     }
+
+    fn inner(&self) -> &Inner<T> {
+        // SAFETY: `RX_ALIVE` is set while this handle lives (rule 3).
+        unsafe { self.inner.as_ref() }
+    }
+
+    /// Takes the sent value and marks the receiver finished.
+    fn take_and_finish(&self) -> T {
+        let inner = self.inner();
+        // SAFETY: the caller saw `VALUE` (Acquire): the slot is written and
+        // this receiver's (rule 1); clearing `VALUE` below leaves it unread.
+        let value = unsafe { inner.take_value() };
+        inner.state.fetch_xor(VALUE | RX_FINISHED, AcqRel);
+        value
+    }
 }
 
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = lock(&self.inner.state);
-        if state.receiver_finished {
-            drop(state);
+        let inner = self.inner();
+        let mut state = inner.state.load(Acquire);
+        if state & RX_FINISHED != 0 {
             panic!(
                 "a oneshot Receiver was polled after it returned its value; a oneshot delivers \
                  one value, so await it once (use a bounded or unbounded channel for a stream of \
@@ -261,22 +453,18 @@ impl<T> Future for Receiver<T> {
         // Checked before the value is looked at: a budget `Pending` takes
         // nothing (see `task/coop.rs`).
         let restore = ready!(coop::poll_proceed(cx));
-        let result = match state.value.take() {
-            Some(value) => Ok(value),
-            None if state.sender_done => Err(RecvError),
-            None => {
-                if !state
-                    .receiver_waker
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()))
-                {
-                    state.receiver_waker = Some(cx.waker().clone());
-                }
-                return Poll::Pending;
+        if state & TX_DONE == 0 {
+            match inner.register(&inner.rx_waker, RX_REGISTERING, TX_DONE, cx.waker()) {
+                Registered::Waiting => return Poll::Pending,
+                Registered::Done => state = inner.state.load(Acquire),
             }
+        }
+        let result = if state & VALUE != 0 {
+            Ok(self.take_and_finish())
+        } else {
+            self.inner().state.fetch_or(RX_FINISHED, Relaxed);
+            Err(RecvError)
         };
-        state.receiver_finished = true;
-        drop(state);
         restore.made_progress();
         Poll::Ready(result)
     }
@@ -284,13 +472,24 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let (value, waker) = {
-            let mut state = lock(&self.inner.state);
-            state.receiver_done = true;
-            (state.value.take(), state.sender_waker.take())
-        };
+        let inner = self.inner();
+        let before = inner.state.fetch_or(RX_CLOSED, AcqRel);
+        if before & (RX_CLOSED | TX_DONE) == 0 {
+            inner.wake(&inner.tx_waker, before, TX_REGISTERING);
+        }
+        // No value can arrive now that `RX_CLOSED` is set (rule 1).
+        let value = (before & VALUE != 0).then(|| {
+            // SAFETY: `VALUE` was set (seen with Acquire): the slot is this
+            // receiver's (rule 1), and nothing reads it after.
+            unsafe { inner.take_value() }
+        });
+        if before & TX_ALIVE == 0 || inner.state.fetch_and(!RX_ALIVE, AcqRel) & TX_ALIVE == 0 {
+            // SAFETY: the sender is gone (its bit was clear, and only it
+            // clears it), or this drop cleared the last alive bit (rule 3);
+            // the value was moved out above.
+            unsafe { free(self.inner) };
+        }
         drop(value);
-        wake(waker);
     }
 }
 
@@ -304,7 +503,7 @@ impl<T> fmt::Debug for Sender<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let finished = lock(&self.inner.state).receiver_finished;
+        let finished = self.inner().state.load(Acquire) & RX_FINISHED != 0;
         f.debug_struct("oneshot::Receiver")
             .field("finished", &finished)
             .finish_non_exhaustive()

@@ -16,12 +16,19 @@
 //!   received: nothing is lost (`send_racing_close_loses_nothing`);
 //! - a rendezvous exchange completes on both sides (`rendezvous_exchange`);
 //! - a newcomer that leaves a value to a woken receiver (turns) strands
-//!   nothing: both receivers get a value (`turns_leave_no_value_behind`).
+//!   nothing: both receivers get a value (`turns_leave_no_value_behind`);
+//! - the oneshot's state word: a send or a dropped sender wakes a waiting
+//!   receiver (`oneshot_send_wakes_a_waiting_receiver`,
+//!   `oneshot_dropped_sender_wakes_a_waiting_receiver`), a send racing the
+//!   receiver's drop drops its value exactly once and frees the channel
+//!   once (`oneshot_send_racing_receiver_drop_drops_the_value_once`), and a
+//!   dropped receiver wakes a waiting `closed`
+//!   (`oneshot_dropped_receiver_wakes_closed`).
 //!
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bobbin --release --lib loom`
 
-use super::{RecvError, TryRecvError, bounded, unbounded};
+use super::{RecvError, TryRecvError, bounded, oneshot, unbounded};
 use crate::loom::model::block_on;
 use loom::thread;
 use std::future::Future;
@@ -152,5 +159,64 @@ fn loom_turns_leave_no_value_behind() {
             matches!((mine, theirs), (Ok(1), Ok(2)) | (Ok(2), Ok(1))),
             "{mine:?} and {theirs:?}"
         );
+    });
+}
+
+#[test]
+fn loom_oneshot_send_wakes_a_waiting_receiver() {
+    loom::model(|| {
+        let (tx, rx) = oneshot::<u32>();
+        let sender = thread::spawn(move || tx.send(7));
+        assert_eq!(block_on(rx), Ok(7));
+        assert_eq!(sender.join().unwrap(), Ok(()));
+    });
+}
+
+#[test]
+fn loom_oneshot_dropped_sender_wakes_a_waiting_receiver() {
+    loom::model(|| {
+        let (tx, rx) = oneshot::<u32>();
+        let dropper = thread::spawn(move || drop(tx));
+        assert_eq!(block_on(rx), Err(RecvError));
+        dropper.join().unwrap();
+    });
+}
+
+/// Counts its drops.
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn loom_oneshot_send_racing_receiver_drop_drops_the_value_once() {
+    loom::model(|| {
+        let drops = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = oneshot::<Counted>();
+        let dropper = thread::spawn(move || drop(rx));
+        let sent = tx.send(Counted(drops.clone()));
+        dropper.join().unwrap();
+        assert_eq!(
+            drops.load(std::sync::atomic::Ordering::Relaxed),
+            usize::from(sent.is_ok()),
+            "a delivered value is dropped by the receiver"
+        );
+        drop(sent);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::Relaxed), 1);
+    });
+}
+
+#[test]
+fn loom_oneshot_dropped_receiver_wakes_closed() {
+    loom::model(|| {
+        let (tx, rx) = oneshot::<u32>();
+        let dropper = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert!(tx.is_closed());
+        drop(tx);
+        dropper.join().unwrap();
     });
 }
