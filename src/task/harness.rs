@@ -12,13 +12,12 @@
 
 use super::error::JoinError;
 use super::id::CurrentTask;
-use super::raw::{Cell, Header, Notified, Ran, RawTask, Stage, Vtable};
+use super::raw::{Cell, Header, Notified, Ran, RawTask, Vtable};
 use super::state::{ToIdle, ToRunning};
 use super::stats::Ending;
 use super::{Failure, Schedule, coop, waker};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
@@ -155,14 +154,21 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         &self.cell().scheduler
     }
 
-    /// Replaces the stage, dropping the old one in place (the future is
-    /// pinned there).
+    /// Drops the future or output in place (the future is pinned there).
     ///
     /// The caller must have the right to the stage (Cell invariant 2).
-    fn set_stage(&self, stage: Stage<F>) {
+    fn drop_stage(&self) {
         // SAFETY: the caller holds RUNNING or the post-COMPLETE right to the
-        // stage (Cell invariant 2), so this write is exclusive.
-        self.cell().stage.with_mut(|ptr| unsafe { *ptr = stage });
+        // stage (Cell invariant 2).
+        unsafe { self.cell().drop_stage() }
+    }
+
+    /// Stores the output in the emptied stage.
+    ///
+    /// The caller must have the right to the stage (Cell invariant 2).
+    fn store_output(&self, output: Result<F::Output, Failure>) {
+        // SAFETY: as in `drop_stage`.
+        unsafe { self.cell().store_output(output) }
     }
 
     fn poll(self) -> Ran {
@@ -221,24 +227,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// true if it finished (its output, or its panic, is stored).
     fn poll_future(&self, cx: &mut Context<'_>) -> bool {
         let _current = CurrentTask::enter(self.header().id);
-        let stage = &self.cell().stage;
+        let cell = self.cell();
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {
-            stage.with_mut(|ptr| {
-                // SAFETY: this thread set RUNNING (Cell invariant 2), so the
-                // stage is ours; it is `Running` because COMPLETE is clear.
-                let Stage::Running(future) = (unsafe { &mut *ptr }) else {
-                    unreachable!("a task in the RUNNING state has no future");
-                };
-                // SAFETY: the future lives in the heap cell and is never
-                // moved until `set_stage` drops it in place.
-                let future = unsafe { Pin::new_unchecked(future) };
-                coop::budget(|| future.poll(cx))
-            })
+            // SAFETY: this thread set RUNNING and COMPLETE is clear (Cell
+            // invariant 2), so the stage is ours and holds the future.
+            coop::budget(|| unsafe { cell.poll_stage(cx) })
         }));
         let output = match polled {
             Ok(Poll::Pending) => return false,
             Ok(Poll::Ready(output)) => {
-                match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
+                match panic::catch_unwind(AssertUnwindSafe(|| self.drop_stage())) {
                     Ok(()) => Ok(output),
                     Err(payload) => {
                         // The future's Drop panicked; the output is lost, and
@@ -251,7 +249,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             Err(payload) => {
                 // Drop the future outside the unwinding, so a second panic in
                 // its `Drop` is caught instead of aborting the process.
-                let _ = panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed)));
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| self.drop_stage()));
                 Err(Failure::panic(payload))
             }
         };
@@ -261,7 +259,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             Ending::Panicked
         };
         self.header().stats.set_ending(ending);
-        self.set_stage(Stage::Finished(output));
+        self.store_output(output);
         true
     }
 
@@ -269,13 +267,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// stores the cancellation as the output.
     fn cancel_future(&self) {
         let _current = CurrentTask::enter(self.header().id);
-        let (failure, ending) =
-            match panic::catch_unwind(AssertUnwindSafe(|| self.set_stage(Stage::Consumed))) {
-                Ok(()) => (Failure::Cancelled, Ending::Cancelled),
-                Err(payload) => (Failure::panic(payload), Ending::Panicked),
-            };
+        let (failure, ending) = match panic::catch_unwind(AssertUnwindSafe(|| self.drop_stage())) {
+            Ok(()) => (Failure::Cancelled, Ending::Cancelled),
+            Err(payload) => (Failure::panic(payload), Ending::Panicked),
+        };
         self.header().stats.set_ending(ending);
-        self.set_stage(Stage::Finished(Err(failure)));
+        self.store_output(Err(failure));
     }
 
     /// The future is gone: publish COMPLETE, hand the output to whoever
@@ -316,17 +313,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // Only a panic's payload is taken out; the rest is dropped in place,
         // so a task's completion does not copy its stage (as large as its
         // future) to drop it.
-        let payload = self.cell().stage.with_mut(|ptr| {
-            // SAFETY: the caller owns the stage (state rule 1).
-            match unsafe { &mut *ptr } {
-                Stage::Finished(Err(Failure::Panic(payload))) => {
-                    // A zero-sized box: no allocation.
-                    Some(std::mem::replace(&mut payload.0, Box::new(())))
-                }
-                _ => None,
-            }
-        });
-        self.set_stage(Stage::Consumed);
+        // SAFETY: the caller owns the stage (state rule 1).
+        let payload = unsafe { self.cell().take_panic_payload() };
+        self.drop_stage();
         if let Some(payload) = payload {
             self.scheduler().unhandled_panic(self.header(), payload);
         }
@@ -422,15 +411,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // SAFETY: COMPLETE is set and JOIN_INTEREST too (the caller is the
         // handle), so the stage is the handle's (state rule 1); the output
         // is not pinned, so moving it out is fine.
-        let stage = self
-            .cell()
-            .stage
-            .with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed));
-        match stage {
-            Stage::Finished(output) => {
-                output.map_err(|failure| JoinError::new(self.header(), failure))
-            }
-            _ => panic!(
+        match unsafe { self.cell().take_output() } {
+            Some(output) => output.map_err(|failure| JoinError::new(self.header(), failure)),
+            None => panic!(
                 "a JoinHandle was polled again after it returned its output; poll it only until it is ready"
             ),
         }

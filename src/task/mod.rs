@@ -34,8 +34,8 @@
 //! state word and a vtable gives allocation-free wakes and lock-free
 //! joins; async-task showed the same in fewer lines. bobbin keeps the state
 //! transitions in one file as named, `#[must_use]` verdicts and the unsafe
-//! code in five files (`raw.rs`, `harness.rs`, `waker.rs`, `list.rs`, and
-//! the output read in `join.rs`; the rest deny it), each block argued
+//! code in six files (`raw.rs`, `harness.rs`, `stage.rs`, `waker.rs`,
+//! `list.rs`, and the output read in `join.rs`; the rest deny it), each block argued
 //! against the invariants stated on `Header` and `Cell`.
 //!
 //! Tested by unit tests here, the loom models in `tests/loom_task.rs`
@@ -70,6 +70,11 @@ pub(crate) mod park;
     reason = "the task cell and the pointers to it; see Header and Cell"
 )]
 mod raw;
+#[allow(
+    unsafe_code,
+    reason = "the stage is a union whose tag is in the header; see Stage"
+)]
+mod stage;
 mod state;
 mod stats;
 pub(crate) mod wait_list;

@@ -3,10 +3,12 @@
 //! a blocking job, and how it ended. A block in the task's header.
 
 use super::clock;
+use super::stage::StageTag;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 
-/// A task's history for the dump (`Handle::dump`): 14 bytes in the header
-/// (16 with its alignment).
+/// A task's history for the dump (`Handle::dump`), and the tag of the
+/// cell's stage in the block's spare byte: 15 bytes in the header (16 with
+/// its alignment).
 ///
 /// Written only by the thread that holds RUNNING (or, for `spawned`, the
 /// spawner before the task is published, and a remote spawner once right
@@ -25,6 +27,10 @@ pub(crate) struct Stats {
     /// How the task ended (an [`Ending`]), stored before COMPLETE is
     /// published, so a dump that sees COMPLETE (Acquire) sees it.
     ending: AtomicU8,
+    /// Which of the future and the output the cell's stage holds
+    /// (`stage.rs`): not a report, but here it fills a byte the alignment
+    /// would waste, where beside the stage it took a word.
+    pub(super) stage: StageTag,
 }
 
 /// How a task ended, for the dump (`Stats::ending`).
@@ -58,6 +64,7 @@ impl Stats {
             spawned: AtomicU32::new(now),
             blocking,
             ending: AtomicU8::new(Ending::NotYet as u8),
+            stage: StageTag::running(),
         }
     }
 
