@@ -30,11 +30,12 @@
 //! 2. A waker slot is written only while its side holds its `*_REGISTERING`
 //!    bit, which is taken only while the other side's "done" bit
 //!    (`TX_DONE` for the receiver's slot, `RX_CLOSED` for the sender's) is
-//!    clear. The other side reads the slot (to wake it by reference) only
-//!    if the read-modify-write that set its "done" bit saw the registering
-//!    bit clear; a registrant that sees "done" appear when it lets go of
-//!    the bit returns ready itself. So a write never overlaps a read, and
-//!    no wake-up is lost.
+//!    clear. The other side takes the waker out of the slot (and wakes it)
+//!    only if the read-modify-write that set its "done" bit saw the
+//!    registering bit clear: from then on the slot is the other side's, as
+//!    no registration can start. A registrant that sees "done" appear when
+//!    it lets go of the bit returns ready itself. So accesses never
+//!    overlap, no wake-up is lost, and a waker that has fired is not kept.
 //! 3. The allocation is freed by the handle whose drop clears the second of
 //!    `TX_ALIVE` and `RX_ALIVE`; each handle reads the shared parts only
 //!    while its own bit is set.
@@ -144,21 +145,20 @@ impl<T> Inner<T> {
         }
     }
 
-    /// Wakes the waker in `slot` if the read-modify-write that set this
-    /// side's "done" bit returned `before` with the other side's
-    /// `registering` bit clear (rule 2).
+    /// Takes the waker out of `slot` and wakes it, if the read-modify-write
+    /// that set this side's "done" bit returned `before` with the other
+    /// side's `registering` bit clear (rule 2).
     fn wake(&self, slot: &UnsafeCell<Option<Waker>>, before: usize, registering: usize) {
         if before & registering != 0 {
             return;
         }
-        slot.with(|ptr| {
-            // SAFETY: the other side was not registering when this side's
-            // "done" bit was set, and cannot start after (rule 2): the slot
-            // is only read from now on.
-            if let Some(waker) = unsafe { &*ptr } {
-                waker.wake_by_ref();
-            }
-        });
+        // SAFETY: the other side was not registering when this side's
+        // "done" bit was set, and cannot start after (rule 2): the slot is
+        // this side's now.
+        let waker = slot.with_mut(|ptr| unsafe { (*ptr).take() });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Moves the value out of its slot.
@@ -169,6 +169,27 @@ impl<T> Inner<T> {
         // SAFETY: the caller owns the written slot (rule 1).
         self.value
             .with_mut(|ptr| unsafe { (*ptr).assume_init_read() })
+    }
+}
+
+/// Clears one handle's alive bit when dropped, also while unwinding from a
+/// waker that panicked, and frees the allocation if the other handle's bit
+/// was already clear (rule 3).
+struct LetGo<T> {
+    inner: NonNull<Inner<T>>,
+    alive: usize,
+}
+
+impl<T> Drop for LetGo<T> {
+    fn drop(&mut self) {
+        // SAFETY: this handle's alive bit is still set (rule 3).
+        let state = &unsafe { self.inner.as_ref() }.state;
+        let other = (TX_ALIVE | RX_ALIVE) & !self.alive;
+        if state.fetch_and(!self.alive, AcqRel) & other == 0 {
+            // SAFETY: this drop cleared the last alive bit (rule 3); the
+            // receiver took or dropped any value before it let go.
+            unsafe { free(self.inner) };
+        }
     }
 }
 
@@ -341,6 +362,10 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        let _let_go = LetGo {
+            inner: self.inner,
+            alive: TX_ALIVE,
+        };
         let inner = self.inner();
         // Only this handle sets `TX_DONE`, so a relaxed load sees its own.
         if inner.state.load(Relaxed) & TX_DONE == 0 {
@@ -348,11 +373,6 @@ impl<T> Drop for Sender<T> {
             if before & RX_ALIVE != 0 {
                 inner.wake(&inner.rx_waker, before, RX_REGISTERING);
             }
-        }
-        if inner.state.fetch_and(!TX_ALIVE, AcqRel) & RX_ALIVE == 0 {
-            // SAFETY: this drop cleared the last alive bit; the receiver
-            // took or dropped any value before it cleared its own (rule 3).
-            unsafe { free(self.inner) };
         }
     }
 }
@@ -474,22 +494,21 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let inner = self.inner();
         let before = inner.state.fetch_or(RX_CLOSED, AcqRel);
-        if before & (RX_CLOSED | TX_DONE) == 0 {
-            inner.wake(&inner.tx_waker, before, TX_REGISTERING);
-        }
-        // No value can arrive now that `RX_CLOSED` is set (rule 1).
-        let value = (before & VALUE != 0).then(|| {
+        // No value can arrive now that `RX_CLOSED` is set (rule 1). It is
+        // moved out first and dropped last, after the channel is let go, so
+        // a panicking waker or `Drop` leaks nothing.
+        let _value = (before & VALUE != 0).then(|| {
             // SAFETY: `VALUE` was set (seen with Acquire): the slot is this
             // receiver's (rule 1), and nothing reads it after.
             unsafe { inner.take_value() }
         });
-        if before & TX_ALIVE == 0 || inner.state.fetch_and(!RX_ALIVE, AcqRel) & TX_ALIVE == 0 {
-            // SAFETY: the sender is gone (its bit was clear, and only it
-            // clears it), or this drop cleared the last alive bit (rule 3);
-            // the value was moved out above.
-            unsafe { free(self.inner) };
+        let _let_go = LetGo {
+            inner: self.inner,
+            alive: RX_ALIVE,
+        };
+        if before & (RX_CLOSED | TX_DONE) == 0 {
+            inner.wake(&inner.tx_waker, before, TX_REGISTERING);
         }
-        drop(value);
     }
 }
 

@@ -172,7 +172,8 @@ impl Header {
 ///    is a `NonNull<Cell<F, S>>` for the `F, S` its vtable was built for.
 /// 2. `stage`, and its tag in the header's stats, are touched only by the
 ///    thread holding RUNNING, or after COMPLETE by the side the state rules
-///    give it to, and only through `stage.rs`.
+///    give it to, and only through `stage.rs`. Its `Drop` (there) drops
+///    whatever the tag says the stage holds, before the other fields.
 /// 3. `join_waker` follows rule 2 of `state.rs`.
 #[repr(C)]
 pub(crate) struct Cell<F: Future, S> {

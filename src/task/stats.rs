@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 /// spawner before the task is published, and a remote spawner once right
 /// after), read at any time by a dump. Relaxed std atomics: these are
 /// reports, never used to decide anything, so a dump may see a poll's
-/// count before its time; and they stay out of the loom models.
+/// count before its time; and they stay out of the loom models. The one
+/// exception is `stage`, the stage's tag, which is not a report: it follows
+/// the stage's own rules (`stage.rs`, Cell invariant 2) and the dump never
+/// reads it.
 pub(crate) struct Stats {
     /// Polls begun, saturating at `u32::MAX`.
     polls: AtomicU32,
