@@ -403,8 +403,8 @@ impl Drop for Counted {
 /// Oneshots whose two halves race on two threads (send against the
 /// receiver's drop, close or await, a dropped sender against a waiting
 /// receiver): every value is delivered or handed back and dropped exactly
-/// once, every waiting side wakes, and nothing is left behind (valgrind in
-/// CI checks for leaks).
+/// once, and every waiting side wakes. (The unit tests in `oneshot.rs`,
+/// run under valgrind in CI, check that no channel leaks.)
 #[test]
 fn oneshot_halves_racing_on_two_threads_drop_each_value_once_and_wake_every_waiter() {
     with_timeout(LIMIT, || {

@@ -50,7 +50,7 @@ use std::mem::MaybeUninit;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::task::{Context, Poll, Waker, ready};
 
 /// The slot holds a sent value, the receiver's to take (rule 1).
@@ -119,14 +119,15 @@ impl<T> Inner<T> {
             }
         }
         // Lets go of the bit even if cloning the waker panics, so the other
-        // side is never kept from its slot.
-        struct Release<'a>(&'a AtomicUsize, usize);
-        impl Drop for Release<'_> {
+        // side is never kept from its slot. Release: the slot's reads above
+        // happen before the other side's later take of it (rule 2).
+        struct LetGoOfBit<'a>(&'a AtomicUsize, usize);
+        impl Drop for LetGoOfBit<'_> {
             fn drop(&mut self) {
-                self.0.fetch_and(!self.1, Relaxed);
+                self.0.fetch_and(!self.1, Release);
             }
         }
-        let unwinding = Release(&self.state, registering);
+        let unwinding = LetGoOfBit(&self.state, registering);
         slot.with_mut(|ptr| {
             // SAFETY: this thread holds `registering` and the other side's
             // `done` was clear when it took it, so no one else reads or
@@ -187,7 +188,7 @@ impl<T> Drop for LetGo<T> {
         let other = (TX_ALIVE | RX_ALIVE) & !self.alive;
         if state.fetch_and(!self.alive, AcqRel) & other == 0 {
             // SAFETY: this drop cleared the last alive bit (rule 3); the
-            // receiver took or dropped any value before it let go.
+            // receiver moved any value out before it let go.
             unsafe { free(self.inner) };
         }
     }
@@ -333,6 +334,11 @@ impl<T> Sender<T> {
 
     /// Waits until the receiver is dropped or closed: a worker can stop
     /// computing a reply nobody will read.
+    ///
+    /// One waiter at a time: the sender keeps one waker, so if two tasks
+    /// await `closed` on one shared sender at once, only the last to poll
+    /// is woken. (A sender usually stays with the one task computing the
+    /// reply; other tasks can check [`is_closed`](Sender::is_closed).)
     ///
     /// # Examples
     /// ```
@@ -526,5 +532,109 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("oneshot::Receiver")
             .field("finished", &finished)
             .finish_non_exhaustive()
+    }
+}
+
+/// Unit tests of the state word's ownership rules, on plain threads; CI
+/// runs them under valgrind too (`.ci/run`), which finds a leaked, doubly
+/// freed or early-freed channel. The interleavings are loom's (`tests.rs`).
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::task::{RawWaker, RawWakerVTable, Wake};
+
+    /// Counts its drops.
+    struct Counted(Arc<StdAtomicUsize>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    #[test]
+    fn halves_dropped_in_either_order_on_two_threads_drop_each_value_once() {
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        for round in 0..500 {
+            let (tx, mut rx) = channel::<Counted>();
+            let receiver = std::thread::spawn(move || match round % 3 {
+                0 => drop(rx),
+                1 => drop(rx.try_recv()),
+                _ => rx.close(),
+            });
+            drop(tx.send(Counted(drops.clone())));
+            receiver.join().unwrap();
+        }
+        assert_eq!(drops.load(Relaxed), 500);
+    }
+
+    /// A waker whose `wake` panics.
+    struct PanicsOnWake;
+
+    impl Wake for PanicsOnWake {
+        fn wake(self: Arc<Self>) {
+            panic!("this waker panics when woken");
+        }
+    }
+
+    #[test]
+    fn a_waker_that_panics_when_woken_leaks_neither_channel_nor_value() {
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        let waker = Waker::from(Arc::new(PanicsOnWake));
+        let mut cx = Context::from_waker(&waker);
+
+        // The receiver's waker panics in the sender's drop.
+        let (tx, mut rx) = channel::<Counted>();
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(tx))).is_err());
+        assert_eq!(rx.try_recv().err(), Some(TryRecvError::Closed));
+        drop(rx);
+
+        // The sender's waker panics in the receiver's drop.
+        let (tx, rx) = channel::<Counted>();
+        {
+            let mut closed = std::pin::pin!(tx.closed());
+            assert!(closed.as_mut().poll(&mut cx).is_pending());
+            assert!(catch_unwind(AssertUnwindSafe(|| drop(rx))).is_err());
+            assert!(closed.as_mut().poll(&mut cx).is_ready());
+        }
+        drop(tx);
+
+        // A value sent and never taken is dropped with the receiver, once.
+        let (tx, rx) = channel::<Counted>();
+        assert!(tx.send(Counted(drops.clone())).is_ok());
+        drop(rx);
+        assert_eq!(drops.load(Relaxed), 1);
+    }
+
+    fn panicking_clone(_: *const ()) -> RawWaker {
+        panic!("this waker panics when cloned");
+    }
+
+    fn nothing(_: *const ()) {}
+
+    static PANICS_ON_CLONE: RawWakerVTable =
+        RawWakerVTable::new(panicking_clone, nothing, nothing, nothing);
+
+    #[test]
+    fn a_waker_that_panics_when_cloned_leaves_the_channel_usable() {
+        // SAFETY: the vtable's functions ignore the data pointer, and none
+        // of them can misuse it.
+        let waker = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &PANICS_ON_CLONE)) };
+        let mut cx = Context::from_waker(&waker);
+        let (tx, mut rx) = channel::<u8>();
+        let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut rx).poll(&mut cx)));
+        assert!(polled.is_err(), "the clone's panic reaches the caller");
+        // The registering bit was let go: the send reaches the receiver,
+        // and a later poll with a working waker completes.
+        tx.send(4).unwrap();
+        let noop = Waker::noop();
+        assert_eq!(
+            Pin::new(&mut rx).poll(&mut Context::from_waker(noop)),
+            Poll::Ready(Ok(4))
+        );
     }
 }
