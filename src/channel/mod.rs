@@ -75,7 +75,10 @@ mod error;
 // The one exception to the module's safe code: an atomic state word in
 // place of a lock, so a task parked on a oneshot costs less memory (see
 // the rules in oneshot.rs).
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "the oneshot's atomic state word and slots; see its rules"
+)]
 pub mod oneshot;
 mod receiver;
 mod rendezvous;

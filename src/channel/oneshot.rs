@@ -25,8 +25,9 @@
 //! The rules of the state word, which every `unsafe` block below cites:
 //! 1. The value slot is the sender's until it sets `VALUE | TX_DONE` (in
 //!    one compare-exchange that fails if `RX_CLOSED` is set, handing the
-//!    value back); from then on it is the receiver's alone, which takes it
-//!    once and clears `VALUE`.
+//!    value back); from then on it is the receiver's alone, which moves it
+//!    out once: clearing `VALUE` if it is taken by a receive, and with no
+//!    need to when the receiver is dropping.
 //! 2. A waker slot is written only while its side holds its `*_REGISTERING`
 //!    bit, which is taken only while the other side's "done" bit
 //!    (`TX_DONE` for the receiver's slot, `RX_CLOSED` for the sender's) is
@@ -34,8 +35,9 @@
 //!    only if the read-modify-write that set its "done" bit saw the
 //!    registering bit clear: from then on the slot is the other side's, as
 //!    no registration can start. A registrant that sees "done" appear when
-//!    it lets go of the bit returns ready itself. So accesses never
-//!    overlap, no wake-up is lost, and a waker that has fired is not kept.
+//!    it lets go of the bit returns ready itself (its waker stays in the
+//!    slot until the allocation is freed). So accesses never overlap, no
+//!    wake-up is lost, and a waker that has fired is not kept.
 //! 3. The allocation is freed by the handle whose drop clears the second of
 //!    `TX_ALIVE` and `RX_ALIVE`; each handle reads the shared parts only
 //!    while its own bit is set.
@@ -504,8 +506,8 @@ impl<T> Drop for Receiver<T> {
         // moved out first and dropped last, after the channel is let go, so
         // a panicking waker or `Drop` leaks nothing.
         let _value = (before & VALUE != 0).then(|| {
-            // SAFETY: `VALUE` was set (seen with Acquire): the slot is this
-            // receiver's (rule 1), and nothing reads it after.
+            // SAFETY: `VALUE` was set (seen by the AcqRel `fetch_or`): the
+            // slot is this receiver's (rule 1), and nothing reads it after.
             unsafe { inner.take_value() }
         });
         let _let_go = LetGo {
@@ -556,7 +558,7 @@ mod tests {
     }
 
     #[test]
-    fn halves_dropped_in_either_order_on_two_threads_drop_each_value_once() {
+    fn halves_racing_on_two_threads_drop_each_value_once() {
         let drops = Arc::new(StdAtomicUsize::new(0));
         for round in 0..500 {
             let (tx, mut rx) = channel::<Counted>();
@@ -603,11 +605,23 @@ mod tests {
         }
         drop(tx);
 
+        // The receiver's waker panics in a send: the value is delivered
+        // all the same, and dropped once.
+        let (tx, mut rx) = channel::<Counted>();
+        assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+        assert!(catch_unwind(AssertUnwindSafe(|| tx.send(Counted(drops.clone())))).is_err());
+        let mut noop = Context::from_waker(Waker::noop());
+        let received = Pin::new(&mut rx).poll(&mut noop);
+        assert!(matches!(received, Poll::Ready(Ok(_))), "the value was sent");
+        assert_eq!(drops.load(Relaxed), 0);
+        drop(received);
+        assert_eq!(drops.load(Relaxed), 1);
+
         // A value sent and never taken is dropped with the receiver, once.
         let (tx, rx) = channel::<Counted>();
         assert!(tx.send(Counted(drops.clone())).is_ok());
         drop(rx);
-        assert_eq!(drops.load(Relaxed), 1);
+        assert_eq!(drops.load(Relaxed), 2);
     }
 
     fn panicking_clone(_: *const ()) -> RawWaker {
@@ -628,6 +642,11 @@ mod tests {
         let (tx, mut rx) = channel::<u8>();
         let polled = catch_unwind(AssertUnwindSafe(|| Pin::new(&mut rx).poll(&mut cx)));
         assert!(polled.is_err(), "the clone's panic reaches the caller");
+        assert_eq!(
+            rx.inner().state.load(Relaxed) & RX_REGISTERING,
+            0,
+            "the registering bit is let go while unwinding"
+        );
         // The registering bit was let go: the send reaches the receiver,
         // and a later poll with a working waker completes.
         tx.send(4).unwrap();

@@ -20,8 +20,10 @@
 //! - the oneshot's state word: a send or a dropped sender wakes a waiting
 //!   receiver (`oneshot_send_wakes_a_waiting_receiver`,
 //!   `oneshot_dropped_sender_wakes_a_waiting_receiver`), a send racing the
-//!   receiver's drop drops its value exactly once and frees the channel
-//!   once (`oneshot_send_racing_receiver_drop_drops_the_value_once`), and a
+//!   receiver's drop drops its value exactly once
+//!   (`oneshot_send_racing_receiver_drop_drops_the_value_once`; the
+//!   channel's own freeing is checked by valgrind over the unit tests in
+//!   `oneshot.rs`, as loom does not see a `Box`), and a
 //!   dropped receiver wakes a waiting `closed`
 //!   (`oneshot_dropped_receiver_wakes_closed`).
 //!
