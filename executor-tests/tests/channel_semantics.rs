@@ -9,7 +9,7 @@
 //! and `Sink`.
 
 use bobbin::channel::{self, RecvError, SendError, TryRecvError, TrySendError};
-use executor_tests::{LIMIT, panic_message_of, runtime, with_timeout};
+use executor_tests::{DropCounter, DropGuard, LIMIT, panic_message_of, runtime, with_timeout};
 use futures::{SinkExt, StreamExt};
 use std::collections::HashSet;
 use std::future::Future;
@@ -391,15 +391,6 @@ fn a_oneshot_receiver_is_one_word_and_refuses_a_second_poll() {
     });
 }
 
-/// Counts its drops, to check a oneshot drops each value exactly once.
-struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// Oneshots whose two halves race on two threads (send against the
 /// receiver's drop, close or await, a dropped sender against a waiting
 /// receiver): every value is delivered or handed back and dropped exactly
@@ -408,10 +399,10 @@ impl Drop for Counted {
 #[test]
 fn oneshot_halves_racing_on_two_threads_drop_each_value_once_and_wake_every_waiter() {
     with_timeout(LIMIT, || {
-        let drops = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let values = DropCounter::new();
         let rounds = 2_000;
         for round in 0..rounds {
-            let (tx, mut rx) = channel::oneshot::<Counted>();
+            let (tx, mut rx) = channel::oneshot::<DropGuard>();
             let receiver = std::thread::spawn(move || match round % 4 {
                 0 => drop(rx),
                 1 => {
@@ -425,12 +416,13 @@ fn oneshot_halves_racing_on_two_threads_drop_each_value_once_and_wake_every_wait
             });
             match round % 4 {
                 3 => drop(tx),
-                _ => drop(tx.send(Counted(drops.clone()))),
+                _ => drop(tx.send(values.guard())),
             }
             receiver.join().unwrap();
         }
         let sent = (0..rounds).filter(|round| round % 4 != 3).count();
-        assert_eq!(drops.load(std::sync::atomic::Ordering::Relaxed), sent);
+        assert_eq!(values.made(), sent);
+        assert_eq!(values.dropped(), sent, "each value dropped exactly once");
 
         // A sender waiting in `closed` is woken by the receiver's drop or
         // close on another thread.

@@ -90,6 +90,18 @@ pub mod watch;
 #[cfg(all(test, loom))]
 mod tests;
 
+/// A value that counts its drops: the oneshot's unit tests and loom models
+/// check with it that each sent value is dropped exactly once.
+#[cfg(test)]
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+#[cfg(test)]
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub use broadcast::broadcast;
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, RecvFuture};

@@ -542,20 +542,12 @@ impl<T> fmt::Debug for Receiver<T> {
 /// freed or early-freed channel. The interleavings are loom's (`tests.rs`).
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use super::super::Counted;
     use super::*;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize as StdAtomicUsize;
     use std::task::{RawWaker, RawWakerVTable, Wake};
-
-    /// Counts its drops.
-    struct Counted(Arc<StdAtomicUsize>);
-
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Relaxed);
-        }
-    }
 
     #[test]
     fn halves_racing_on_two_threads_drop_each_value_once() {

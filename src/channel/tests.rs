@@ -30,7 +30,7 @@
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bobbin --release --lib loom`
 
-use super::{RecvError, TryRecvError, bounded, oneshot, unbounded};
+use super::{Counted, RecvError, TryRecvError, bounded, oneshot, unbounded};
 use crate::loom::model::block_on;
 use loom::thread;
 use std::future::Future;
@@ -182,15 +182,6 @@ fn loom_oneshot_dropped_sender_wakes_a_waiting_receiver() {
         assert_eq!(block_on(rx), Err(RecvError));
         dropper.join().unwrap();
     });
-}
-
-/// Counts its drops.
-struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 #[test]
