@@ -5,6 +5,8 @@
 //! free slot; a rendezvous receiver cancelled after a sender handed it a
 //! value gives the value back; waiting senders and receivers are served in
 //! the order they started waiting, and under contention none starves; a
+//! newcomer may take a slot a woken sender has not come back for, but not
+//! once that sender has been passed over for a millisecond; a
 //! wait-and-give-up loop (`select!` with `default`) keeps working; a
 //! `Receiver` polled as a `Stream`, or a `Sender` as a `Sink`, whose wait
 //! is abandoned keeps no value or slot from the other operations.
@@ -280,6 +282,47 @@ fn under_contention_no_sender_starves() {
                 "when the first sender finished, one had sent only {slowest}: {first_done:?}"
             );
         });
+    });
+}
+
+/// A send that arrives while no sender waits in line unwoken takes the free
+/// slot, even one owed to a woken sender that has not come back for it
+/// (barging, which keeps running senders from parking behind woken ones).
+/// The sender passed over waits at the front, so a newcomer meanwhile
+/// waits behind it; and once it has been passed over for a millisecond,
+/// newcomers leave it its slot until it is served.
+#[test]
+fn a_newcomer_may_pass_a_woken_sender_until_it_has_waited_a_millisecond() {
+    with_timeout(LIMIT, || {
+        let mut cx = Context::from_waker(Waker::noop());
+        let (tx, rx) = channel::bounded::<u32>(1);
+        tx.try_send(0).unwrap();
+        let mut first = Box::pin(tx.send(1));
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        // `first` waits unwoken: a newcomer queues behind it.
+        let mut behind = Box::pin(tx.send(9));
+        assert!(behind.as_mut().poll(&mut cx).is_pending());
+        drop(behind);
+        // A slot frees and `first` is woken; a newcomer takes the slot.
+        assert_eq!(rx.try_recv(), Ok(0));
+        assert!(Box::pin(tx.send(2)).as_mut().poll(&mut cx).is_ready());
+        assert!(first.as_mut().poll(&mut cx).is_pending(), "passed over");
+        // Passed over again, a millisecond after the first time.
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert!(Box::pin(tx.send(3)).as_mut().poll(&mut cx).is_ready());
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(first.as_mut().poll(&mut cx).is_pending(), "passed over");
+        // Now the slot it is woken for stays its own.
+        assert_eq!(rx.try_recv(), Ok(3));
+        let mut late = Box::pin(tx.send(4));
+        assert!(late.as_mut().poll(&mut cx).is_pending(), "leaves the slot");
+        assert!(first.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert!(late.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(rx.try_recv(), Ok(4));
+        // Served: newcomers are let in again.
+        assert!(Box::pin(tx.send(5)).as_mut().poll(&mut cx).is_ready());
+        assert_eq!(rx.try_recv(), Ok(5));
     });
 }
 

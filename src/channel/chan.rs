@@ -18,7 +18,7 @@
 
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use super::rendezvous::{ParkKey, Rendezvous};
-use super::waiters::{Turn, WaitKey, Waiters};
+use super::waiters::{PassedOver, Turn, WaitKey, Waiters};
 use crate::loom::{AtomicUsize, fence};
 use crate::task::{clock, coop};
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
@@ -64,6 +64,8 @@ pub(crate) struct SendOp<T> {
     takes_turns: bool,
     /// Since when it waits behind turns that stand still (`waits_behind_turns`).
     behind: Option<(usize, u32)>,
+    /// How long newcomers have gone ahead of it (see `waiters.rs`).
+    passed: PassedOver,
 }
 
 /// Where one receive stands: its place in line.
@@ -74,6 +76,8 @@ pub(crate) struct RecvOp {
     takes_turns: bool,
     /// Since when it waits behind turns that stand still (`waits_behind_turns`).
     behind: Option<(usize, u32)>,
+    /// How long newcomers have gone ahead of it (see `waiters.rs`).
+    passed: PassedOver,
 }
 
 impl<T> SendOp<T> {
@@ -85,6 +89,7 @@ impl<T> SendOp<T> {
             parked: None,
             takes_turns: true,
             behind: None,
+            passed: PassedOver::default(),
         }
     }
 
@@ -106,6 +111,7 @@ impl RecvOp {
             parked: None,
             takes_turns: true,
             behind: None,
+            passed: PassedOver::default(),
         }
     }
 
@@ -207,6 +213,7 @@ impl<T> Chan<T> {
                 if let Some(key) = op.wait.take() {
                     buffered.senders.remove(key, true);
                 }
+                buffered.senders.served(&mut op.passed);
             }
             Flavor::Rendezvous(rendezvous) => {
                 if let Some(key) = op.parked.take() {
@@ -225,6 +232,7 @@ impl<T> Chan<T> {
                 if let Some(key) = op.wait.take() {
                     buffered.receivers.remove(key, true);
                 }
+                buffered.receivers.served(&mut op.passed);
             }
             Flavor::Rendezvous(rendezvous) => {
                 if let Some(key) = op.parked.take() {
@@ -364,32 +372,36 @@ impl<T> Buffered<T> {
             .expect("a channel send was polled after it completed");
         let mut at = Start::of(&self.senders, op.takes_turns, &mut op.wait, cx);
         loop {
-            // Without a turn, a send takes only a slot beyond those the
-            // woken senders are owed (see `waiters.rs`). The length is
-            // read only if some are owed: it touches both ends of the
-            // queue.
-            if at.may_go || self.owed_slots_left() || self.queue.is_closed() {
+            // With a turn, or barging in (see `waiters.rs`), a send tries
+            // the queue; any other takes only a slot beyond those the woken
+            // senders are owed. The length is read only if some are owed:
+            // it touches both ends of the queue.
+            let leaves_it =
+                !(at.may_go || at.barges || self.owed_slots_left() || self.queue.is_closed());
+            if !leaves_it {
                 match self.try_send(value) {
                     Ok(()) => {
-                        at.finish(&mut op.wait);
+                        at.finish(&mut op.wait, &mut op.passed);
                         return Poll::Ready(Ok(()));
                     }
                     Err(TrySendError::Closed(value)) => {
-                        at.finish(&mut op.wait);
+                        at.finish(&mut op.wait, &mut op.passed);
                         return Poll::Ready(Err(SendError(value)));
                     }
                     Err(TrySendError::Full(back)) => value = back,
                 }
             }
             if at.registered {
-                // Behind turns only if some are out (one load, inline).
-                if self.senders.woken() > 0 && self.send_waits_behind_turns(&mut op.behind, cx) {
+                // Only a send that left a slot to the turns waits behind
+                // them; one that found the queue full was seen registered
+                // by whoever frees a slot (the module's Dekker argument).
+                if leaves_it && self.send_waits_behind_turns(&mut op.behind, cx) {
                     continue;
                 }
                 op.value = Some(value);
                 return Poll::Pending;
             }
-            at.register(&mut op.wait, cx);
+            at.register(&mut op.wait, &mut op.passed, cx);
         }
     }
 
@@ -424,28 +436,33 @@ impl<T> Buffered<T> {
     fn poll_recv(&self, op: &mut RecvOp, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let mut at = Start::of(&self.receivers, op.takes_turns, &mut op.wait, cx);
         loop {
-            // Without a turn, a receive takes only values beyond those the
-            // woken receivers are owed (see `waiters.rs`).
-            if at.may_go || self.queue.len() > self.receivers.woken() || self.queue.is_closed() {
+            // As for a send: a value beyond those the woken receivers are
+            // owed, unless it has a turn or barges in.
+            let leaves_it = !(at.may_go
+                || at.barges
+                || self.queue.len() > self.receivers.woken()
+                || self.queue.is_closed());
+            if !leaves_it {
                 match self.try_recv() {
                     Ok(value) => {
-                        at.finish(&mut op.wait);
+                        at.finish(&mut op.wait, &mut op.passed);
                         return Poll::Ready(Ok(value));
                     }
                     Err(TryRecvError::Closed) => {
-                        at.finish(&mut op.wait);
+                        at.finish(&mut op.wait, &mut op.passed);
                         return Poll::Ready(Err(RecvError));
                     }
                     Err(TryRecvError::Empty) => {}
                 }
             }
             if at.registered {
-                if self.receivers.woken() > 0 && self.recv_waits_behind_turns(&mut op.behind, cx) {
+                // As for a send.
+                if leaves_it && self.recv_waits_behind_turns(&mut op.behind, cx) {
                     continue;
                 }
                 return Poll::Pending;
             }
-            at.register(&mut op.wait, cx);
+            at.register(&mut op.wait, &mut op.passed, cx);
         }
     }
 }
@@ -503,6 +520,10 @@ struct Start<'a> {
     /// It may take a value (or a slot) now: it claimed a turn, or it is
     /// new and nobody waits on its side.
     may_go: bool,
+    /// It came new to a side that lets newcomers in (see "Barging" in
+    /// `waiters.rs`): it may take what it finds, owed or not, for the
+    /// whole of this poll.
+    barges: bool,
     /// It claimed a turn and has not used it yet (see `waiters.rs`).
     claimed: bool,
     /// It has a live entry, registered with a fence: one more try, and
@@ -523,6 +544,7 @@ impl<'a> Start<'a> {
             side,
             takes_turns,
             may_go: false,
+            barges: false,
             claimed: false,
             registered: false,
         };
@@ -535,7 +557,8 @@ impl<'a> Start<'a> {
             Some(Turn::Waiting) => start.registered = true,
             Some(Turn::Gone) | None => {
                 *wait = None;
-                start.may_go = !side.has_entries();
+                start.barges = side.lets_newcomers_in();
+                start.may_go = start.barges || !side.has_entries();
             }
         }
         start
@@ -543,16 +566,21 @@ impl<'a> Start<'a> {
 
     /// The operation is done: what it held goes back. A turn it was handed
     /// is used, not passed on: each value (or slot) hands out its own.
-    fn finish(&mut self, wait: &mut Option<WaitKey>) {
+    fn finish(&mut self, wait: &mut Option<WaitKey>, passed: &mut PassedOver) {
         self.use_turn();
         if let Some(key) = wait.take() {
             self.side.remove(key, false);
         }
+        self.side.served(passed);
     }
 
     /// Nothing to take: wait in line (at the front, for an operation that
-    /// claimed a turn and found nothing), then the caller tries once more.
-    fn register(&mut self, wait: &mut Option<WaitKey>, cx: &Context<'_>) {
+    /// claimed a turn and found nothing: it was passed over), then the
+    /// caller tries once more.
+    fn register(&mut self, wait: &mut Option<WaitKey>, passed: &mut PassedOver, cx: &Context<'_>) {
+        if self.claimed {
+            self.side.passed_over(passed);
+        }
         *wait = Some(
             self.side
                 .register(cx.waker(), self.claimed, self.takes_turns),

@@ -22,7 +22,15 @@
 //! sends fail rather than fill a buffer nobody reads.
 //!
 //! Tasks waiting to send, and tasks waiting to receive, are served in the
-//! order they started waiting. `send` and `recv` are cancel-safe: a future
+//! order they started waiting. A buffered channel lets one thing pass them:
+//! a `send` (or `recv`) that arrives while no task waits in line unwoken
+//! takes the free slot (or value) it finds, even one a woken task has not
+//! come back for yet, rather than park behind it; that task then waits at
+//! the front again. Once one has been passed over for a millisecond,
+//! newcomers leave woken tasks their share until it is served (Go's
+//! `sync.Mutex` bounds its barging the same way). A running producer thus
+//! keeps filling a full channel instead of parking behind every woken
+//! one. `send` and `recv` are cancel-safe: a future
 //! dropped before it completes sends or takes nothing, so both can be
 //! [`select!`](crate::select!) branches in a loop. The blocking forms
 //! ([`Sender::send_blocking`], [`Receiver::recv_blocking`]) connect plain

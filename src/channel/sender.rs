@@ -81,7 +81,9 @@ impl<T> Sender<T> {
     /// the value back, if the channel is closed. An unbounded channel never
     /// makes it wait.
     ///
-    /// Senders that wait are served in order.
+    /// Senders that wait are served in order; one arriving while none waits
+    /// unwoken may go ahead of a woken one, for a millisecond at most (see
+    /// the [module docs](crate::channel)).
     ///
     /// Cancel safety: dropping the future before it completes sends
     /// nothing, and a wake-up it was given (room freed for it) goes on to

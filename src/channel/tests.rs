@@ -17,6 +17,10 @@
 //! - a rendezvous exchange completes on both sides (`rendezvous_exchange`);
 //! - a newcomer that leaves a value to a woken receiver (turns) strands
 //!   nothing: both receivers get a value (`turns_leave_no_value_behind`);
+//! - a sender woken for a slot that a newcomer takes (barging) waits again
+//!   at the front and, passed over (at once under loom, where `STARVING`
+//!   is zero), turns its side strict: every value still arrives and no
+//!   wake-up is lost (`passed_over_sender_is_still_served`);
 //! - the oneshot's state word: a send or a dropped sender wakes a waiting
 //!   receiver (`oneshot_send_wakes_a_waiting_receiver`,
 //!   `oneshot_dropped_sender_wakes_a_waiting_receiver`), a send racing the
@@ -161,6 +165,29 @@ fn loom_turns_leave_no_value_behind() {
             matches!((mine, theirs), (Ok(1), Ok(2)) | (Ok(2), Ok(1))),
             "{mine:?} and {theirs:?}"
         );
+    });
+}
+
+#[test]
+fn loom_passed_over_sender_is_still_served() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(0).unwrap();
+        let newcomer = tx.clone();
+        let waiting = thread::spawn(move || block_on(tx.send(1)).unwrap());
+        assert_eq!(block_on(rx.recv()), Ok(0));
+        // A newcomer's send, polled once: it may take the slot the waiting
+        // sender was woken for (or find the queue full and give up).
+        let barged = {
+            let mut send = pin!(newcomer.send(2));
+            let mut cx = Context::from_waker(Waker::noop());
+            send.as_mut().poll(&mut cx).is_ready()
+        };
+        if barged {
+            assert_eq!(block_on(rx.recv()), Ok(2));
+        }
+        assert_eq!(block_on(rx.recv()), Ok(1));
+        waiting.join().unwrap();
     });
 }
 

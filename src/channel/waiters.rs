@@ -16,6 +16,23 @@
 //! nothing (a racing newcomer read a stale count) waits again at the front,
 //! keeping its place.
 //!
+//! Barging, within a bound. Turns alone cost a task switch a value under
+//! load: once a channel is full, each freed slot is owed to a woken sender
+//! that has yet to be polled to fill it, while the senders that are running
+//! (and would fill it at once) must leave it and park in turn: a lock
+//! convoy, with the slots for the lock. So a newcomer arriving while no
+//! future waits in line unwoken takes what it finds, even what is owed to
+//! a woken future that has not come back yet ([`Waiters::lets_newcomers_in`]).
+//! That woken future, finding nothing, is *passed over*: it waits again at
+//! the front, which closes the door to newcomers until it is woken again.
+//! A future passed over for longer than [`STARVING`] makes its side
+//! *strict* until it is done: newcomers then take only what exceeds the
+//! turns outstanding, whoever waits. Go's `sync.Mutex` bounds its barging
+//! the same way (1 ms, then hand-off). So waiters are served among
+//! themselves in the order they came; a newcomer may go ahead only of
+//! futures already woken and not yet back, and of each for about that long
+//! at most.
+//!
 //! Handle-held waits (a `Receiver` polled as a `Stream`, a `Sender` as a
 //! `Sink`) take no turns: their wait lives in the handle, which may never
 //! be polled again (a `next()` that lost a `select!`), so a turn handed to
@@ -27,8 +44,8 @@
 //! A woken future claims its turn at its next poll ([`Waiters::poll_turn`],
 //! one lock): it frees its entry then, but it still counts in
 //! `woken` and `entries` until it has used the turn in that same poll
-//! ([`Waiters::turn_used`], no lock), so newcomers keep leaving it its
-//! value meanwhile. If it finds nothing, it registers again at the front.
+//! ([`Waiters::turn_used`], no lock), so newcomers that do not barge keep
+//! leaving it its value meanwhile. If it finds nothing, it registers again at the front.
 //!
 //! Invariants (the list is written under the lock; the counts are read
 //! without it by the fast paths): an entry is *waiting* while it is queued
@@ -37,13 +54,26 @@
 //! key frees its entry, so a key is never reused under its holder.
 //! `waiting` counts the waiting entries, `woken` the woken ones and the
 //! claimed turns not yet used, `entries` both; dismissed entries count
-//! nowhere. A loop that waits and gives up (a `select!` with a `default`)
+//! nowhere. `starving` counts the futures passed over for longer than
+//! [`STARVING`] that are not done yet (each counts itself once, and takes
+//! itself off when it completes or is dropped). A loop that waits and gives up (a `select!` with a `default`)
 //! frees its entry each time, so nothing grows.
 
 use crate::loom::{AtomicUsize, Mutex, lock};
 use crate::task::wait_list::{WaitList, set_waker};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// How long a woken future may be passed over by newcomers before its side
+/// turns strict (see "Barging" in the module docs): Go's starvation bound
+/// for `sync.Mutex`. Under loom, where time does not pass, the first
+/// pass-over does it, so the models run both modes.
+pub(crate) const STARVING: Duration = if cfg!(loom) {
+    Duration::ZERO
+} else {
+    Duration::from_millis(1)
+};
 
 /// One side's waiting tasks.
 pub(crate) struct Waiters {
@@ -55,6 +85,19 @@ pub(crate) struct Waiters {
     /// How many entries exist, woken or not: a newcomer that sees any
     /// queues behind them instead of barging in.
     entries: AtomicUsize,
+    /// How many operations were passed over for longer than [`STARVING`]
+    /// and are not done: while any are, the side is strict.
+    starving: AtomicUsize,
+}
+
+/// One operation's record of being passed over: woken, it found what it
+/// was woken for taken by a newcomer (see "Barging" in the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct PassedOver {
+    /// When it was first passed over.
+    since: Option<Instant>,
+    /// It counts in its side's `starving`.
+    starving: bool,
 }
 
 struct State {
@@ -111,7 +154,40 @@ impl Waiters {
             waiting: AtomicUsize::new(0),
             woken: AtomicUsize::new(0),
             entries: AtomicUsize::new(0),
+            starving: AtomicUsize::new(0),
         }
+    }
+
+    /// True if a newcomer may take what it finds, owed to woken futures
+    /// or not: no future waits in line unwoken, and none starves (see
+    /// "Barging" in the module docs). Two loads without the lock, a hint:
+    /// a newcomer that reads them stale takes one value (or slot) too many
+    /// or too few, and either way tries the queue, registers and tries
+    /// again as always, so no wake-up depends on them.
+    pub(crate) fn lets_newcomers_in(&self) -> bool {
+        self.starving.load(Relaxed) == 0 && self.waiting.load(Relaxed) == 0
+    }
+
+    /// A woken operation found nothing (a newcomer took it): once that has
+    /// gone on for [`STARVING`], its side turns strict until it is done.
+    pub(crate) fn passed_over(&self, passed: &mut PassedOver) {
+        if passed.starving {
+            return;
+        }
+        let now = Instant::now();
+        let since = *passed.since.get_or_insert(now);
+        if now.duration_since(since) >= STARVING {
+            passed.starving = true;
+            self.starving.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The operation is done or given up: it stops counting as starving.
+    pub(crate) fn served(&self, passed: &mut PassedOver) {
+        if std::mem::take(&mut passed.starving) {
+            self.starving.fetch_sub(1, Relaxed);
+        }
+        passed.since = None;
     }
 
     /// True if some future holds an entry (waiting or woken and not yet
@@ -385,6 +461,44 @@ mod tests {
         // If `b` comes back after all, it is a newcomer.
         assert_eq!(waiters.poll_turn(b, &waker), Turn::Gone);
         assert!(!waiters.has_entries());
+    }
+
+    #[test]
+    fn newcomers_are_let_in_until_one_waits_unwoken_or_one_starves() {
+        let waiters = Waiters::new();
+        let (_count, waker) = counter();
+        assert!(waiters.lets_newcomers_in());
+        let a = waiters.register(&waker, false, true);
+        assert!(!waiters.lets_newcomers_in(), "`a` waits in line, unwoken");
+        waiters.notify_one();
+        assert!(waiters.lets_newcomers_in(), "`a` is woken, not back yet");
+        // `a` comes back, finds its slot taken, and waits at the front.
+        assert_eq!(waiters.poll_turn(a, &waker), Turn::Claimed);
+        let mut passed = PassedOver::default();
+        waiters.passed_over(&mut passed);
+        let a = waiters.register(&waker, true, true);
+        waiters.turn_used();
+        assert!(!waiters.lets_newcomers_in());
+        waiters.notify_one();
+        assert!(
+            waiters.lets_newcomers_in(),
+            "passed over for less than STARVING"
+        );
+        // Passed over again, STARVING after the first time: strict.
+        std::thread::sleep(STARVING);
+        assert_eq!(waiters.poll_turn(a, &waker), Turn::Claimed);
+        waiters.passed_over(&mut passed);
+        let a = waiters.register(&waker, true, true);
+        waiters.turn_used();
+        waiters.notify_one();
+        assert!(!waiters.lets_newcomers_in(), "`a` starves");
+        // Served (or dropped): the side lets newcomers in again.
+        assert_eq!(waiters.poll_turn(a, &waker), Turn::Claimed);
+        waiters.turn_used();
+        waiters.served(&mut passed);
+        assert!(waiters.lets_newcomers_in());
+        waiters.served(&mut passed);
+        assert_eq!(waiters.starving.load(SeqCst), 0, "served counts once");
     }
 
     #[test]
