@@ -235,9 +235,10 @@ fn waiters_are_served_in_order() {
 /// 64 tasks contend for a bounded(1) channel, each sending 200 values in a
 /// loop: all finish, and none is starved: by the time the first sender is
 /// done, every other has sent at least half of its values. (Waiters are
-/// woken oldest first; a sender coming back for its next send can slip in
-/// only in the instant between a slot freeing and the oldest waiter being
-/// told, so leads stay small.)
+/// woken oldest first; a sender coming back for its next send barges in
+/// only while no sender waits unwoken, which with 63 others in line is
+/// seldom, or in the race between a slot freeing and the oldest waiter
+/// being told, so leads stay small.)
 #[test]
 fn under_contention_no_sender_starves() {
     with_timeout(LIMIT, || {
@@ -287,42 +288,102 @@ fn under_contention_no_sender_starves() {
 
 /// A send that arrives while no sender waits in line unwoken takes the free
 /// slot, even one owed to a woken sender that has not come back for it
-/// (barging, which keeps running senders from parking behind woken ones).
-/// The sender passed over waits at the front, so a newcomer meanwhile
-/// waits behind it; and once it has been passed over for a millisecond,
-/// newcomers leave it its slot until it is served.
+/// (barging, which keeps running senders from parking behind woken ones);
+/// while one waits unwoken, it queues. The sender passed over waits at the
+/// front; passed over again a millisecond or more after the first time, it
+/// makes newcomers leave it its slot until it is served, or dropped.
 #[test]
-fn a_newcomer_may_pass_a_woken_sender_until_it_has_waited_a_millisecond() {
+fn a_newcomer_may_pass_a_woken_sender_until_it_starves() {
     with_timeout(LIMIT, || {
         let mut cx = Context::from_waker(Waker::noop());
         let (tx, rx) = channel::bounded::<u32>(1);
         tx.try_send(0).unwrap();
-        let mut first = Box::pin(tx.send(1));
-        assert!(first.as_mut().poll(&mut cx).is_pending());
-        // `first` waits unwoken: a newcomer queues behind it.
-        let mut behind = Box::pin(tx.send(9));
-        assert!(behind.as_mut().poll(&mut cx).is_pending());
-        drop(behind);
-        // A slot frees and `first` is woken; a newcomer takes the slot.
+        let mut a = Box::pin(tx.send(1));
+        let mut b = Box::pin(tx.send(2));
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        // A slot frees and `a` is woken, but `b` waits unwoken: a newcomer
+        // queues although the slot is free.
         assert_eq!(rx.try_recv(), Ok(0));
-        assert!(Box::pin(tx.send(2)).as_mut().poll(&mut cx).is_ready());
-        assert!(first.as_mut().poll(&mut cx).is_pending(), "passed over");
-        // Passed over again, a millisecond after the first time.
-        assert_eq!(rx.try_recv(), Ok(2));
-        assert!(Box::pin(tx.send(3)).as_mut().poll(&mut cx).is_ready());
-        std::thread::sleep(Duration::from_millis(2));
-        assert!(first.as_mut().poll(&mut cx).is_pending(), "passed over");
-        // Now the slot it is woken for stays its own.
-        assert_eq!(rx.try_recv(), Ok(3));
-        let mut late = Box::pin(tx.send(4));
-        assert!(late.as_mut().poll(&mut cx).is_pending(), "leaves the slot");
-        assert!(first.as_mut().poll(&mut cx).is_ready());
+        assert!(
+            Box::pin(tx.send(9)).as_mut().poll(&mut cx).is_pending(),
+            "the door is closed"
+        );
+        assert!(a.as_mut().poll(&mut cx).is_ready());
+        // `b` is woken and nobody waits unwoken: a newcomer takes its slot.
         assert_eq!(rx.try_recv(), Ok(1));
-        assert!(late.as_mut().poll(&mut cx).is_ready());
+        assert!(Box::pin(tx.send(3)).as_mut().poll(&mut cx).is_ready());
+        assert!(b.as_mut().poll(&mut cx).is_pending(), "passed over");
+        assert_eq!(rx.try_recv(), Ok(3));
+        assert!(
+            Box::pin(tx.send(4)).as_mut().poll(&mut cx).is_ready(),
+            "a first pass-over never closes the door for good"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(b.as_mut().poll(&mut cx).is_pending(), "passed over again");
+        // `b` starves: the slot it is woken for stays its own.
         assert_eq!(rx.try_recv(), Ok(4));
-        // Served: newcomers are let in again.
-        assert!(Box::pin(tx.send(5)).as_mut().poll(&mut cx).is_ready());
+        let mut late = Box::pin(tx.send(5));
+        assert!(late.as_mut().poll(&mut cx).is_pending(), "leaves the slot");
+        assert!(b.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert!(late.as_mut().poll(&mut cx).is_ready());
         assert_eq!(rx.try_recv(), Ok(5));
+
+        // Served, `b` no longer counts: a woken sender can be passed again.
+        // This time it starves and is dropped instead.
+        tx.try_send(6).unwrap();
+        let mut c = Box::pin(tx.send(7));
+        assert!(c.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(rx.try_recv(), Ok(6));
+        assert!(Box::pin(tx.send(8)).as_mut().poll(&mut cx).is_ready());
+        assert!(c.as_mut().poll(&mut cx).is_pending(), "passed over");
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(rx.try_recv(), Ok(8));
+        assert!(Box::pin(tx.send(10)).as_mut().poll(&mut cx).is_ready());
+        assert!(c.as_mut().poll(&mut cx).is_pending(), "passed over again");
+        assert_eq!(rx.try_recv(), Ok(10));
+        let mut d = Box::pin(tx.send(11));
+        assert!(d.as_mut().poll(&mut cx).is_pending(), "`c` starves");
+        drop(c);
+        // `c`'s wake-up went on to `d`; dropped, `c` no longer counts, so a
+        // newcomer may take `d`'s slot.
+        assert!(Box::pin(tx.send(12)).as_mut().poll(&mut cx).is_ready());
+        assert!(d.as_mut().poll(&mut cx).is_pending(), "passed over");
+        assert_eq!(rx.try_recv(), Ok(12));
+        assert!(d.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(rx.try_recv(), Ok(11));
+    });
+}
+
+/// The same for receives: a receive arriving while no receiver waits
+/// unwoken takes a value a woken receiver has not come back for; while one
+/// waits unwoken, it queues.
+#[test]
+fn a_newcomer_may_pass_a_woken_receiver_but_not_one_waiting_unwoken() {
+    with_timeout(LIMIT, || {
+        let mut cx = Context::from_waker(Waker::noop());
+        let (tx, rx) = channel::bounded::<u32>(4);
+        let mut a = Box::pin(rx.recv());
+        let mut b = Box::pin(rx.recv());
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        // `a` is woken, `b` waits unwoken: a newcomer leaves the value.
+        tx.try_send(1).unwrap();
+        assert!(
+            Box::pin(rx.recv()).as_mut().poll(&mut cx).is_pending(),
+            "the door is closed"
+        );
+        assert_eq!(a.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+        // `b` is woken and nobody waits unwoken: a newcomer takes its value.
+        tx.try_send(2).unwrap();
+        assert_eq!(
+            Box::pin(rx.recv()).as_mut().poll(&mut cx),
+            Poll::Ready(Ok(2))
+        );
+        assert!(b.as_mut().poll(&mut cx).is_pending(), "passed over");
+        tx.try_send(3).unwrap();
+        assert_eq!(b.as_mut().poll(&mut cx), Poll::Ready(Ok(3)));
     });
 }
 

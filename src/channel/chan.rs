@@ -210,10 +210,12 @@ impl<T> Chan<T> {
     pub(crate) fn cancel_send(&self, op: &mut SendOp<T>) {
         match &self.flavor {
             Flavor::Buffered(buffered) => {
+                // First: passing a wake-up on runs a user's waker, which
+                // may panic.
+                buffered.senders.served(&mut op.passed);
                 if let Some(key) = op.wait.take() {
                     buffered.senders.remove(key, true);
                 }
-                buffered.senders.served(&mut op.passed);
             }
             Flavor::Rendezvous(rendezvous) => {
                 if let Some(key) = op.parked.take() {
@@ -229,10 +231,11 @@ impl<T> Chan<T> {
     pub(crate) fn cancel_recv(&self, op: &mut RecvOp) {
         match &self.flavor {
             Flavor::Buffered(buffered) => {
+                // First, as for a send.
+                buffered.receivers.served(&mut op.passed);
                 if let Some(key) = op.wait.take() {
                     buffered.receivers.remove(key, true);
                 }
-                buffered.receivers.served(&mut op.passed);
             }
             Flavor::Rendezvous(rendezvous) => {
                 if let Some(key) = op.parked.take() {
@@ -328,6 +331,22 @@ impl<T> Chan<T> {
     }
 }
 
+#[cfg(all(test, loom))]
+impl<T> Chan<T> {
+    /// Whether each side of a buffered channel (senders, receivers) lets
+    /// newcomers in now: the tests' check that no pass-over count is left
+    /// behind once everyone is done.
+    pub(crate) fn lets_newcomers_in(&self) -> (bool, bool) {
+        match &self.flavor {
+            Flavor::Buffered(buffered) => (
+                buffered.senders.lets_newcomers_in(),
+                buffered.receivers.lets_newcomers_in(),
+            ),
+            Flavor::Rendezvous(_) => (true, true),
+        }
+    }
+}
+
 impl<T> Buffered<T> {
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match self.queue.push(value) {
@@ -392,10 +411,14 @@ impl<T> Buffered<T> {
                 }
             }
             if at.registered {
-                // Only a send that left a slot to the turns waits behind
-                // them; one that found the queue full was seen registered
-                // by whoever frees a slot (the module's Dekker argument).
-                if leaves_it && self.send_waits_behind_turns(&mut op.behind, cx) {
+                // Only a send that did not try the queue, with turns out,
+                // may be waiting behind them (one load, inline); one that
+                // tried after registering was seen registered by whoever
+                // frees a slot (the module's Dekker argument).
+                if leaves_it
+                    && self.senders.woken() > 0
+                    && self.send_waits_behind_turns(&mut op.behind, cx)
+                {
                     continue;
                 }
                 op.value = Some(value);
@@ -457,7 +480,10 @@ impl<T> Buffered<T> {
             }
             if at.registered {
                 // As for a send.
-                if leaves_it && self.recv_waits_behind_turns(&mut op.behind, cx) {
+                if leaves_it
+                    && self.receivers.woken() > 0
+                    && self.recv_waits_behind_turns(&mut op.behind, cx)
+                {
                     continue;
                 }
                 return Poll::Pending;
@@ -518,11 +544,12 @@ struct Start<'a> {
     /// False for a handle-held wait (see `waiters.rs`).
     takes_turns: bool,
     /// It may take a value (or a slot) now: it claimed a turn, or it is
-    /// new and nobody waits on its side.
+    /// new and barges or nobody waits on its side. Cleared when it
+    /// registers (its retry then takes only its share, unless it barges).
     may_go: bool,
     /// It came new to a side that lets newcomers in (see "Barging" in
     /// `waiters.rs`): it may take what it finds, owed or not, for the
-    /// whole of this poll.
+    /// whole of this poll, so unlike `may_go` it survives `register`.
     barges: bool,
     /// It claimed a turn and has not used it yet (see `waiters.rs`).
     claimed: bool,

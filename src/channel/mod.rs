@@ -21,13 +21,14 @@
 //! the error (where Go panics). Dropping every receiver closes it too, so
 //! sends fail rather than fill a buffer nobody reads.
 //!
-//! Tasks waiting to send, and tasks waiting to receive, are served in the
+//! Tasks waiting to send, and tasks waiting to receive, are woken in the
 //! order they started waiting. A buffered channel lets one thing pass them:
 //! a `send` (or `recv`) that arrives while no task waits in line unwoken
 //! takes the free slot (or value) it finds, even one a woken task has not
 //! come back for yet, rather than park behind it; that task then waits at
-//! the front again. Once one has been passed over for a millisecond,
-//! newcomers leave woken tasks their share until it is served (Go's
+//! the front again. Once one is passed over again a millisecond or more
+//! after the first time, newcomers leave woken tasks their share until it
+//! is served (Go's
 //! `sync.Mutex` bounds its barging the same way). A running producer thus
 //! keeps filling a full channel instead of parking behind every woken
 //! one. `send` and `recv` are cancel-safe: a future

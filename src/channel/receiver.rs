@@ -70,8 +70,8 @@ impl<T> Receiver<T> {
     /// channel is closed and everything buffered has been received.
     ///
     /// Receivers that wait are served in order; one arriving while none waits
-    /// unwoken may go ahead of a woken one, for a millisecond at most (see
-    /// the [module docs](crate::channel)).
+    /// unwoken may go ahead of a woken one, until that one has been passed
+    /// over across a millisecond (see the [module docs](crate::channel)).
     ///
     /// Cancel safety: dropping the future before it completes takes no
     /// value; a wake-up it was given goes on to the next waiting receiver,

@@ -82,8 +82,8 @@ impl<T> Sender<T> {
     /// makes it wait.
     ///
     /// Senders that wait are served in order; one arriving while none waits
-    /// unwoken may go ahead of a woken one, for a millisecond at most (see
-    /// the [module docs](crate::channel)).
+    /// unwoken may go ahead of a woken one, until that one has been passed
+    /// over across a millisecond (see the [module docs](crate::channel)).
     ///
     /// Cancel safety: dropping the future before it completes sends
     /// nothing, and a wake-up it was given (room freed for it) goes on to

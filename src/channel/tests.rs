@@ -20,7 +20,10 @@
 //! - a sender woken for a slot that a newcomer takes (barging) waits again
 //!   at the front and, passed over (at once under loom, where `STARVING`
 //!   is zero), turns its side strict: every value still arrives and no
-//!   wake-up is lost (`passed_over_sender_is_still_served`);
+//!   wake-up is lost, and no pass-over count is left once everyone is done
+//!   (`passed_over_sender_is_still_served`); given up after it was passed
+//!   over, it passes its wake-up on to the sender behind it and takes its
+//!   count with it (`passed_over_sender_dropped_passes_its_wake_on`);
 //! - the oneshot's state word: a send or a dropped sender wakes a waiting
 //!   receiver (`oneshot_send_wakes_a_waiting_receiver`,
 //!   `oneshot_dropped_sender_wakes_a_waiting_receiver`), a send racing the
@@ -172,6 +175,7 @@ fn loom_turns_leave_no_value_behind() {
 fn loom_passed_over_sender_is_still_served() {
     loom::model(|| {
         let (tx, rx) = bounded::<u32>(1);
+        let chan = tx.chan.clone();
         tx.try_send(0).unwrap();
         let newcomer = tx.clone();
         let waiting = thread::spawn(move || block_on(tx.send(1)).unwrap());
@@ -188,6 +192,38 @@ fn loom_passed_over_sender_is_still_served() {
         }
         assert_eq!(block_on(rx.recv()), Ok(1));
         waiting.join().unwrap();
+        assert_eq!(chan.lets_newcomers_in(), (true, true), "no count left");
+    });
+}
+
+#[test]
+fn loom_passed_over_sender_dropped_passes_its_wake_on() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let chan = tx.chan.clone();
+        tx.try_send(0).unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut first = Box::pin(tx.send(1));
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        let other = tx.clone();
+        let waiting = thread::spawn(move || block_on(other.send(2)).unwrap());
+        assert_eq!(block_on(rx.recv()), Ok(0));
+        // A newcomer may barge into the slot `first` was woken for; then
+        // `first` is passed over (starving at once under loom) and given up.
+        let barged = pin!(tx.send(3)).as_mut().poll(&mut cx).is_ready();
+        let first_sent = first.as_mut().poll(&mut cx).is_ready();
+        drop(first);
+        let mut got: Vec<u32> = (0..1 + usize::from(barged) + usize::from(first_sent))
+            .map(|_| block_on(rx.recv()).unwrap())
+            .collect();
+        waiting.join().unwrap();
+        got.sort_unstable();
+        let mut expected = vec![2];
+        expected.extend(barged.then_some(3));
+        expected.extend(first_sent.then_some(1));
+        expected.sort_unstable();
+        assert_eq!(got, expected);
+        assert_eq!(chan.lets_newcomers_in(), (true, true), "no count left");
     });
 }
 

@@ -11,10 +11,11 @@
 //! lock-free queue operation), so a wake-up is a *turn*: the woken waiter
 //! may take a value (or a free slot), and `woken` counts the turns handed
 //! out and not yet used. A future without a turn (a newcomer, while others
-//! wait) takes only what exceeds the turns outstanding; so waiters are
-//! served in the order they came, and a woken waiter that still finds
-//! nothing (a racing newcomer read a stale count) waits again at the front,
-//! keeping its place.
+//! wait) takes only what exceeds the turns outstanding, unless it barges
+//! (below); so waiters are woken in the order they came, and a woken waiter
+//! that still finds nothing (a newcomer barged in, another woken waiter was
+//! polled first, or a racing newcomer read a stale count) waits again at
+//! the front, keeping its place.
 //!
 //! Barging, within a bound. Turns alone cost a task switch a value under
 //! load: once a channel is full, each freed slot is owed to a woken sender
@@ -23,15 +24,23 @@
 //! convoy, with the slots for the lock. So a newcomer arriving while no
 //! future waits in line unwoken takes what it finds, even what is owed to
 //! a woken future that has not come back yet ([`Waiters::lets_newcomers_in`]).
-//! That woken future, finding nothing, is *passed over*: it waits again at
-//! the front, which closes the door to newcomers until it is woken again.
-//! A future passed over for longer than [`STARVING`] makes its side
+//! A barging newcomer keeps that right for the whole of its poll, through
+//! its registration and the retry after it. The woken future, finding
+//! nothing, is *passed over*: it waits again at the front, which closes the
+//! door to newcomers until it is woken again. A future passed over again
+//! [`STARVING`] or more after it was first passed over makes its side
 //! *strict* until it is done: newcomers then take only what exceeds the
 //! turns outstanding, whoever waits. Go's `sync.Mutex` bounds its barging
-//! the same way (1 ms, then hand-off). So waiters are served among
-//! themselves in the order they came; a newcomer may go ahead only of
-//! futures already woken and not yet back, and of each for about that long
-//! at most.
+//! in a similar way (1 ms from the start of the wait, then hand-off); here
+//! the clock starts at the first pass-over, because a future waiting its
+//! turn behind others is not being passed over. So waiters are woken in
+//! the order they came; a newcomer may go ahead only of futures already
+//! woken and not yet back, and of each only until it has been passed over
+//! across a millisecond. Not covered: a handle-held wait (below) never
+//! claims a turn, so it is never counted as passed over; and a starving
+//! future that is kept but never polled again (the stale turn below) keeps
+//! its side strict for as long as it lives, which is the behaviour before
+//! barging, not a hang.
 //!
 //! Handle-held waits (a `Receiver` polled as a `Stream`, a `Sender` as a
 //! `Sink`) take no turns: their wait lives in the handle, which may never
@@ -54,8 +63,8 @@
 //! key frees its entry, so a key is never reused under its holder.
 //! `waiting` counts the waiting entries, `woken` the woken ones and the
 //! claimed turns not yet used, `entries` both; dismissed entries count
-//! nowhere. `starving` counts the futures passed over for longer than
-//! [`STARVING`] that are not done yet (each counts itself once, and takes
+//! nowhere. `starving` counts the futures passed over across [`STARVING`]
+//! that are not done yet (each counts itself once, and takes
 //! itself off when it completes or is dropped). A loop that waits and gives up (a `select!` with a `default`)
 //! frees its entry each time, so nothing grows.
 
@@ -65,9 +74,9 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-/// How long a woken future may be passed over by newcomers before its side
-/// turns strict (see "Barging" in the module docs): Go's starvation bound
-/// for `sync.Mutex`. Under loom, where time does not pass, the first
+/// How long after its first pass-over a woken future may be passed over
+/// again before its side turns strict (see "Barging" in the module docs):
+/// Go's starvation bound for `sync.Mutex`. Under loom, where time does not pass, the first
 /// pass-over does it, so the models run both modes.
 pub(crate) const STARVING: Duration = if cfg!(loom) {
     Duration::ZERO
@@ -82,11 +91,11 @@ pub(crate) struct Waiters {
     waiting: AtomicUsize,
     /// How many entries were woken and are not done: turns outstanding.
     woken: AtomicUsize,
-    /// How many entries exist, woken or not: a newcomer that sees any
-    /// queues behind them instead of barging in.
+    /// How many entries exist, woken or not: a newcomer that does not barge
+    /// and sees any queues behind them.
     entries: AtomicUsize,
-    /// How many operations were passed over for longer than [`STARVING`]
-    /// and are not done: while any are, the side is strict.
+    /// How many operations were passed over across [`STARVING`] and are
+    /// not done: while any are, the side is strict.
     starving: AtomicUsize,
 }
 
@@ -168,8 +177,9 @@ impl Waiters {
         self.starving.load(Relaxed) == 0 && self.waiting.load(Relaxed) == 0
     }
 
-    /// A woken operation found nothing (a newcomer took it): once that has
-    /// gone on for [`STARVING`], its side turns strict until it is done.
+    /// A woken operation found nothing (a newcomer took it): passed over
+    /// again [`STARVING`] or more after the first time, it turns its side
+    /// strict until it is done.
     pub(crate) fn passed_over(&self, passed: &mut PassedOver) {
         if passed.starving {
             return;
@@ -482,10 +492,10 @@ mod tests {
         waiters.notify_one();
         assert!(
             waiters.lets_newcomers_in(),
-            "passed over for less than STARVING"
+            "a first pass-over never makes the side strict"
         );
-        // Passed over again, STARVING after the first time: strict.
-        std::thread::sleep(STARVING);
+        // Passed over again, well after the first time: strict.
+        std::thread::sleep(2 * STARVING);
         assert_eq!(waiters.poll_turn(a, &waker), Turn::Claimed);
         waiters.passed_over(&mut passed);
         let a = waiters.register(&waker, true, true);
