@@ -561,6 +561,7 @@ struct Start<'a> {
 impl<'a> Start<'a> {
     /// At the start of a poll: claims the turn of a woken operation, or
     /// refreshes the waker of a waiting one.
+    #[inline]
     fn of(
         side: &'a Waiters,
         takes_turns: bool,
@@ -584,8 +585,15 @@ impl<'a> Start<'a> {
             Some(Turn::Waiting) => start.registered = true,
             Some(Turn::Gone) | None => {
                 *wait = None;
-                start.barges = side.lets_newcomers_in();
-                start.may_go = start.barges || !side.has_entries();
+                // No entries means nobody waits: then only `starving` is
+                // left to read.
+                let empty = !side.has_entries();
+                start.barges = if empty {
+                    side.lets_newcomers_in_when_empty()
+                } else {
+                    side.lets_newcomers_in()
+                };
+                start.may_go = start.barges || empty;
             }
         }
         start
@@ -593,6 +601,7 @@ impl<'a> Start<'a> {
 
     /// The operation is done: what it held goes back. A turn it was handed
     /// is used, not passed on: each value (or slot) hands out its own.
+    #[inline]
     fn finish(&mut self, wait: &mut Option<WaitKey>, passed: &mut PassedOver) {
         self.use_turn();
         if let Some(key) = wait.take() {

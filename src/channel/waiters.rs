@@ -177,6 +177,12 @@ impl Waiters {
         self.starving.load(Relaxed) == 0 && self.waiting.load(Relaxed) == 0
     }
 
+    /// [`lets_newcomers_in`](Self::lets_newcomers_in) for a caller that
+    /// found no entries, so nobody waits: one load.
+    pub(crate) fn lets_newcomers_in_when_empty(&self) -> bool {
+        self.starving.load(Relaxed) == 0
+    }
+
     /// A woken operation found nothing (a newcomer took it): passed over
     /// again [`STARVING`] or more after the first time, it turns its side
     /// strict until it is done.
@@ -193,7 +199,16 @@ impl Waiters {
     }
 
     /// The operation is done or given up: it stops counting as starving.
+    /// One test of the operation's own record unless it was passed over.
+    #[inline]
     pub(crate) fn served(&self, passed: &mut PassedOver) {
+        if passed.since.is_some() {
+            self.served_after_pass_over(passed);
+        }
+    }
+
+    #[cold]
+    fn served_after_pass_over(&self, passed: &mut PassedOver) {
         if std::mem::take(&mut passed.starving) {
             self.starving.fetch_sub(1, Relaxed);
         }
