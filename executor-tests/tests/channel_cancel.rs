@@ -3,19 +3,21 @@
 //! held; a cancelled head waiter (woken, then dropped) passes its wake-up
 //! on, for senders and receivers, so nobody sleeps through a value or a
 //! free slot; a rendezvous receiver cancelled after a sender handed it a
-//! value gives the value back; waiting senders and receivers are served in
+//! value gives the value back; waiting senders and receivers are woken in
 //! the order they started waiting, and under contention none starves; a
-//! newcomer may take a slot a woken sender has not come back for, but not
-//! once that sender has been passed over for a millisecond; a
+//! newcomer may take a slot (or value) a woken sender (or receiver) has not
+//! come back for, but not while another waits unwoken, nor once the woken
+//! one is passed over again a millisecond after the first time; a
 //! wait-and-give-up loop (`select!` with `default`) keeps working; a
 //! `Receiver` polled as a `Stream`, or a `Sender` as a `Sink`, whose wait
 //! is abandoned keeps no value or slot from the other operations.
 
 use bobbin::channel::{self, TryRecvError};
-use executor_tests::{DropCounter, LIMIT, runtime, with_timeout};
+use executor_tests::{DropCounter, LIMIT, counting_waker, runtime, with_timeout};
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -343,11 +345,23 @@ fn a_newcomer_may_pass_a_woken_sender_until_it_starves() {
         assert!(Box::pin(tx.send(10)).as_mut().poll(&mut cx).is_ready());
         assert!(c.as_mut().poll(&mut cx).is_pending(), "passed over again");
         assert_eq!(rx.try_recv(), Ok(10));
+        let (d_waker, d_woken) = counting_waker();
         let mut d = Box::pin(tx.send(11));
-        assert!(d.as_mut().poll(&mut cx).is_pending(), "`c` starves");
+        assert!(
+            d.as_mut()
+                .poll(&mut Context::from_waker(&d_waker))
+                .is_pending(),
+            "`c` starves"
+        );
+        // (`d` may have woken itself to look again behind `c`'s turn.)
+        let before = d_woken.load(SeqCst);
         drop(c);
-        // `c`'s wake-up went on to `d`; dropped, `c` no longer counts, so a
-        // newcomer may take `d`'s slot.
+        assert_eq!(
+            d_woken.load(SeqCst),
+            before + 1,
+            "`c`'s wake-up went on to `d`"
+        );
+        // Dropped, `c` no longer counts, so a newcomer may take `d`'s slot.
         assert!(Box::pin(tx.send(12)).as_mut().poll(&mut cx).is_ready());
         assert!(d.as_mut().poll(&mut cx).is_pending(), "passed over");
         assert_eq!(rx.try_recv(), Ok(12));

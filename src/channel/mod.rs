@@ -28,11 +28,10 @@
 //! come back for yet, rather than park behind it; that task then waits at
 //! the front again. Once one is passed over again a millisecond or more
 //! after the first time, newcomers leave woken tasks their share until it
-//! is served (Go's
-//! `sync.Mutex` bounds its barging the same way). A running producer thus
-//! keeps filling a full channel instead of parking behind every woken
-//! one. `send` and `recv` are cancel-safe: a future
-//! dropped before it completes sends or takes nothing, so both can be
+//! is served or dropped (Go's `sync.Mutex` bounds its barging in a similar
+//! way). A running producer thus keeps filling a full channel instead of
+//! parking behind every woken one. `send` and `recv` are cancel-safe: a
+//! future dropped before it completes sends or takes nothing, so both can be
 //! [`select!`](crate::select!) branches in a loop. The blocking forms
 //! ([`Sender::send_blocking`], [`Receiver::recv_blocking`]) connect plain
 //! threads with tasks. `Receiver` is a [`Stream`](futures_core::Stream) and

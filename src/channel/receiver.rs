@@ -69,7 +69,7 @@ impl<T> Receiver<T> {
     /// Receives the next value, waiting until there is one. Fails once the
     /// channel is closed and everything buffered has been received.
     ///
-    /// Receivers that wait are served in order; one arriving while none waits
+    /// Receivers that wait are woken in order; one arriving while none waits
     /// unwoken may go ahead of a woken one, until that one has been passed
     /// over across a millisecond (see the [module docs](crate::channel)).
     ///

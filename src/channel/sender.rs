@@ -81,7 +81,7 @@ impl<T> Sender<T> {
     /// the value back, if the channel is closed. An unbounded channel never
     /// makes it wait.
     ///
-    /// Senders that wait are served in order; one arriving while none waits
+    /// Senders that wait are woken in order; one arriving while none waits
     /// unwoken may go ahead of a woken one, until that one has been passed
     /// over across a millisecond (see the [module docs](crate::channel)).
     ///

@@ -38,7 +38,8 @@
 //! woken and not yet back, and of each only until it has been passed over
 //! across a millisecond. Not covered: a handle-held wait (below) never
 //! claims a turn, so it is never counted as passed over; and a starving
-//! future that is kept but never polled again (the stale turn below) keeps
+//! future that is kept but never polled again (a stale turn, see
+//! [`Waiters::revoke_turn`]) keeps
 //! its side strict for as long as it lives, which is the behaviour before
 //! barging, not a hang.
 //!
@@ -51,10 +52,11 @@
 //! its entry and is a newcomer.
 //!
 //! A woken future claims its turn at its next poll ([`Waiters::poll_turn`],
-//! one lock): it frees its entry then, but it still counts in
-//! `woken` and `entries` until it has used the turn in that same poll
+//! one lock): it frees its entry then, but it still counts in `woken` and
+//! `entries` until it has used the turn in that same poll
 //! ([`Waiters::turn_used`], no lock), so newcomers that do not barge keep
-//! leaving it its value meanwhile. If it finds nothing, it registers again at the front.
+//! leaving it its value meanwhile. If it finds nothing, it registers again
+//! at the front.
 //!
 //! Invariants (the list is written under the lock; the counts are read
 //! without it by the fast paths): an entry is *waiting* while it is queued
@@ -63,9 +65,10 @@
 //! key frees its entry, so a key is never reused under its holder.
 //! `waiting` counts the waiting entries, `woken` the woken ones and the
 //! claimed turns not yet used, `entries` both; dismissed entries count
-//! nowhere. `starving` counts the futures passed over across [`STARVING`]
-//! that are not done yet (each counts itself once, and takes
-//! itself off when it completes or is dropped). A loop that waits and gives up (a `select!` with a `default`)
+//! nowhere; so `waiting` never exceeds `entries`. `starving` counts the
+//! futures passed over across [`STARVING`] that are not done yet (each
+//! counts itself once, and takes itself off when it completes or is
+//! dropped). A loop that waits and gives up (a `select!` with a `default`)
 //! frees its entry each time, so nothing grows.
 
 use crate::loom::{AtomicUsize, Mutex, lock};
@@ -178,7 +181,9 @@ impl Waiters {
     }
 
     /// [`lets_newcomers_in`](Self::lets_newcomers_in) for a caller that
-    /// found no entries, so nobody waits: one load.
+    /// found no entries, so nobody waits (`waiting` never exceeds
+    /// `entries`): one load. The entry count was a hint too: read stale, it
+    /// changes who goes first, never a wake-up.
     pub(crate) fn lets_newcomers_in_when_empty(&self) -> bool {
         self.starving.load(Relaxed) == 0
     }
