@@ -395,8 +395,7 @@ impl<T> Buffered<T> {
             // the queue; any other takes only a slot beyond those the woken
             // senders are owed. The length is read only if some are owed:
             // it touches both ends of the queue.
-            let leaves_it =
-                !(at.may_go || at.barges || self.owed_slots_left() || self.queue.is_closed());
+            let leaves_it = !(at.may_go || self.owed_slots_left() || self.queue.is_closed());
             if !leaves_it {
                 match self.try_send(value) {
                     Ok(()) => {
@@ -461,10 +460,8 @@ impl<T> Buffered<T> {
         loop {
             // As for a send: a value beyond those the woken receivers are
             // owed, unless it has a turn or barges in.
-            let leaves_it = !(at.may_go
-                || at.barges
-                || self.queue.len() > self.receivers.woken()
-                || self.queue.is_closed());
+            let leaves_it =
+                !(at.may_go || self.queue.len() > self.receivers.woken() || self.queue.is_closed());
             if !leaves_it {
                 match self.try_recv() {
                     Ok(value) => {
@@ -544,12 +541,12 @@ struct Start<'a> {
     /// False for a handle-held wait (see `waiters.rs`).
     takes_turns: bool,
     /// It may take a value (or a slot) now: it claimed a turn, or it is
-    /// new and barges or nobody waits on its side. Cleared when it
-    /// registers (its retry then takes only its share, unless it barges).
+    /// new and barges or nobody waits on its side. When it registers, its
+    /// retry keeps this only if it barges (else it takes only its share).
     may_go: bool,
     /// It came new to a side that lets newcomers in (see "Barging" in
     /// `waiters.rs`): it may take what it finds, owed or not, for the
-    /// whole of this poll, so unlike `may_go` it survives `register`.
+    /// whole of this poll, so `register` leaves `may_go` set.
     barges: bool,
     /// It claimed a turn and has not used it yet (see `waiters.rs`).
     claimed: bool,
@@ -625,7 +622,7 @@ impl<'a> Start<'a> {
         // SeqCst: the waiter's fence of the module's Dekker argument.
         fence(SeqCst);
         self.registered = true;
-        self.may_go = false;
+        self.may_go = self.barges;
     }
 
     fn use_turn(&mut self) {

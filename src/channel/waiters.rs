@@ -39,9 +39,8 @@
 //! across a millisecond. Not covered: a handle-held wait (below) never
 //! claims a turn, so it is never counted as passed over; and a starving
 //! future that is kept but never polled again (a stale turn, see
-//! [`Waiters::revoke_turn`]) keeps
-//! its side strict for as long as it lives, which is the behaviour before
-//! barging, not a hang.
+//! [`Waiters::revoke_turn`]) keeps its side strict for as long as it lives,
+//! which is the behaviour before barging, not a hang.
 //!
 //! Handle-held waits (a `Receiver` polled as a `Stream`, a `Sender` as a
 //! `Sink`) take no turns: their wait lives in the handle, which may never
@@ -79,8 +78,8 @@ use std::time::{Duration, Instant};
 
 /// How long after its first pass-over a woken future may be passed over
 /// again before its side turns strict (see "Barging" in the module docs):
-/// Go's starvation bound for `sync.Mutex`. Under loom, where time does not pass, the first
-/// pass-over does it, so the models run both modes.
+/// Go's starvation bound for `sync.Mutex`. Under loom, where time does not
+/// pass, the first pass-over does it, so the models run both modes.
 pub(crate) const STARVING: Duration = if cfg!(loom) {
     Duration::ZERO
 } else {
