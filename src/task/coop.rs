@@ -86,6 +86,23 @@ impl Budget {
 thread_local! {
     /// The budget of whatever this thread is polling now.
     static CURRENT: Cell<Budget> = const { Cell::new(Budget::UNCONSTRAINED) };
+    /// Asked when a task's budget runs out: true lets the task go on with a
+    /// fresh one (see "Renewal" in the module docs). Set by the scheduler
+    /// on the threads that run a runtime's tasks.
+    static RENEWAL: Cell<Option<fn() -> bool>> = const { Cell::new(None) };
+}
+
+/// Sets the check a spent budget asks before it makes its task yield, on
+/// this thread; returns the previous one, for the caller to restore.
+pub(crate) fn set_renewal(renewal: Option<fn() -> bool>) -> Option<fn() -> bool> {
+    RENEWAL.try_with(|cell| cell.replace(renewal)).unwrap_or(None)
+}
+
+/// The budget ran out: true if this thread's scheduler renews it, false if
+/// the task yields.
+#[cold]
+fn renewed() -> bool {
+    RENEWAL.get().is_some_and(|renewal| renewal())
 }
 
 /// Runs `f`, a task's poll, with a fresh budget; the previous budget is
@@ -135,9 +152,14 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     let Budget(budget) = CURRENT.get();
     match budget {
         None => Poll::Ready(RestoreOnPending { constrained: false }),
-        Some(0) => {
+        Some(0) if !renewed() => {
             cx.waker().wake_by_ref();
             Poll::Pending
+        }
+        // Renewed: the operation spends the first unit of a fresh budget.
+        Some(0) => {
+            CURRENT.set(Budget(Some(BUDGET - 1)));
+            Poll::Ready(RestoreOnPending { constrained: true })
         }
         Some(left) => {
             CURRENT.set(Budget(Some(left - 1)));

@@ -203,9 +203,11 @@ pub(crate) fn enter_block_in_place() -> Option<BlockInPlace> {
 fn set_worker_none() -> WorkerGuard {
     let previous = WORKER.with(|worker| worker.replace(None));
     let runs_tasks = set_runs_tasks(false);
+    let renewal = crate::task::coop::set_renewal(None);
     WorkerGuard {
         previous,
         runs_tasks,
+        renewal,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::runtime::metrics::WorkerCounts;
 use crate::task::Notified;
 use crate::task::Ran;
 use crate::task::clock;
+use crate::task::coop;
 use crate::task::park::set_runs_tasks;
 use std::cell::RefCell;
 use std::ptr;
@@ -34,6 +35,11 @@ pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
 /// How many tasks in a row a worker may take from its LIFO slot; the next
 /// one goes to the back of the ring.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// How many times one poll of a task may renew its cooperative budget on a
+/// runtime with other workers (`renew_budget`): 7, so a poll completes at
+/// most 8 × 128 operations.
+pub(crate) const MAX_BUDGET_RENEWALS: u32 = 7;
 
 /// What one worker owns: its ring and its scheduling state.
 pub(crate) struct Core {
@@ -61,6 +67,8 @@ pub(crate) struct Core {
     /// The counters, published to `Remote::stats` now and then
     /// (`stats.rs`).
     pub(super) stats: WorkerCounts,
+    /// How many times the task being polled renewed its budget.
+    budget_renewals: u32,
 }
 
 impl Core {
@@ -86,6 +94,7 @@ impl Core {
             seq: 0,
             is_spare,
             stats: WorkerCounts::default(),
+            budget_renewals: 0,
         }
     }
 }
@@ -114,15 +123,18 @@ thread_local! {
 pub(super) fn set_worker(cx: Rc<WorkerContext>) -> WorkerGuard {
     let previous = WORKER.with(|worker| worker.replace(Some(cx)));
     let runs_tasks = set_runs_tasks(true);
+    let renewal = coop::set_renewal(Some(renew_budget));
     WorkerGuard {
         previous,
         runs_tasks,
+        renewal,
     }
 }
 
 pub(super) struct WorkerGuard {
     pub(super) previous: Option<Rc<WorkerContext>>,
     pub(super) runs_tasks: bool,
+    pub(super) renewal: Option<fn() -> bool>,
 }
 
 impl Drop for WorkerGuard {
@@ -130,7 +142,48 @@ impl Drop for WorkerGuard {
         let previous = self.previous.take();
         let _ = WORKER.try_with(|worker| worker.replace(previous));
         set_runs_tasks(self.runs_tasks);
+        coop::set_renewal(self.renewal);
     }
+}
+
+/// Asked by a task's spent cooperative budget (`coop::set_renewal`): true
+/// lets the task go on with a fresh budget, at most `MAX_BUDGET_RENEWALS`
+/// times a poll, when what waits for this worker can run elsewhere. That
+/// needs another worker, and no local task ready on this thread (only this
+/// thread runs those). What waits in the ring can be stolen; the LIFO
+/// slot's task, which thieves take only as a last resort, moves to the
+/// ring, and an idle worker is woken to take it (architecture.md,
+/// "Renewal").
+fn renew_budget() -> bool {
+    WORKER
+        .try_with(|worker| {
+            let worker = worker.borrow();
+            let Some(cx) = worker.as_ref() else {
+                return false;
+            };
+            if cx.shared.num_workers() < 2 || cx.has_local() {
+                return false;
+            }
+            let Ok(mut core) = cx.core.try_borrow_mut() else {
+                return false;
+            };
+            let Some(core) = core.as_mut() else {
+                return false;
+            };
+            if core.budget_renewals >= MAX_BUDGET_RENEWALS {
+                return false;
+            }
+            core.budget_renewals += 1;
+            if let Some(task) = cx.shared.remotes[core.index].lifo.take() {
+                core.run_queue
+                    .push_back_or_overflow(task, &cx.shared.inject, core.index);
+            }
+            if core.run_queue.has_tasks() {
+                cx.shared.notify_parked_local();
+            }
+            true
+        })
+        .unwrap_or(false)
 }
 
 /// True on a worker thread of the runtime whose I/O and timers are `io`:
@@ -255,6 +308,7 @@ impl WorkerContext {
                 .polling_task_id
                 .store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
+            core.budget_renewals = 0;
             *self.core.borrow_mut() = Some(core);
             let ran = task.run();
             core = self
