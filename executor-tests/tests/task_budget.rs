@@ -9,7 +9,9 @@
 //!
 //! The neighbour tests are deterministic: the spinning task queues its
 //! neighbour on its own (only) worker and then loops; nothing but a
-//! `Pending` from the spinner can let the neighbour run, and none of the
+//! `Pending` from the spinner can let the neighbour run (the runtime's
+//! long-poll threshold is a minute, so the monitor does not move the
+//! neighbour to a spare worker under a slow machine), and none of the
 //! spinner's operations has a reason to pend except the budget. Without
 //! the budget the spinner finishes its loop without ever seeing the
 //! neighbour; the loops are bounded, so no test can hang that way.
@@ -74,13 +76,25 @@ macro_rules! spin_until_neighbour_runs {
     }};
 }
 
+/// A runtime whose monitor moves no queued task away from a long poll
+/// within a test's time: only the spinner's `Pending`, or another worker's
+/// steal, lets its neighbour run.
+fn unrescued_runtime(workers: usize, name: &str) -> bobbin::Runtime {
+    bobbin::Runtime::builder()
+        .worker_threads(workers)
+        .thread_name(name)
+        .long_poll_threshold(Duration::from_secs(60))
+        .build()
+        .expect("a runtime with a one-minute long-poll threshold starts")
+}
+
 /// Runs `spinner` as a task on a fresh one-worker runtime; its output.
 fn on_one_worker<T: Send + 'static>(
     name: &'static str,
     spinner: impl Future<Output = T> + Send + 'static,
 ) -> T {
     with_timeout(LIMIT, move || {
-        let rt = runtime(1, name);
+        let rt = unrescued_runtime(1, name);
         rt.block_on(rt.spawn(spinner)).unwrap()
     })
 }
@@ -302,6 +316,137 @@ fn one_poll_completes_128_operations() {
         polls.into_inner()
     });
     assert_eq!(polls, POLLS, "polls of a loop calling consume_budget");
+}
+
+/// On a runtime with other workers a spent budget is renewed, up to 7 times
+/// a poll: 1024 × 4 ready values take exactly 4 polls (on one worker they
+/// take 32, `one_poll_completes_128_operations`).
+#[test]
+fn with_other_workers_one_poll_completes_up_to_1024_operations() {
+    const POLLS: u64 = 4;
+    const RENEWED: u64 = 8 * BUDGET;
+    let polls = with_timeout(LIMIT, || {
+        let rt = runtime(2, "budget-renewed");
+        rt.block_on(rt.spawn(async {
+            let (tx, rx) = channel::unbounded();
+            for value in 0..RENEWED * POLLS {
+                tx.try_send(value).unwrap();
+            }
+            let polls = AtomicU64::new(0);
+            count_polls(
+                async {
+                    for value in 0..RENEWED * POLLS {
+                        assert_eq!(rx.recv().await, Ok(value));
+                    }
+                },
+                &polls,
+            )
+            .await;
+            polls.into_inner()
+        }))
+        .unwrap()
+    });
+    assert_eq!(
+        polls,
+        POLLS,
+        "polls to receive {} ready values on two workers",
+        RENEWED * POLLS
+    );
+}
+
+/// A local task ready on the worker's thread stops the renewal: only that
+/// thread can run it, so the spinning task yields every 128 operations as
+/// on one worker.
+#[test]
+fn a_ready_local_task_keeps_the_budget_at_128() {
+    const POLLS: u64 = 10;
+    let polls = with_timeout(LIMIT, || {
+        let rt = runtime(2, "budget-local");
+        rt.block_on(rt.spawn(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let stopped = stop.clone();
+            // Always ready: it yields each turn until told to stop.
+            let neighbour = bobbin::task::spawn_local(async move {
+                while !stopped.load(SeqCst) {
+                    yield_now().await;
+                }
+            });
+            let spinner = bobbin::task::spawn_local(async move {
+                let (tx, rx) = channel::unbounded();
+                for value in 0..BUDGET * POLLS {
+                    tx.try_send(value).unwrap();
+                }
+                let polls = AtomicU64::new(0);
+                count_polls(
+                    async {
+                        for value in 0..BUDGET * POLLS {
+                            assert_eq!(rx.recv().await, Ok(value));
+                        }
+                    },
+                    &polls,
+                )
+                .await;
+                stop.store(true, SeqCst);
+                polls.into_inner()
+            });
+            let polls = spinner.await.unwrap();
+            neighbour.await.unwrap();
+            polls
+        }))
+        .unwrap()
+    });
+    assert_eq!(polls, POLLS, "polls with a local task ready beside it");
+}
+
+/// A task woken into the LIFO slot of a worker whose task then spins is
+/// run by the idle worker during that same poll: the renewal moves it to
+/// the ring, where thieves look, and wakes one. Without the renewal the
+/// spinner yields after 128 units (6.4 ms) and sees it run in its second
+/// poll; with it, the idle worker has the other 896 (45 ms) to wake up.
+#[test]
+fn a_renewing_task_hands_the_task_it_woke_to_an_idle_worker() {
+    let seen_in_poll = with_timeout(LIMIT, || {
+        let rt = unrescued_runtime(2, "budget-hand-off");
+        rt.block_on(rt.spawn(async {
+            let (tx, rx) = channel::bounded::<()>(1);
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = ran.clone();
+            let woken = bobbin::spawn(async move {
+                rx.recv().await.unwrap();
+                flag.store(true, SeqCst);
+            });
+            // Let it reach its `recv` and wait there.
+            sleep(Duration::from_millis(20)).await;
+            // Wakes it into this worker's LIFO slot; the other is idle.
+            tx.send(()).await.unwrap();
+            let polls = AtomicU64::new(0);
+            let seen = count_polls(
+                async {
+                    for _ in 0..SPINS {
+                        let start = std::time::Instant::now();
+                        while start.elapsed() < Duration::from_micros(50) {
+                            std::hint::spin_loop();
+                        }
+                        consume_budget().await;
+                        if ran.load(SeqCst) {
+                            return true;
+                        }
+                    }
+                    false
+                },
+                &polls,
+            )
+            .await;
+            woken.await.unwrap();
+            seen.then(|| polls.into_inner())
+        }))
+        .unwrap()
+    });
+    assert_eq!(
+        seen_in_poll,
+        Some(1),
+        "the woken task ran while its waker spun in its first poll"
+    );
 }
 
 #[test]

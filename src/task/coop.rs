@@ -21,6 +21,18 @@
 //! in the common case; small enough that a worker with a spinning task gets
 //! back to its queue within tens of microseconds. It is tokio's number.
 //!
+//! Renewal: on a worker of a runtime with other workers, a spent budget
+//! first asks the scheduler (the check [`set_renewal`] installs), which may
+//! renew it, at most 7 times a poll, so a poll completes at most 1024
+//! operations there. It does so only when what waits for this worker can
+//! run elsewhere: no local task is ready on the thread, and the task in the
+//! worker's LIFO slot moves to its ring, where thieves look, with an idle
+//! worker woken to take it. A consumer draining a full channel then keeps
+//! its worker while the producers it wakes run on another, as in Go, where
+//! the strict yield handed its worker to those producers every 128
+//! messages (architecture.md, "Renewal"). With one worker, or with local
+//! tasks ready, a poll still completes 128.
+//!
 //! The budget lives in a thread-local [`Cell`]: `Some(n)` while a task is
 //! polled (the poll runs inside [`budget`]), `None`, *unconstrained*,
 //! everywhere else: on a plain thread, in `bobbin::block_on`, under
@@ -95,7 +107,9 @@ thread_local! {
 /// Sets the check a spent budget asks before it makes its task yield, on
 /// this thread; returns the previous one, for the caller to restore.
 pub(crate) fn set_renewal(renewal: Option<fn() -> bool>) -> Option<fn() -> bool> {
-    RENEWAL.try_with(|cell| cell.replace(renewal)).unwrap_or(None)
+    RENEWAL
+        .try_with(|cell| cell.replace(renewal))
+        .unwrap_or(None)
 }
 
 /// The budget ran out: true if this thread's scheduler renews it, false if
@@ -368,6 +382,43 @@ mod tests {
         });
         assert_eq!(left(), None, "back to unconstrained after the poll");
         budget(|| assert_eq!(left(), Some(BUDGET), "the next poll starts fresh"));
+    }
+
+    #[test]
+    fn a_renewal_gives_a_spent_budget_a_fresh_one_without_a_wake() {
+        thread_local! {
+            static ASKED: Cell<u32> = const { Cell::new(0) };
+        }
+        /// Renews twice, then refuses.
+        fn twice() -> bool {
+            ASKED.set(ASKED.get() + 1);
+            ASKED.get() <= 2
+        }
+        let (wakes, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let previous = set_renewal(Some(twice));
+        budget(|| {
+            for _ in 0..3 * usize::from(BUDGET) {
+                assert!(spend(&mut cx).is_ready());
+            }
+            assert_eq!(ASKED.get(), 2, "asked only when a budget ran out");
+            assert_eq!(wakes.0.load(SeqCst), 0, "a renewal does not wake");
+            assert!(spend(&mut cx).is_pending(), "the third renewal is refused");
+            assert_eq!(wakes.0.load(SeqCst), 1);
+        });
+        assert!(
+            set_renewal(previous).is_some(),
+            "set_renewal gives the check back"
+        );
+        budget(|| {
+            for _ in 0..BUDGET {
+                assert!(spend(&mut cx).is_ready());
+            }
+            assert!(
+                spend(&mut cx).is_pending(),
+                "with no renewal set, a spent budget yields"
+            );
+        });
     }
 
     #[test]
