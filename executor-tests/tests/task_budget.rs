@@ -398,6 +398,69 @@ fn a_ready_local_task_keeps_the_budget_at_128() {
     assert_eq!(polls, POLLS, "polls with a local task ready beside it");
 }
 
+/// A task that was waiting in the ring when the spinning task's poll began
+/// stops the renewal: it waits one budget, as on one worker, not eight.
+/// The other worker is held by a task that never awaits, so nobody steals
+/// the waiting task; it yields each turn, so it is in the ring at the start
+/// of every poll of the spinner: 1280 ready values take 10 polls.
+#[test]
+fn a_task_waiting_when_the_poll_began_keeps_the_budget_at_128() {
+    const POLLS: u64 = 10;
+    let polls = with_timeout(LIMIT, || {
+        let rt = unrescued_runtime(2, "budget-waiting");
+        rt.block_on(rt.spawn(async {
+            let hold = Arc::new(AtomicBool::new(true));
+            let held = Arc::new(AtomicBool::new(false));
+            let (holding, is_held) = (hold.clone(), held.clone());
+            let holder = bobbin::spawn(async move {
+                is_held.store(true, SeqCst);
+                while holding.load(SeqCst) {
+                    std::hint::spin_loop();
+                }
+            });
+            // The holder never awaits: once it runs, this task is on the
+            // other worker.
+            while !held.load(SeqCst) {
+                yield_now().await;
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            let stopped = stop.clone();
+            let waiter = bobbin::spawn(async move {
+                while !stopped.load(SeqCst) {
+                    yield_now().await;
+                }
+            });
+            let (tx, rx) = channel::unbounded();
+            for value in 0..BUDGET * POLLS {
+                tx.try_send(value).unwrap();
+            }
+            // Behind the waiter: from here on, every poll of this task
+            // begins with the waiter in the ring.
+            yield_now().await;
+            let polls = AtomicU64::new(0);
+            count_polls(
+                async {
+                    for value in 0..BUDGET * POLLS {
+                        assert_eq!(rx.recv().await, Ok(value));
+                    }
+                },
+                &polls,
+            )
+            .await;
+            stop.store(true, SeqCst);
+            hold.store(false, SeqCst);
+            waiter.await.unwrap();
+            holder.await.unwrap();
+            polls.into_inner()
+        }))
+        .unwrap()
+    });
+    assert_eq!(
+        polls, POLLS,
+        "polls with a task waiting in the ring since before each poll"
+    );
+}
+
 /// A task woken into the LIFO slot of a worker whose task then spins is
 /// run by the idle worker during that same poll: the renewal moves it to
 /// the ring, where thieves look, and wakes one. Without the renewal the

@@ -24,10 +24,13 @@
 //! Renewal: on a worker of a runtime with other workers, a spent budget
 //! first asks the scheduler (the check [`set_renewal`] installs), which may
 //! renew it, at most 7 times a poll, so a poll completes at most 1024
-//! operations there. It does so only when what waits for this worker can
-//! run elsewhere: no local task is ready on the thread, and the task in the
-//! worker's LIFO slot moves to its ring, where thieves look, with an idle
-//! worker woken to take it. A consumer draining a full channel then keeps
+//! operations there. It does so only when nothing waits for this worker
+//! but what this poll woke, and that can run elsewhere: no local task is
+//! ready on the thread, no task that was in the worker's ring when the
+//! poll began is still there, and the task in the LIFO slot moves to the
+//! ring, where thieves look, with an idle worker woken to take it. A task
+//! that was waiting its turn never waits longer than it would have. A
+//! consumer draining a full channel then keeps
 //! its worker while the producers it wakes run on another, as in Go, where
 //! the strict yield handed its worker to those producers every 128
 //! messages (architecture.md, "Renewal"). With one worker, or with local

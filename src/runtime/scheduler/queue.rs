@@ -125,6 +125,21 @@ impl Local {
         self.inner.len()
     }
 
+    /// The ring's count of pushes (its tail): a mark for `gone_before`.
+    pub(crate) fn pushed(&self) -> u32 {
+        // Relaxed: only this thread writes `tail`.
+        self.inner.tail.load(Relaxed)
+    }
+
+    /// True once every task pushed before `mark` (a `pushed` count) has
+    /// left the ring: popped, stolen (or claimed by a thief still copying)
+    /// or moved to the injector by an overflow.
+    pub(crate) fn gone_before(&self, mark: u32) -> bool {
+        let (_, real) = unpack(self.inner.head.load(Acquire));
+        // Wrapping: the counts wrap, and a ring holds far fewer than 2^31.
+        mark.wrapping_sub(real) as i32 <= 0
+    }
+
     /// How many pushes fit before the ring overflows.
     pub(crate) fn remaining_slots(&self) -> usize {
         let (steal, _) = unpack(self.inner.head.load(Acquire));
@@ -421,6 +436,32 @@ mod tests {
         assert_eq!(thief.len(), 3, "4 stolen, one returned to run");
         assert_eq!(victim.len(), 3);
         assert_eq!(tracked.live(), 6);
+    }
+
+    #[test]
+    fn a_mark_is_gone_once_every_task_pushed_before_it_left() {
+        let tracked = Tracked::new();
+        let (steal, mut victim) = local();
+        let (_, mut thief) = local();
+        let inject = Injector::new(1);
+        assert!(victim.gone_before(victim.pushed()), "an empty ring");
+        for _ in 0..4 {
+            victim.push_back_or_overflow(tracked.task(), &inject, 0);
+        }
+        let mark = victim.pushed();
+        victim.push_back_or_overflow(tracked.task(), &inject, 0);
+        assert!(!victim.gone_before(mark));
+        drop(victim.pop());
+        assert!(!victim.gone_before(mark), "three of the four are there");
+        drop(steal.steal_into(&mut thief));
+        assert!(!victim.gone_before(mark), "a thief took two of four");
+        drop(victim.pop());
+        assert!(
+            victim.gone_before(mark),
+            "the one pushed after the mark is left"
+        );
+        assert_eq!(victim.len(), 1);
+        drop(thief.pop());
     }
 
     #[test]

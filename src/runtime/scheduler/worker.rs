@@ -69,6 +69,9 @@ pub(crate) struct Core {
     pub(super) stats: WorkerCounts,
     /// How many times the task being polled renewed its budget.
     budget_renewals: u32,
+    /// The ring's push count when that poll began (`Local::pushed`): the
+    /// tasks that were waiting then must not wait for a renewal.
+    ring_at_poll: u32,
 }
 
 impl Core {
@@ -95,6 +98,7 @@ impl Core {
             is_spare,
             stats: WorkerCounts::default(),
             budget_renewals: 0,
+            ring_at_poll: 0,
         }
     }
 }
@@ -148,9 +152,12 @@ impl Drop for WorkerGuard {
 
 /// Asked by a task's spent cooperative budget (`coop::set_renewal`): true
 /// lets the task go on with a fresh budget, at most `MAX_BUDGET_RENEWALS`
-/// times a poll, when what waits for this worker can run elsewhere. That
-/// needs another worker, and no local task ready on this thread (only this
-/// thread runs those). What waits in the ring can be stolen; the LIFO
+/// times a poll, when nothing waits for this worker but what this poll
+/// woke, and that can run elsewhere. That needs another worker; no local
+/// task ready on this thread (only this thread runs those); and none of the
+/// tasks that were in the ring when the poll began still there (so a task
+/// that was waiting its turn, a yielder say, never waits longer than it
+/// would have). What this poll woke into the ring can be stolen; the LIFO
 /// slot's task, which thieves take only as a last resort, moves to the
 /// ring, and an idle worker is woken to take it (architecture.md,
 /// "Renewal").
@@ -170,7 +177,9 @@ fn renew_budget() -> bool {
             let Some(core) = core.as_mut() else {
                 return false;
             };
-            if core.budget_renewals >= MAX_BUDGET_RENEWALS {
+            if core.budget_renewals >= MAX_BUDGET_RENEWALS
+                || !core.run_queue.gone_before(core.ring_at_poll)
+            {
                 return false;
             }
             core.budget_renewals += 1;
@@ -309,6 +318,7 @@ impl WorkerContext {
                 .store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
             core.budget_renewals = 0;
+            core.ring_at_poll = core.run_queue.pushed();
             *self.core.borrow_mut() = Some(core);
             let ran = task.run();
             core = self
