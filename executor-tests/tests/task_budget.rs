@@ -326,7 +326,7 @@ fn with_other_workers_one_poll_completes_up_to_1024_operations() {
     const POLLS: u64 = 4;
     const RENEWED: u64 = 8 * BUDGET;
     let polls = with_timeout(LIMIT, || {
-        let rt = runtime(2, "budget-renewed");
+        let rt = unrescued_runtime(2, "budget-renewed");
         rt.block_on(rt.spawn(async {
             let (tx, rx) = channel::unbounded();
             for value in 0..RENEWED * POLLS {
@@ -352,6 +352,37 @@ fn with_other_workers_one_poll_completes_up_to_1024_operations() {
         "polls to receive {} ready values on two workers",
         RENEWED * POLLS
     );
+}
+
+/// A renewed budget of slow operations is not renewed again: with each
+/// unit 2 µs of work, a budget takes 256 µs, above a 64th of the default
+/// 10 ms long-poll threshold, so each poll completes two budgets (the first
+/// renewal cannot know) and yields: 1024 units take 4 polls, not 1.
+#[test]
+fn a_slow_renewed_budget_is_not_renewed_again() {
+    const POLLS: u64 = 4;
+    let polls = with_timeout(LIMIT, || {
+        let rt = runtime(2, "budget-slow");
+        rt.block_on(rt.spawn(async {
+            let polls = AtomicU64::new(0);
+            count_polls(
+                async {
+                    for _ in 0..2 * BUDGET * POLLS {
+                        let start = std::time::Instant::now();
+                        while start.elapsed() < Duration::from_micros(2) {
+                            std::hint::spin_loop();
+                        }
+                        consume_budget().await;
+                    }
+                },
+                &polls,
+            )
+            .await;
+            polls.into_inner()
+        }))
+        .unwrap()
+    });
+    assert_eq!(polls, POLLS, "polls of a loop whose units take 2 µs each");
 }
 
 /// A local task ready on the worker's thread stops the renewal: only that
@@ -418,6 +449,14 @@ fn a_task_waiting_when_the_poll_began_keeps_the_budget_at_128() {
                     std::hint::spin_loop();
                 }
             });
+            // Lets the holder go even if an assertion below fails.
+            struct LetGo(Arc<AtomicBool>);
+            impl Drop for LetGo {
+                fn drop(&mut self) {
+                    self.0.store(false, SeqCst);
+                }
+            }
+            let let_go = LetGo(hold);
             // The holder never awaits: once it runs, this task is on the
             // other worker.
             while !held.load(SeqCst) {
@@ -448,7 +487,7 @@ fn a_task_waiting_when_the_poll_began_keeps_the_budget_at_128() {
             )
             .await;
             stop.store(true, SeqCst);
-            hold.store(false, SeqCst);
+            drop(let_go);
             waiter.await.unwrap();
             holder.await.unwrap();
             polls.into_inner()
@@ -461,11 +500,13 @@ fn a_task_waiting_when_the_poll_began_keeps_the_budget_at_128() {
     );
 }
 
-/// A task woken into the LIFO slot of a worker whose task then spins is
-/// run by the idle worker during that same poll: the renewal moves it to
-/// the ring, where thieves look, and wakes one. Without the renewal the
-/// spinner yields after 128 units (6.4 ms) and sees it run in its second
-/// poll; with it, the idle worker has the other 896 (45 ms) to wake up.
+/// A task woken into the LIFO slot of a worker whose task then spends its
+/// budget is run by the idle worker during that same poll: the renewal
+/// moves it to the ring, where thieves look, and wakes one. The spinner
+/// spends 129 units (the 129th is renewed), then waits for it without
+/// awaiting, so the idle worker's wake-up may take as long as the machine
+/// needs. Without the renewal the 129th unit yields, and the task runs in
+/// the spinner's second poll.
 #[test]
 fn a_renewing_task_hands_the_task_it_woke_to_an_idle_worker() {
     let seen_in_poll = with_timeout(LIMIT, || {
@@ -483,25 +524,21 @@ fn a_renewing_task_hands_the_task_it_woke_to_an_idle_worker() {
             // Wakes it into this worker's LIFO slot; the other is idle.
             tx.send(()).await.unwrap();
             let polls = AtomicU64::new(0);
-            let seen = count_polls(
+            count_polls(
                 async {
-                    for _ in 0..SPINS {
-                        let start = std::time::Instant::now();
-                        while start.elapsed() < Duration::from_micros(50) {
-                            std::hint::spin_loop();
-                        }
+                    for _ in 0..=BUDGET {
                         consume_budget().await;
-                        if ran.load(SeqCst) {
-                            return true;
-                        }
                     }
-                    false
+                    let deadline = std::time::Instant::now() + LIMIT / 2;
+                    while !ran.load(SeqCst) && std::time::Instant::now() < deadline {
+                        std::hint::spin_loop();
+                    }
                 },
                 &polls,
             )
             .await;
             woken.await.unwrap();
-            seen.then(|| polls.into_inner())
+            ran.load(SeqCst).then(|| polls.into_inner())
         }))
         .unwrap()
     });

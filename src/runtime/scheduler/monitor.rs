@@ -92,6 +92,11 @@ struct Signal {
 }
 
 impl Monitor {
+    /// The long-poll threshold (`Builder::long_poll_threshold`).
+    pub(crate) fn threshold(&self) -> Duration {
+        self.config.threshold
+    }
+
     pub(crate) fn new(config: Config, _num_cores: usize) -> Monitor {
         let alert =
             (config.threshold / 20).clamp(Duration::from_micros(100), Duration::from_millis(1));

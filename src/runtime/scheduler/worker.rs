@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use std::ptr;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::{Relaxed, Release};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Every this many ticks a worker looks at the injector before its own
 /// queues (Go uses 61 too: a prime, so it does not beat with other periods).
@@ -40,6 +40,14 @@ pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 /// runtime with other workers (`renew_budget`): 7, so a poll completes at
 /// most 8 × 128 operations.
 pub(crate) const MAX_BUDGET_RENEWALS: u32 = 7;
+
+/// A renewed budget that took longer than the long-poll threshold divided
+/// by this (156 µs of the default 10 ms) is not renewed again: a budget of
+/// channel operations takes a few microseconds, so a slower one means real
+/// work between the operations (or a `consume_budget` loop), and that poll
+/// yields as it did before the renewal, one budget later, rather than run
+/// up to eight times as long and turn into a long poll.
+const RENEWED_BUDGET_SHARE: u32 = 64;
 
 /// What one worker owns: its ring and its scheduling state.
 pub(crate) struct Core {
@@ -67,8 +75,10 @@ pub(crate) struct Core {
     /// The counters, published to `Remote::stats` now and then
     /// (`stats.rs`).
     pub(super) stats: WorkerCounts,
-    /// How many times the task being polled renewed its budget.
+    /// How many times the task being polled renewed its budget, and when it
+    /// last did.
     budget_renewals: u32,
+    last_renewal: Option<Instant>,
     /// The ring's push count when that poll began (`Local::pushed`): the
     /// tasks that were waiting then must not wait for a renewal.
     ring_at_poll: u32,
@@ -98,6 +108,7 @@ impl Core {
             is_spare,
             stats: WorkerCounts::default(),
             budget_renewals: 0,
+            last_renewal: None,
             ring_at_poll: 0,
         }
     }
@@ -152,15 +163,18 @@ impl Drop for WorkerGuard {
 
 /// Asked by a task's spent cooperative budget (`coop::set_renewal`): true
 /// lets the task go on with a fresh budget, at most `MAX_BUDGET_RENEWALS`
-/// times a poll, when nothing waits for this worker but what this poll
-/// woke, and that can run elsewhere. That needs another worker; no local
-/// task ready on this thread (only this thread runs those); and none of the
-/// tasks that were in the ring when the poll began still there (so a task
-/// that was waiting its turn, a yielder say, never waits longer than it
-/// would have). What this poll woke into the ring can be stolen; the LIFO
-/// slot's task, which thieves take only as a last resort, moves to the
-/// ring, and an idle worker is woken to take it (architecture.md,
-/// "Renewal").
+/// times a poll and while each renewed budget is quick (see
+/// `RENEWED_BUDGET_SHARE`), when nothing waits
+/// for this worker but what this poll woke, which other workers can take.
+/// That needs another worker (it may be busy too: then what this poll woke
+/// waits up to seven more budgets); no local task ready on this thread
+/// (only this thread runs those); no shutdown; and none of the tasks that
+/// were in the ring when the poll began still there (so a task that was
+/// waiting its turn, a yielder say, waits one budget as before; one that an
+/// overflow moved to the injector is out of this count). What this poll
+/// woke into the ring can be stolen; the LIFO slot's task, which thieves
+/// take only as a last resort, moves to the ring, and an idle worker is
+/// woken to take it (architecture.md, "Renewal").
 fn renew_budget() -> bool {
     WORKER
         .try_with(|worker| {
@@ -168,7 +182,7 @@ fn renew_budget() -> bool {
             let Some(cx) = worker.as_ref() else {
                 return false;
             };
-            if cx.shared.num_workers() < 2 || cx.has_local() {
+            if cx.shared.num_workers() < 2 || cx.has_local() || cx.shared.is_shutdown() {
                 return false;
             }
             let Ok(mut core) = cx.core.try_borrow_mut() else {
@@ -182,13 +196,24 @@ fn renew_budget() -> bool {
             {
                 return false;
             }
+            let now = Instant::now();
+            let slow = cx.shared.monitor.threshold() / RENEWED_BUDGET_SHARE;
+            if core
+                .last_renewal
+                .is_some_and(|last| now.duration_since(last) >= slow)
+            {
+                return false;
+            }
+            core.last_renewal = Some(now);
             core.budget_renewals += 1;
             if let Some(task) = cx.shared.remotes[core.index].lifo.take() {
                 core.run_queue
                     .push_back_or_overflow(task, &cx.shared.inject, core.index);
             }
+            // The full protocol, not the local hint: this worker will not
+            // get to these tasks for up to seven more budgets.
             if core.run_queue.has_tasks() {
-                cx.shared.notify_parked_local();
+                cx.shared.notify_parked();
             }
             true
         })
@@ -318,6 +343,7 @@ impl WorkerContext {
                 .store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
             core.budget_renewals = 0;
+            core.last_renewal = None;
             core.ring_at_poll = core.run_queue.pushed();
             *self.core.borrow_mut() = Some(core);
             let ran = task.run();
