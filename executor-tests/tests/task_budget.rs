@@ -1,7 +1,10 @@
 //! The cooperative budget, through the public API: a task whose channel,
 //! sync, timer or socket operations are always ready still lets its
 //! neighbour run on a one-worker runtime; one poll completes 128
-//! operations; outside a task nothing yields for the budget;
+//! operations; on two workers the budget is renewed up to 1024 while only
+//! what the poll woke waits, not when a local task or an older task waits
+//! or the renewed budget was slow, and the woken task goes to the idle
+//! worker; outside a task nothing yields for the budget;
 //! `unconstrained` opts out and `consume_budget` opts a CPU loop in; a
 //! spent budget makes operations pend without taking anything, and loses
 //! no message or wake-up; a `Timeout` around a future that spends the

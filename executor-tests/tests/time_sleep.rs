@@ -167,9 +167,9 @@ fn zero_and_past_deadlines_complete_at_the_first_poll() {
             }
         };
         rt.block_on(check());
-        // In a task the cooperative budget makes the 129th ready sleep of
-        // one poll yield instead (task_budget.rs); unconstrained keeps this
-        // test about the timer.
+        // In a task the cooperative budget makes a ready sleep past the
+        // budget (the 129th, or later where it is renewed) yield instead
+        // (task_budget.rs); unconstrained keeps this test about the timer.
         rt.block_on(rt.spawn(bobbin::task::unconstrained(check())))
             .unwrap();
     });

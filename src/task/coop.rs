@@ -12,7 +12,8 @@
 //! goes to the back of its worker's queue (a task woken during its own poll
 //! does, see `Schedule::yield_now`), its neighbours run, and at its next
 //! poll it has a fresh budget. tokio does the same, with the same number,
-//! so code ported from tokio behaves the same; smol has no budget, and
+//! so code ported from tokio yields where it did, but for the renewal
+//! below; smol has no budget, and
 //! relies on its executor polling each task once per turn, which does not
 //! help a task that never returns `Pending`.
 //!
@@ -25,16 +26,18 @@
 //! first asks the scheduler (the check [`set_renewal`] installs), which may
 //! renew it, at most 7 times a poll, so a poll completes at most 1024
 //! operations there. It does so only when nothing waits for this worker
-//! but what this poll woke, and that can run elsewhere: no local task is
+//! but what this poll woke, which other workers can take: no local task is
 //! ready on the thread, no task that was in the worker's ring when the
 //! poll began is still there, and the task in the LIFO slot moves to the
 //! ring, where thieves look, with an idle worker woken to take it. A task
 //! that was waiting its turn never waits longer than it would have. A
-//! consumer draining a full channel then keeps
-//! its worker while the producers it wakes run on another, as in Go, where
-//! the strict yield handed its worker to those producers every 128
-//! messages (architecture.md, "Renewal"). With one worker, or with local
-//! tasks ready, a poll still completes 128.
+//! renewed budget that took longer than a 64th of the long-poll threshold
+//! is not renewed again: its operations do real work. A consumer draining
+//! a full channel then keeps its worker while the producers it wakes run
+//! on another, as in Go; before, the strict yield handed its worker to
+//! those producers every 128 messages (architecture.md, "Renewal"). With
+//! one worker, a local task ready or an older task waiting, a poll still
+//! completes 128.
 //!
 //! The budget lives in a thread-local [`Cell`]: `Some(n)` while a task is
 //! polled (the poll runs inside [`budget`]), `None`, *unconstrained*,
@@ -306,8 +309,10 @@ impl<F: Future> Future for Unconstrained<F> {
 /// A loop that computes without awaiting any channel, lock, timer or
 /// socket never returns `Pending`, so it keeps its worker. With
 /// `consume_budget().await` in it, it runs as if each turn were one such
-/// operation: after the task's budget of operations (128 per poll) it
-/// yields once, its neighbours run, and it goes on. Unlike
+/// operation: after the task's budget of operations (128 per poll; up to
+/// 1024 on a runtime with several workers while only the tasks this poll
+/// woke are waiting for its worker) it yields once, its neighbours run,
+/// and it goes on. Unlike
 /// [`yield_now`](super::yield_now), which yields every time, it costs a
 /// thread-local update per call and yields only when the budget is spent.
 /// Outside a task (in `block_on`, on a plain thread, inside

@@ -21,7 +21,9 @@
 //!
 //! How a task waits, for the layers above: the cooperative budget
 //! (`coop.rs`: each task poll may complete 128 channel, sync, timer and I/O
-//! operations; after that they wake the task and return `Pending`, so a
+//! operations, renewed up to 1024 on a multi-worker runtime when only what
+//! the poll woke is waiting; after that they wake the task and return
+//! `Pending`, so a
 //! task whose operations are always ready still lets its neighbours run;
 //! [`unconstrained`] opts a future out, [`consume_budget`] lets a
 //! hand-written loop take part), the one FIFO waiter list of the crate

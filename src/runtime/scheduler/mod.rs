@@ -31,7 +31,8 @@
 //! - woken during its own poll (`yield_now`): to the back of the ring.
 //! - in the LIFO slot when the polled task renews its spent budget (on a
 //!   runtime with other workers, `worker::renew_budget`): to the back of
-//!   the ring, where thieves look first, and an idle worker is woken.
+//!   the ring, where thieves look first, and a parked worker is woken if
+//!   nobody searches.
 //! - woken anywhere else: into the injector, and a parked worker is woken if
 //!   nobody is searching.
 //!
