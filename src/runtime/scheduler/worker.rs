@@ -76,7 +76,9 @@ pub(crate) struct Core {
     /// (`stats.rs`).
     pub(super) stats: WorkerCounts,
     /// How many times the task being polled renewed its budget, and when it
-    /// last did.
+    /// last did; valid for the poll whose `seq` is `renewals_in`, so a poll
+    /// that renews nothing never touches them.
+    renewals_in: u64,
     budget_renewals: u32,
     last_renewal: Option<Instant>,
     /// The ring's push count when that poll began (`Local::pushed`): the
@@ -107,6 +109,7 @@ impl Core {
             seq: 0,
             is_spare,
             stats: WorkerCounts::default(),
+            renewals_in: 0,
             budget_renewals: 0,
             last_renewal: None,
             ring_at_poll: 0,
@@ -191,6 +194,11 @@ fn renew_budget() -> bool {
             let Some(core) = core.as_mut() else {
                 return false;
             };
+            if core.renewals_in != core.seq {
+                core.renewals_in = core.seq;
+                core.budget_renewals = 0;
+                core.last_renewal = None;
+            }
             if core.budget_renewals >= MAX_BUDGET_RENEWALS
                 || !core.run_queue.gone_before(core.ring_at_poll)
             {
@@ -342,8 +350,6 @@ impl WorkerContext {
                 .polling_task_id
                 .store(task.header().id.as_u64(), Relaxed);
             remote.seq.store(core.seq, Release);
-            core.budget_renewals = 0;
-            core.last_renewal = None;
             core.ring_at_poll = core.run_queue.pushed();
             *self.core.borrow_mut() = Some(core);
             let ran = task.run();
