@@ -167,17 +167,17 @@ impl Drop for WorkerGuard {
 /// Asked by a task's spent cooperative budget (`coop::set_renewal`): true
 /// lets the task go on with a fresh budget, at most `MAX_BUDGET_RENEWALS`
 /// times a poll and while each renewed budget is quick (see
-/// `RENEWED_BUDGET_SHARE`), when nothing waits
-/// for this worker but what this poll woke, which other workers can take.
-/// That needs another worker (it may be busy too: then what this poll woke
-/// waits up to seven more budgets); no local task ready on this thread
-/// (only this thread runs those); no shutdown; and none of the tasks that
-/// were in the ring when the poll began still there (so a task that was
-/// waiting its turn, a yielder say, waits one budget as before; one that an
-/// overflow moved to the injector is out of this count). What this poll
-/// woke into the ring can be stolen; the LIFO slot's task, which thieves
-/// take only as a last resort, moves to the ring, and an idle worker is
-/// woken to take it (architecture.md, "Renewal").
+/// `RENEWED_BUDGET_SHARE`), when nothing waits for this worker but what
+/// this poll woke, which other workers can take. That needs another worker
+/// (it may be busy too: then what this poll woke waits up to seven more
+/// budgets); no local task ready on this thread (only this thread runs
+/// those); no shutdown; and none of the tasks that were in the ring when
+/// the poll began still there (so a task that was waiting its turn, a
+/// yielder say, waits one budget as before; one that an overflow moved to
+/// the injector is out of this count). What this poll woke into the ring
+/// can be stolen; the LIFO slot's task, which thieves take only as a last
+/// resort, moves to the ring, and a parked worker is woken if nobody
+/// searches (architecture.md, "Renewal").
 fn renew_budget() -> bool {
     WORKER
         .try_with(|worker| {
