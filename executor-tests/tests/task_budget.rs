@@ -125,6 +125,26 @@ async fn count_polls<F: Future>(future: F, polls: &AtomicU64) -> F::Output {
     .await
 }
 
+/// Buffers `values` values in a channel, then receives them all (each
+/// `recv` ready at once): how many polls that took.
+async fn polls_to_receive(values: u64) -> u64 {
+    let (tx, rx) = channel::unbounded();
+    for value in 0..values {
+        tx.try_send(value).unwrap();
+    }
+    let polls = AtomicU64::new(0);
+    count_polls(
+        async {
+            for value in 0..values {
+                assert_eq!(rx.recv().await, Ok(value));
+            }
+        },
+        &polls,
+    )
+    .await;
+    polls.into_inner()
+}
+
 #[test]
 fn a_task_spinning_on_a_ready_channel_lets_its_neighbour_run() {
     // Send and receive on one unbounded channel: both always ready.
@@ -277,23 +297,7 @@ fn a_task_reading_a_socket_that_always_has_data_lets_its_neighbour_run() {
 #[test]
 fn one_poll_completes_128_operations() {
     const POLLS: u64 = 10;
-    let polls = on_one_worker("budget-count", async {
-        let (tx, rx) = channel::unbounded();
-        for value in 0..BUDGET * POLLS {
-            tx.try_send(value).unwrap();
-        }
-        let polls = AtomicU64::new(0);
-        count_polls(
-            async {
-                for value in 0..BUDGET * POLLS {
-                    assert_eq!(rx.recv().await, Ok(value));
-                }
-            },
-            &polls,
-        )
-        .await;
-        polls.into_inner()
-    });
+    let polls = on_one_worker("budget-count", polls_to_receive(BUDGET * POLLS));
     assert_eq!(
         polls,
         POLLS,
@@ -330,24 +334,8 @@ fn with_other_workers_one_poll_completes_up_to_1024_operations() {
     const RENEWED: u64 = 8 * BUDGET;
     let polls = with_timeout(LIMIT, || {
         let rt = unrescued_runtime(2, "budget-renewed");
-        rt.block_on(rt.spawn(async {
-            let (tx, rx) = channel::unbounded();
-            for value in 0..RENEWED * POLLS {
-                tx.try_send(value).unwrap();
-            }
-            let polls = AtomicU64::new(0);
-            count_polls(
-                async {
-                    for value in 0..RENEWED * POLLS {
-                        assert_eq!(rx.recv().await, Ok(value));
-                    }
-                },
-                &polls,
-            )
-            .await;
-            polls.into_inner()
-        }))
-        .unwrap()
+        rt.block_on(rt.spawn(polls_to_receive(RENEWED * POLLS)))
+            .unwrap()
     });
     assert_eq!(
         polls,
@@ -406,22 +394,9 @@ fn a_ready_local_task_keeps_the_budget_at_128() {
                 }
             });
             let spinner = bobbin::task::spawn_local(async move {
-                let (tx, rx) = channel::unbounded();
-                for value in 0..BUDGET * POLLS {
-                    tx.try_send(value).unwrap();
-                }
-                let polls = AtomicU64::new(0);
-                count_polls(
-                    async {
-                        for value in 0..BUDGET * POLLS {
-                            assert_eq!(rx.recv().await, Ok(value));
-                        }
-                    },
-                    &polls,
-                )
-                .await;
+                let polls = polls_to_receive(BUDGET * POLLS).await;
                 stop.store(true, SeqCst);
-                polls.into_inner()
+                polls
             });
             let polls = spinner.await.unwrap();
             neighbour.await.unwrap();
@@ -472,28 +447,15 @@ fn a_task_waiting_when_the_poll_began_keeps_the_budget_at_128() {
                     yield_now().await;
                 }
             });
-            let (tx, rx) = channel::unbounded();
-            for value in 0..BUDGET * POLLS {
-                tx.try_send(value).unwrap();
-            }
             // Behind the waiter: from here on, every poll of this task
             // begins with the waiter in the ring.
             yield_now().await;
-            let polls = AtomicU64::new(0);
-            count_polls(
-                async {
-                    for value in 0..BUDGET * POLLS {
-                        assert_eq!(rx.recv().await, Ok(value));
-                    }
-                },
-                &polls,
-            )
-            .await;
+            let polls = polls_to_receive(BUDGET * POLLS).await;
             stop.store(true, SeqCst);
             drop(let_go);
             waiter.await.unwrap();
             holder.await.unwrap();
-            polls.into_inner()
+            polls
         }))
         .unwrap()
     });

@@ -29,7 +29,8 @@
 //! but what this poll woke, which other workers can take: no local task is
 //! ready on the thread, no task that was in the worker's ring when the
 //! poll began is still there, and the task in the LIFO slot moves to the
-//! ring, where thieves look, with an idle worker woken to take it. A task
+//! ring, where thieves look, with a parked worker woken to take it if none
+//! searches. A task
 //! that was waiting its turn never waits longer than it would have. A
 //! renewed budget that took longer than a 64th of the long-poll threshold
 //! is not renewed again: its operations do real work. A consumer draining
