@@ -1,10 +1,11 @@
 //! The cooperative budget, through the public API: a task whose channel,
 //! sync, timer or socket operations are always ready still lets its
 //! neighbour run on a one-worker runtime; one poll completes 128
-//! operations; on two workers the budget is renewed up to 1024 while only
-//! what the poll woke waits, not when a local task or an older task waits
-//! or the renewed budget was slow, and the woken task goes to the idle
-//! worker; outside a task nothing yields for the budget;
+//! operations; on two workers the budget is renewed up to 60 budgets a
+//! poll while only what the poll woke waits, not when a local task or an
+//! older task waits, the renewed budget was slow or the renewals have
+//! lasted their share of the long-poll threshold, and the woken task goes
+//! to the idle worker; outside a task nothing yields for the budget;
 //! `unconstrained` opts out and `consume_budget` opts a CPU loop in; a
 //! spent budget makes operations pend without taking anything, and loses
 //! no message or wake-up; a `Timeout` around a future that spends the
@@ -325,23 +326,75 @@ fn one_poll_completes_128_operations() {
     assert_eq!(polls, POLLS, "polls of a loop calling consume_budget");
 }
 
-/// On a runtime with other workers a spent budget is renewed, up to 7 times
-/// a poll: 1024 × 4 ready values take exactly 4 polls (on one worker they
-/// take 32, `one_poll_completes_128_operations`).
+/// On a runtime with other workers a spent budget is renewed until the
+/// worker's periodic tick (each renewal counts as one), so a poll completes
+/// at most 60 budgets: 256 budgets of ready values take at least 5 polls
+/// (256 on one worker, `one_poll_completes_128_operations`, and 32 when a
+/// poll renewed at most 7 times), and at most 16 (a poll after a steal may
+/// begin anywhere in the other worker's period).
 #[test]
-fn with_other_workers_one_poll_completes_up_to_1024_operations() {
-    const POLLS: u64 = 4;
-    const RENEWED: u64 = 8 * BUDGET;
+fn with_other_workers_one_poll_completes_up_to_60_budgets() {
+    const BUDGETS: u64 = 256;
+    const MAX_BUDGETS_A_POLL: u64 = 60;
+    const MAX_POLLS: u64 = 16;
     let polls = with_timeout(LIMIT, || {
         let rt = unrescued_runtime(2, "budget-renewed");
-        rt.block_on(rt.spawn(polls_to_receive(RENEWED * POLLS)))
+        rt.block_on(rt.spawn(polls_to_receive(BUDGETS * BUDGET)))
             .unwrap()
     });
-    assert_eq!(
-        polls,
-        POLLS,
-        "polls to receive {} ready values on two workers",
-        RENEWED * POLLS
+    assert!(
+        (BUDGETS.div_ceil(MAX_BUDGETS_A_POLL)..=MAX_POLLS).contains(&polls),
+        "{} ready values took {polls} polls on two workers: expected between {} (at most \
+         {MAX_BUDGETS_A_POLL} budgets a poll) and {MAX_POLLS}",
+        BUDGETS * BUDGET,
+        BUDGETS.div_ceil(MAX_BUDGETS_A_POLL),
+    );
+}
+
+/// Spins `units` units of `unit` each, spending a budget unit after each:
+/// how many polls that took.
+async fn polls_to_spin(units: u64, unit: Duration) -> u64 {
+    let polls = AtomicU64::new(0);
+    count_polls(
+        async {
+            for _ in 0..units {
+                let start = std::time::Instant::now();
+                while start.elapsed() < unit {
+                    std::hint::spin_loop();
+                }
+                consume_budget().await;
+            }
+        },
+        &polls,
+    )
+    .await;
+    polls.into_inner()
+}
+
+/// A poll stops renewing once a 32nd of the long-poll threshold has passed
+/// since its first renewal, however quick each budget: with a 64 ms
+/// threshold (a renewed budget may take up to 1 ms, the renewals 2 ms) and
+/// units of 2 µs, a budget takes at least 256 µs, so a poll completes at
+/// most 9 budgets (the first, and renewals while under 2 ms since the first
+/// renewal): 64 budgets take at least 8 polls, not 1.
+#[test]
+fn a_poll_stops_renewing_after_its_share_of_the_long_poll_threshold() {
+    const BUDGETS: u64 = 64;
+    const MAX_BUDGETS_A_POLL: u64 = 9;
+    let polls = with_timeout(LIMIT, || {
+        let rt = bobbin::Runtime::builder()
+            .worker_threads(2)
+            .thread_name("budget-long-renewal")
+            .long_poll_threshold(Duration::from_millis(64))
+            .build()
+            .expect("a runtime with a 64 ms long-poll threshold starts");
+        rt.block_on(rt.spawn(polls_to_spin(BUDGETS * BUDGET, Duration::from_micros(2))))
+            .unwrap()
+    });
+    assert!(
+        polls >= BUDGETS.div_ceil(MAX_BUDGETS_A_POLL),
+        "{BUDGETS} budgets of 2 µs units took {polls} polls: a poll renewed its budget \
+         for more than a 32nd of the 64 ms long-poll threshold"
     );
 }
 
@@ -354,24 +407,8 @@ fn a_slow_renewed_budget_is_not_renewed_again() {
     const POLLS: u64 = 4;
     let polls = with_timeout(LIMIT, || {
         let rt = runtime(2, "budget-slow");
-        rt.block_on(rt.spawn(async {
-            let polls = AtomicU64::new(0);
-            count_polls(
-                async {
-                    for _ in 0..2 * BUDGET * POLLS {
-                        let start = std::time::Instant::now();
-                        while start.elapsed() < Duration::from_micros(2) {
-                            std::hint::spin_loop();
-                        }
-                        consume_budget().await;
-                    }
-                },
-                &polls,
-            )
-            .await;
-            polls.into_inner()
-        }))
-        .unwrap()
+        rt.block_on(rt.spawn(polls_to_spin(2 * BUDGET * POLLS, Duration::from_micros(2))))
+            .unwrap()
     });
     assert_eq!(polls, POLLS, "polls of a loop whose units take 2 µs each");
 }
@@ -408,7 +445,7 @@ fn a_ready_local_task_keeps_the_budget_at_128() {
 }
 
 /// A task that was waiting in the ring when the spinning task's poll began
-/// stops the renewal: it waits one budget, as on one worker, not eight.
+/// stops the renewal: it waits one budget, as on one worker, not up to 60.
 /// The other worker is held by a task that never awaits, so nobody steals
 /// the waiting task; it yields each turn, so it is in the ring at the start
 /// of every poll of the spinner: 1280 ready values take 10 polls.

@@ -24,16 +24,18 @@
 //!
 //! Renewal: on a worker of a runtime with other workers, a spent budget
 //! first asks the scheduler (the check [`set_renewal`] installs), which may
-//! renew it, at most 7 times a poll, so a poll completes at most 1024
-//! operations there. It does so only when nothing waits for this worker
+//! renew it, so a poll completes up to 60 budgets there (each renewal
+//! counts as one of the worker's ticks, and the poll yields before its
+//! periodic one). It does so only when nothing waits for this worker
 //! but what this poll woke, which other workers can take: no local task is
 //! ready on the thread, no task that was in the worker's ring when the
 //! poll began is still there, and the task in the LIFO slot moves to the
 //! ring, where thieves look, with a parked worker woken to take it if none
-//! searches. A task
-//! that was waiting its turn never waits longer than it would have. A
-//! renewed budget that took longer than a 64th of the long-poll threshold
-//! is not renewed again: its operations do real work. A consumer draining
+//! searches. A task that was waiting its turn never waits longer than it
+//! would have. A renewed budget that took longer than a 64th of the
+//! long-poll threshold is not renewed again (its operations do real work),
+//! and a poll stops renewing once a 32nd of it has passed since its first
+//! renewal (312 µs of the default 10 ms). A consumer draining
 //! a full channel then keeps its worker while the producers it wakes run
 //! on another, as in Go; before, the strict yield handed its worker to
 //! those producers every 128 messages (architecture.md, "Renewal"). With

@@ -36,18 +36,19 @@ pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
 /// one goes to the back of the ring.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
-/// How many times one poll of a task may renew its cooperative budget on a
-/// runtime with other workers (`renew_budget`): 7, so a poll completes at
-/// most 8 × 128 operations.
-pub(crate) const MAX_BUDGET_RENEWALS: u32 = 7;
-
 /// A renewed budget that took longer than the long-poll threshold divided
 /// by this (156 µs of the default 10 ms) is not renewed again: a budget of
 /// channel operations takes a few microseconds, so a slower one means real
 /// work between the operations (or a `consume_budget` loop), and that poll
 /// yields as it did before the renewal, one budget later, rather than run
-/// up to eight times as long and turn into a long poll.
+/// many times as long and turn into a long poll.
 const RENEWED_BUDGET_SHARE: u32 = 64;
+
+/// A poll stops renewing once the long-poll threshold divided by this (312
+/// µs of the default 10 ms) has passed since its first renewal, however
+/// quick each budget: what this poll woke, and the injector and the
+/// driver's periodic look, wait at most that long for this worker.
+const RENEWED_POLL_SHARE: u32 = 32;
 
 /// What one worker owns: its ring and its scheduling state.
 pub(crate) struct Core {
@@ -75,12 +76,12 @@ pub(crate) struct Core {
     /// The counters, published to `Remote::stats` now and then
     /// (`stats.rs`).
     pub(super) stats: WorkerCounts,
-    /// How many times the task being polled renewed its budget, and when it
-    /// last did; valid for the poll whose `seq` is `renewals_in`, so a poll
-    /// that renews nothing never touches them.
+    /// When the task being polled first and last renewed its budget;
+    /// valid for the poll whose `seq` is `renewals_in`, so a poll that
+    /// renews nothing never touches them.
     renewals_in: u64,
-    budget_renewals: u32,
     last_renewal: Option<Instant>,
+    first_renewal: Option<Instant>,
     /// The ring's push count when that poll began (`Local::pushed`): the
     /// tasks that were waiting then must not wait for a renewal.
     ring_at_poll: u32,
@@ -110,8 +111,8 @@ impl Core {
             is_spare,
             stats: WorkerCounts::default(),
             renewals_in: 0,
-            budget_renewals: 0,
             last_renewal: None,
+            first_renewal: None,
             ring_at_poll: 0,
         }
     }
@@ -165,19 +166,23 @@ impl Drop for WorkerGuard {
 }
 
 /// Asked by a task's spent cooperative budget (`coop::set_renewal`): true
-/// lets the task go on with a fresh budget, at most `MAX_BUDGET_RENEWALS`
-/// times a poll and while each renewed budget is quick (see
-/// `RENEWED_BUDGET_SHARE`), when nothing waits for this worker but what
-/// this poll woke, which other workers can take. That needs another worker
-/// (it may be busy too: then what this poll woke waits up to seven more
-/// budgets); no local task ready on this thread (only this thread runs
-/// those); no shutdown; and none of the tasks that were in the ring when
-/// the poll began still there (so a task that was waiting its turn, a
-/// yielder say, waits one budget as before; one that an overflow moved to
-/// the injector is out of this count). What this poll woke into the ring
-/// can be stolen; the LIFO slot's task, which thieves take only as a last
-/// resort, moves to the ring, and a parked worker is woken if nobody
-/// searches (architecture.md, "Renewal").
+/// lets the task go on with a fresh budget when nothing waits for this
+/// worker but what this poll woke, which other workers can take. That
+/// needs another worker (it may be busy too: then what this poll woke
+/// waits up to 59 more budgets, a few hundred microseconds at most); no
+/// local task ready on this thread (only this thread runs those); no
+/// shutdown; and none of the tasks that were in the ring when the poll
+/// began still there (so a task that was waiting its turn, a yielder say,
+/// waits one budget as before; one that an overflow moved to the injector
+/// is out of this count). Three bounds end the renewals of a poll: a
+/// renewed budget that was slow (`RENEWED_BUDGET_SHARE`), renewals that
+/// have lasted their share of the long-poll threshold
+/// (`RENEWED_POLL_SHARE`), and the loop's periodic tick (each renewal
+/// counts as a tick, so the injector and the driver are still looked at
+/// every `GLOBAL_POLL_INTERVAL` budgets, and a poll completes at most 60).
+/// What this poll woke into the ring can be stolen; the LIFO slot's task,
+/// which thieves take only as a last resort, moves to the ring, and a
+/// parked worker is woken if nobody searches (architecture.md, "Renewal").
 fn renew_budget() -> bool {
     WORKER
         .try_with(|worker| {
@@ -196,30 +201,40 @@ fn renew_budget() -> bool {
             };
             if core.renewals_in != core.seq {
                 core.renewals_in = core.seq;
-                core.budget_renewals = 0;
                 core.last_renewal = None;
+                core.first_renewal = None;
             }
-            if core.budget_renewals >= MAX_BUDGET_RENEWALS
-                || !core.run_queue.gone_before(core.ring_at_poll)
-            {
+            if !core.run_queue.gone_before(core.ring_at_poll) {
                 return false;
             }
             let now = Instant::now();
-            let slow = cx.shared.monitor.threshold() / RENEWED_BUDGET_SHARE;
-            if core
+            let threshold = cx.shared.monitor.threshold();
+            let slow_budget = core
                 .last_renewal
-                .is_some_and(|last| now.duration_since(last) >= slow)
-            {
+                .is_some_and(|last| now.duration_since(last) >= threshold / RENEWED_BUDGET_SHARE);
+            let long_poll = core
+                .first_renewal
+                .is_some_and(|first| now.duration_since(first) >= threshold / RENEWED_POLL_SHARE);
+            // A renewal counts as a tick, and the periodic one is the loop's
+            // own: the injector and the driver are looked at every 61
+            // budgets, as every 61 polls of one budget each without the
+            // renewal, and a poll completes at most 60 budgets.
+            let periodic_next = core
+                .tick
+                .wrapping_add(1)
+                .is_multiple_of(GLOBAL_POLL_INTERVAL);
+            if slow_budget || long_poll || periodic_next {
                 return false;
             }
+            core.tick = core.tick.wrapping_add(1);
+            core.first_renewal.get_or_insert(now);
             core.last_renewal = Some(now);
-            core.budget_renewals += 1;
             if let Some(task) = cx.shared.remotes[core.index].lifo.take() {
                 core.run_queue
                     .push_back_or_overflow(task, &cx.shared.inject, core.index);
             }
-            // The full protocol, not the local hint: this worker will not
-            // get to these tasks for up to seven more budgets.
+            // The full protocol, not the local hint: this worker may not get
+            // to these tasks for up to 59 more budgets.
             if core.run_queue.has_tasks() {
                 cx.shared.notify_parked();
             }
