@@ -200,7 +200,7 @@ fn many_producers_and_consumers_deliver_each_value_exactly_once() {
         let rt = runtime(4, "chan-pxp");
         rt.block_on(async {
             let (producers, consumers, per_producer) = (8u64, 8, 2_000u64);
-            for capacity in [Some(0), Some(1), Some(16), None] {
+            for capacity in [Some(0), Some(1), Some(2), Some(16), None] {
                 let (tx, rx) = match capacity {
                     Some(n) => channel::bounded::<(u64, u64)>(n),
                     None => channel::unbounded(),
@@ -248,6 +248,69 @@ fn many_producers_and_consumers_deliver_each_value_exactly_once() {
                     producers * per_producer,
                     "{capacity:?}: values lost"
                 );
+            }
+        });
+    });
+}
+
+/// Many short rounds of three producers and two consumers on small
+/// queues, whose ends fill and empty all the time, on two workers: every
+/// round delivers all its values, so no waiting sender or receiver missed
+/// its wake-up (a lost one hangs the round, and the time limit fails the
+/// test). Queues of two slots and more, and unbounded ones, run no fence
+/// after a push or pop (`chan.rs`); `try_send` mixes in the path that does
+/// not wait.
+#[test]
+fn small_queues_under_contention_lose_no_wake_up() {
+    const ROUNDS: u64 = 150;
+    const PER_PRODUCER: u64 = 200;
+    with_timeout(LIMIT, || {
+        let rt = runtime(2, "chan-small");
+        rt.block_on(async {
+            for round in 0..ROUNDS {
+                for capacity in [Some(2), Some(3), None] {
+                    let (tx, rx) = match capacity {
+                        Some(n) => channel::bounded::<u64>(n),
+                        None => channel::unbounded(),
+                    };
+                    for producer in 0..3 {
+                        let tx = tx.clone();
+                        bobbin::spawn(async move {
+                            for value in 0..PER_PRODUCER {
+                                if (value + producer) % 5 == 0 {
+                                    if let Err(full) = tx.try_send(value) {
+                                        tx.send(full.into_inner()).await.unwrap();
+                                    }
+                                } else {
+                                    tx.send(value).await.unwrap();
+                                }
+                            }
+                        });
+                    }
+                    drop(tx);
+                    let consumers: Vec<_> = (0..2)
+                        .map(|_| {
+                            let rx = rx.clone();
+                            bobbin::spawn(async move {
+                                let mut sum = 0;
+                                while let Ok(value) = rx.recv().await {
+                                    sum += value;
+                                }
+                                sum
+                            })
+                        })
+                        .collect();
+                    drop(rx);
+                    let mut sum = 0;
+                    for consumer in consumers {
+                        sum += consumer.await.unwrap();
+                    }
+                    assert_eq!(
+                        sum,
+                        3 * PER_PRODUCER * (PER_PRODUCER - 1) / 2,
+                        "round {round}, {capacity:?}: values lost"
+                    );
+                }
             }
         });
     });

@@ -11,10 +11,40 @@
 //!
 //! The no-lost-wake-up argument for the buffered flavor is Dekker's: a
 //! waiter registers (a SeqCst increment of `waiting`), runs a SeqCst fence
-//! and tries again; the other side makes its change (push or pop), runs a
-//! SeqCst fence and reads `waiting`. Of the two fences one comes first in
-//! the single order of SeqCst fences, so either the retry sees the change or
-//! the other side sees the waiter and wakes it.
+//! and tries again; the other side makes its change (push or pop) and reads
+//! `waiting` with a SeqCst load. Either the retry sees the change or the
+//! other side sees the waiter and wakes it:
+//!
+//! - **Queues of two slots or more, and unbounded ones: no fence on the
+//!   changing side.** concurrent-queue (2.5) makes each push and pop move
+//!   its end of the queue (`tail`, `head`) with a SeqCst compare-exchange,
+//!   before it writes the slot. A retry that finds the slot not yet written
+//!   reads that end after the waiter's fence (through the queue's own full
+//!   fence), and a retry that finds the end moved waits for the slot. If
+//!   the retry read the end before the move, then by C++20's
+//!   [atomics.order] p4.3 (a SeqCst fence that happens before a read which
+//!   is coherence-ordered before a SeqCst write precedes that write in the
+//!   single order S) the waiter's fence precedes the move in S, so its
+//!   increment does, and the side's SeqCst load of `waiting`, which comes
+//!   after its move, sees the increment. A fence there would wait for the
+//!   slot's stores to drain; skipping it is the bounded rows' largest single
+//!   saving after the budget's renewal (docs/benchmarks.md, "The fence after
+//!   a change").
+//! - **The one-slot queue (capacity 1) fences.** Its pop holds the slot
+//!   locked from its compare-exchange until a Release unlock, and a push
+//!   that meets the lock reports the queue full without retrying, so the
+//!   change the waiter must see is the unlock, which is not SeqCst: the
+//!   side runs a SeqCst fence after it, and of the two fences one comes
+//!   first in S.
+//! - **Under loom every buffered queue fences.** loom regards SeqCst
+//!   accesses as AcqRel (its README, "Unsupported features"), so it cannot
+//!   see the order S that the fence-free path rests on: run without the
+//!   fence, the two-slot model of `tests.rs` reports a deadlock that C++20
+//!   rules out by the argument above. The models check the fenced
+//!   protocol, which is stronger; the fence-free path rests on that
+//!   argument and on concurrent-queue's orderings (Cargo.toml says so where
+//!   it names the crate), and the executor tests' contention rounds
+//!   (`channel_semantics.rs`) run it.
 
 use super::error::{RecvError, SendError, TryRecvError, TrySendError};
 use super::rendezvous::{ParkKey, Rendezvous};
@@ -49,6 +79,10 @@ enum Flavor<T> {
 /// round; sharing a line would make the two sides' traffic collide.
 struct Buffered<T> {
     queue: ConcurrentQueue<T>,
+    /// Whether a push or pop runs a SeqCst fence before it reads the other
+    /// side's `waiting`: only for the one-slot queue, and under loom (the
+    /// module's docs).
+    fences: bool,
     /// Receivers waiting for a value.
     receivers: CachePadded<Waiters>,
     /// Senders waiting for room (never used by an unbounded channel).
@@ -129,17 +163,21 @@ impl<T> Chan<T> {
     /// A channel holding up to `capacity` values (`Some(0)`: a rendezvous;
     /// `None`: unbounded), with one sender and one receiver.
     pub(crate) fn new(capacity: Option<usize>) -> Chan<T> {
-        let buffered = |queue| {
+        let buffered = |queue, fences| {
             Flavor::Buffered(Buffered {
                 queue,
+                fences,
                 receivers: CachePadded::new(Waiters::new()),
                 senders: CachePadded::new(Waiters::new()),
             })
         };
         let flavor = match capacity {
             Some(0) => Flavor::Rendezvous(Rendezvous::new()),
-            Some(capacity) => buffered(ConcurrentQueue::bounded(capacity)),
-            None => buffered(ConcurrentQueue::unbounded()),
+            Some(capacity) => buffered(
+                ConcurrentQueue::bounded(capacity),
+                cfg!(loom) || capacity == 1,
+            ),
+            None => buffered(ConcurrentQueue::unbounded(), cfg!(loom)),
         };
         Chan {
             flavor,
@@ -351,8 +389,11 @@ impl<T> Buffered<T> {
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match self.queue.push(value) {
             Ok(()) => {
-                // SeqCst: the second half of the module's Dekker argument.
-                fence(SeqCst);
+                // The second half of the module's Dekker argument: the
+                // push's own SeqCst compare-exchange, or a fence after it.
+                if self.fences {
+                    fence(SeqCst);
+                }
                 if self.receivers.is_waiting() {
                     self.receivers.notify_one();
                 }
@@ -367,8 +408,10 @@ impl<T> Buffered<T> {
         match self.queue.pop() {
             Ok(value) => {
                 if self.queue.capacity().is_some() {
-                    // SeqCst: see `try_send`.
-                    fence(SeqCst);
+                    // See `try_send`.
+                    if self.fences {
+                        fence(SeqCst);
+                    }
                     if self.senders.is_waiting() {
                         self.senders.notify_one();
                     }

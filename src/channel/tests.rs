@@ -5,7 +5,13 @@
 //! What is checked, each against another thread:
 //! - a receiver waiting on an empty channel is woken by a send, and a
 //!   sender waiting on a full one by a receive: no lost wake-up (loom
-//!   reports one as a deadlock), values in order (`send_waits_for_room`);
+//!   reports one as a deadlock), values in order (`send_waits_for_room`),
+//!   also through queues of two slots and unbounded ones
+//!   (`send_waits_for_room_in_a_two_slot_queue`,
+//!   `receive_waits_for_a_value_in_two_slot_and_unbounded_queues`). Outside
+//!   loom those queues run no fence after a change; loom, which regards
+//!   SeqCst accesses as AcqRel, reports that as a deadlock C++20 rules out,
+//!   so under loom they fence (`chan.rs`, the module's docs);
 //! - close racing a waiting receiver wakes it with `RecvError`
 //!   (`close_wakes_a_waiting_receiver`);
 //! - two receivers, one value, then the last sender dropped: exactly one
@@ -58,6 +64,51 @@ fn loom_send_waits_for_room() {
         assert_eq!(block_on(rx.recv()), Ok(2));
         producer.join().unwrap();
     });
+}
+
+/// The same through a two-slot queue (outside loom its receive runs no
+/// fence after its pop: `chan.rs`, the module's docs): the third send
+/// waits for room.
+#[test]
+fn loom_send_waits_for_room_in_a_two_slot_queue() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let producer = thread::spawn(move || {
+            block_on(async {
+                for value in 1..=3 {
+                    tx.send(value).await.unwrap();
+                }
+            });
+        });
+        for value in 1..=3 {
+            assert_eq!(block_on(rx.recv()), Ok(value));
+        }
+        producer.join().unwrap();
+    });
+}
+
+/// A receiver waiting on an empty two-slot queue, and on an unbounded
+/// one, is woken by a send (outside loom, one that runs no fence after
+/// its push).
+#[test]
+fn loom_receive_waits_for_a_value_in_two_slot_and_unbounded_queues() {
+    for capacity in [Some(2), None] {
+        loom::model(move || {
+            let (tx, rx) = match capacity {
+                Some(capacity) => bounded::<u32>(capacity),
+                None => unbounded::<u32>(),
+            };
+            let producer = thread::spawn(move || {
+                block_on(async {
+                    tx.send(1).await.unwrap();
+                    tx.send(2).await.unwrap();
+                });
+            });
+            assert_eq!(block_on(rx.recv()), Ok(1));
+            assert_eq!(block_on(rx.recv()), Ok(2));
+            producer.join().unwrap();
+        });
+    }
 }
 
 #[test]

@@ -296,9 +296,10 @@ impl Waiters {
     }
 
     /// True if some task waits (a hint without the lock; the caller has
-    /// made its change visible and run a SeqCst fence first).
+    /// made its change first: the queue's SeqCst compare-exchange, or a
+    /// change and a SeqCst fence, `chan.rs`).
     pub(crate) fn is_waiting(&self) -> bool {
-        // SeqCst: the second half of "change, fence, look" against a
+        // SeqCst: the second half of "change (SeqCst), look" against a
         // waiter's "register (SeqCst), fence, look again".
         self.waiting.load(SeqCst) > 0
     }
