@@ -4,7 +4,9 @@
 //! close wakes every waiting receiver and sender, receivers drain what is
 //! buffered first, sends on a closed channel hand the value back; dropping
 //! every receiver makes sends fail; P producers × P consumers deliver each
-//! value exactly once, on every flavor; `try_*`, `len`, `capacity`; the
+//! value exactly once, on every flavor; small queues in lockstep, where
+//! each wake-up is the only one that can come, lose none; `try_*`, `len`,
+//! `capacity`; the
 //! blocking forms bridge plain threads and refuse worker threads; `Stream`
 //! and `Sink`.
 
@@ -253,64 +255,45 @@ fn many_producers_and_consumers_deliver_each_value_exactly_once() {
     });
 }
 
-/// Many short rounds of three producers and two consumers on small
-/// queues, whose ends fill and empty all the time, on two workers: every
-/// round delivers all its values, so no waiting sender or receiver missed
-/// its wake-up (a lost one hangs the round, and the time limit fails the
-/// test). Queues of two slots and more, and unbounded ones, run no fence
-/// after a push or pop (`chan.rs`); `try_send` mixes in the path that does
-/// not wait.
+/// A producer and a consumer in lockstep on small queues, on two workers,
+/// where every wake-up is the only one that can come: the data queue is
+/// kept full, the producer's next send waits for room, the consumer takes
+/// one value (the only receive that can wake the sender) and then waits
+/// for the producer's acknowledgement on a second queue (the only send that
+/// can wake it). A wake-up missed on either side hangs the test, and the
+/// time limit fails it. Queues of two slots and more, and unbounded ones,
+/// run no fence after a push or pop (`chan.rs`).
 #[test]
-fn small_queues_under_contention_lose_no_wake_up() {
-    const ROUNDS: u64 = 150;
-    const PER_PRODUCER: u64 = 200;
+fn small_queues_in_lockstep_lose_no_wake_up() {
+    const STEPS: u64 = 20_000;
     with_timeout(LIMIT, || {
-        let rt = runtime(2, "chan-small");
+        let rt = runtime(2, "chan-lockstep");
         rt.block_on(async {
-            for round in 0..ROUNDS {
-                for capacity in [Some(2), Some(3), None] {
-                    let (tx, rx) = match capacity {
-                        Some(n) => channel::bounded::<u64>(n),
-                        None => channel::unbounded(),
-                    };
-                    for producer in 0..3 {
-                        let tx = tx.clone();
-                        bobbin::spawn(async move {
-                            for value in 0..PER_PRODUCER {
-                                if (value + producer) % 5 == 0 {
-                                    if let Err(full) = tx.try_send(value) {
-                                        tx.send(full.into_inner()).await.unwrap();
-                                    }
-                                } else {
-                                    tx.send(value).await.unwrap();
-                                }
-                            }
-                        });
-                    }
-                    drop(tx);
-                    let consumers: Vec<_> = (0..2)
-                        .map(|_| {
-                            let rx = rx.clone();
-                            bobbin::spawn(async move {
-                                let mut sum = 0;
-                                while let Ok(value) = rx.recv().await {
-                                    sum += value;
-                                }
-                                sum
-                            })
-                        })
-                        .collect();
-                    drop(rx);
-                    let mut sum = 0;
-                    for consumer in consumers {
-                        sum += consumer.await.unwrap();
-                    }
-                    assert_eq!(
-                        sum,
-                        3 * PER_PRODUCER * (PER_PRODUCER - 1) / 2,
-                        "round {round}, {capacity:?}: values lost"
-                    );
+            for (capacity, ack_capacity) in [(2, Some(2)), (3, None)] {
+                let (data_tx, data_rx) = channel::bounded::<u64>(capacity);
+                let (ack_tx, ack_rx) = match ack_capacity {
+                    Some(n) => channel::bounded::<u64>(n),
+                    None => channel::unbounded(),
+                };
+                for value in 0..capacity as u64 {
+                    data_tx.try_send(value).unwrap();
                 }
+                let producer = bobbin::spawn(async move {
+                    for step in 0..STEPS {
+                        data_tx.send(capacity as u64 + step).await.unwrap();
+                        ack_tx.send(step).await.unwrap();
+                    }
+                });
+                let consumer = bobbin::spawn(async move {
+                    for step in 0..STEPS {
+                        assert_eq!(data_rx.recv().await, Ok(step), "data in order");
+                        assert_eq!(ack_rx.recv().await, Ok(step), "acks in order");
+                    }
+                    data_rx
+                });
+                producer.await.unwrap();
+                let data_rx = consumer.await.unwrap();
+                assert_eq!(data_rx.len(), capacity, "{capacity}: the queue ends full");
             }
         });
     });

@@ -1,7 +1,7 @@
 //! The cooperative budget, through the public API: a task whose channel,
 //! sync, timer or socket operations are always ready still lets its
 //! neighbour run on a one-worker runtime; one poll completes 128
-//! operations; on two workers the budget is renewed up to 60 budgets a
+//! operations; on two workers the budget is renewed up to 61 budgets a
 //! poll while only what the poll woke waits, not when a local task or an
 //! older task waits, the renewed budget was slow or the renewals have
 //! lasted their share of the long-poll threshold, and the woken task goes
@@ -328,14 +328,15 @@ fn one_poll_completes_128_operations() {
 
 /// On a runtime with other workers a spent budget is renewed until the
 /// worker's periodic tick (each renewal counts as one), so a poll completes
-/// at most 60 budgets: 256 budgets of ready values take at least 5 polls
+/// at most 61 budgets (one begun on the periodic tick renews up to the tick
+/// before the next): 256 budgets of ready values take at least 5 polls
 /// (256 on one worker, `one_poll_completes_128_operations`, and 32 when a
 /// poll renewed at most 7 times), and at most 16 (a poll after a steal may
 /// begin anywhere in the other worker's period).
 #[test]
-fn with_other_workers_one_poll_completes_up_to_60_budgets() {
+fn with_other_workers_one_poll_completes_up_to_61_budgets() {
     const BUDGETS: u64 = 256;
-    const MAX_BUDGETS_A_POLL: u64 = 60;
+    const MAX_BUDGETS_A_POLL: u64 = 61;
     const MAX_POLLS: u64 = 16;
     let polls = with_timeout(LIMIT, || {
         let rt = unrescued_runtime(2, "budget-renewed");
@@ -401,7 +402,10 @@ fn a_poll_stops_renewing_after_its_share_of_the_long_poll_threshold() {
 /// A renewed budget of slow operations is not renewed again: with each
 /// unit 2 µs of work, a budget takes 256 µs, above a 64th of the default
 /// 10 ms long-poll threshold, so each poll completes two budgets (the first
-/// renewal cannot know) and yields: 1024 units take 4 polls, not 1.
+/// renewal cannot know) and yields: 1024 units take 4 polls, not 1 (5 if
+/// one poll begins just before its worker's periodic tick, which a renewal
+/// may not take: the runtime is fresh, so its ticks are far from the first
+/// one at 61).
 #[test]
 fn a_slow_renewed_budget_is_not_renewed_again() {
     const POLLS: u64 = 4;
@@ -410,7 +414,10 @@ fn a_slow_renewed_budget_is_not_renewed_again() {
         rt.block_on(rt.spawn(polls_to_spin(2 * BUDGET * POLLS, Duration::from_micros(2))))
             .unwrap()
     });
-    assert_eq!(polls, POLLS, "polls of a loop whose units take 2 µs each");
+    assert!(
+        (POLLS..=POLLS + 1).contains(&polls),
+        "a loop whose units take 2 µs each took {polls} polls, expected {POLLS}"
+    );
 }
 
 /// A local task ready on the worker's thread stops the renewal: only that
@@ -445,7 +452,7 @@ fn a_ready_local_task_keeps_the_budget_at_128() {
 }
 
 /// A task that was waiting in the ring when the spinning task's poll began
-/// stops the renewal: it waits one budget, as on one worker, not up to 60.
+/// stops the renewal: it waits one budget, as on one worker, not up to 61.
 /// The other worker is held by a task that never awaits, so nobody steals
 /// the waiting task; it yields each turn, so it is in the ring at the start
 /// of every poll of the spinner: 1280 ready values take 10 polls.
@@ -508,7 +515,8 @@ fn a_task_waiting_when_the_poll_began_keeps_the_budget_at_128() {
 /// spends 129 units (the 129th is renewed), then waits for it without
 /// awaiting, so the idle worker's wake-up may take as long as the machine
 /// needs. Without the renewal the 129th unit yields, and the task runs in
-/// the spinner's second poll.
+/// the spinner's second poll. (A renewal may not take the worker's periodic
+/// tick; the runtime is fresh, so the spinner's first poll is far from it.)
 #[test]
 fn a_renewing_task_hands_the_task_it_woke_to_an_idle_worker() {
     let seen_in_poll = with_timeout(LIMIT, || {

@@ -19,8 +19,8 @@
 //!   changing side.** concurrent-queue (2.5) makes each push and pop move
 //!   its end of the queue (`tail`, `head`) with a SeqCst compare-exchange,
 //!   before it writes the slot. A retry that finds the slot not yet written
-//!   reads that end after the waiter's fence (through the queue's own full
-//!   fence), and a retry that finds the end moved waits for the slot. If
+//!   reads that end (after the waiter's fence), and a retry that finds the
+//!   end moved waits for the slot. If
 //!   the retry read the end before the move, then by C++20's
 //!   [atomics.order] p4.3 (a SeqCst fence that happens before a read which
 //!   is coherence-ordered before a SeqCst write precedes that write in the

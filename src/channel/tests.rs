@@ -89,7 +89,8 @@ fn loom_send_waits_for_room_in_a_two_slot_queue() {
 
 /// A receiver waiting on an empty two-slot queue, and on an unbounded
 /// one, is woken by a send (outside loom, one that runs no fence after
-/// its push).
+/// its push). A sender stays open on this side until both values are in,
+/// so only the sends can wake the receiver, not the channel's close.
 #[test]
 fn loom_receive_waits_for_a_value_in_two_slot_and_unbounded_queues() {
     for capacity in [Some(2), None] {
@@ -98,6 +99,7 @@ fn loom_receive_waits_for_a_value_in_two_slot_and_unbounded_queues() {
                 Some(capacity) => bounded::<u32>(capacity),
                 None => unbounded::<u32>(),
             };
+            let _open = tx.clone();
             let producer = thread::spawn(move || {
                 block_on(async {
                     tx.send(1).await.unwrap();

@@ -24,7 +24,7 @@
 //!
 //! Renewal: on a worker of a runtime with other workers, a spent budget
 //! first asks the scheduler (the check [`set_renewal`] installs), which may
-//! renew it, so a poll completes up to 60 budgets there (each renewal
+//! renew it, so a poll completes up to 61 budgets there (each renewal
 //! counts as one of the worker's ticks, and the poll yields before its
 //! periodic one). It does so only when nothing waits for this worker
 //! but what this poll woke, which other workers can take: no local task is
@@ -312,8 +312,8 @@ impl<F: Future> Future for Unconstrained<F> {
 /// socket never returns `Pending`, so it keeps its worker. With
 /// `consume_budget().await` in it, it runs as if each turn were one such
 /// operation: after the task's budget of operations (128 per poll; up to
-/// 1024 on a runtime with several workers while only the tasks this poll
-/// woke are waiting for its worker) it yields once, its neighbours run,
+/// 61 budgets on a runtime with several workers while only the tasks this
+/// poll woke are waiting for its worker) it yields once, its neighbours run,
 /// and it goes on. Unlike
 /// [`yield_now`](super::yield_now), which yields every time, it costs a
 /// thread-local update per call and yields only when the budget is spent.

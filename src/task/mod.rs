@@ -21,7 +21,7 @@
 //!
 //! How a task waits, for the layers above: the cooperative budget
 //! (`coop.rs`: each task poll may complete 128 channel, sync, timer and I/O
-//! operations, renewed up to 60 times as many on a multi-worker runtime when only what
+//! operations, renewed up to 61 budgets on a multi-worker runtime when only what
 //! the poll woke is waiting; after that they wake the task and return
 //! `Pending`, so a
 //! task whose operations are always ready still lets its neighbours run;

@@ -1,6 +1,7 @@
 //! The worker thread: find a task, poll it, repeat; search others, then park.
 //!
-//! Each turn of the loop (a tick) takes the next task from, in order: the
+//! Each turn of the loop (a tick; a renewal of a poll's cooperative budget
+//! counts as one too, `renew_budget`) takes the next task from, in order: the
 //! injector every `GLOBAL_POLL_INTERVAL` ticks (so remote spawns never
 //! starve behind a busy ring), the LIFO slot, the local ring, and the
 //! injector (a fair share of it moved to the ring at once). With nothing
@@ -169,7 +170,8 @@ impl Drop for WorkerGuard {
 /// lets the task go on with a fresh budget when nothing waits for this
 /// worker but what this poll woke, which other workers can take. That
 /// needs another worker (it may be busy too: then what this poll woke
-/// waits up to 59 more budgets, a few hundred microseconds at most); no
+/// waits up to 60 more budgets, a few hundred microseconds at most with
+/// the default long-poll threshold); no
 /// local task ready on this thread (only this thread runs those); no
 /// shutdown; and none of the tasks that were in the ring when the poll
 /// began still there (so a task that was waiting its turn, a yielder say,
@@ -179,7 +181,8 @@ impl Drop for WorkerGuard {
 /// have lasted their share of the long-poll threshold
 /// (`RENEWED_POLL_SHARE`), and the loop's periodic tick (each renewal
 /// counts as a tick, so the injector and the driver are still looked at
-/// every `GLOBAL_POLL_INTERVAL` budgets, and a poll completes at most 60).
+/// every `GLOBAL_POLL_INTERVAL` budgets, and a poll completes at most 61:
+/// one begun on the periodic tick renews up to the tick before the next).
 /// What this poll woke into the ring can be stolen; the LIFO slot's task,
 /// which thieves take only as a last resort, moves to the ring, and a
 /// parked worker is woken if nobody searches (architecture.md, "Renewal").
@@ -218,7 +221,7 @@ fn renew_budget() -> bool {
             // A renewal counts as a tick, and the periodic one is the loop's
             // own: the injector and the driver are looked at every 61
             // budgets, as every 61 polls of one budget each without the
-            // renewal, and a poll completes at most 60 budgets.
+            // renewal, and a poll completes at most 61 budgets.
             let periodic_next = core
                 .tick
                 .wrapping_add(1)
@@ -234,7 +237,7 @@ fn renew_budget() -> bool {
                     .push_back_or_overflow(task, &cx.shared.inject, core.index);
             }
             // The full protocol, not the local hint: this worker may not get
-            // to these tasks for up to 59 more budgets.
+            // to these tasks for up to 60 more budgets.
             if core.run_queue.has_tasks() {
                 cx.shared.notify_parked();
             }
