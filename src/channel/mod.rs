@@ -40,9 +40,9 @@
 //! Every `send` and `recv` (and their `Stream`/`Sink` forms) that
 //! completes spends a unit of the task's cooperative budget (see
 //! [`task::consume_budget`](crate::task::consume_budget)): after 128
-//! completed operations in one poll (up to 61 budgets, a few hundred microseconds with the default
-//! long-poll threshold, where
-//! the budget is renewed: only the tasks the poll itself woke are waiting, and other
+//! completed operations in one poll (up to 61 budgets, a few hundred
+//! microseconds with the default long-poll threshold, where the budget is
+//! renewed: only the tasks the poll itself woke are waiting, and other
 //! workers can take them), the next returns `Pending` and lets the
 //! worker's other tasks run, so a task receiving from a channel that is
 //! never empty does not starve them. The `try_*` forms spend nothing.

@@ -171,12 +171,11 @@ impl Drop for WorkerGuard {
 /// worker but what this poll woke, which other workers can take. That
 /// needs another worker (it may be busy too: then what this poll woke
 /// waits up to 60 more budgets, a few hundred microseconds at most with
-/// the default long-poll threshold); no
-/// local task ready on this thread (only this thread runs those); no
-/// shutdown; and none of the tasks that were in the ring when the poll
-/// began still there (so a task that was waiting its turn, a yielder say,
-/// waits one budget as before; one that an overflow moved to the injector
-/// is out of this count). Three bounds end the renewals of a poll: a
+/// the default long-poll threshold); no local task ready on this thread
+/// (only this thread runs those); no shutdown; and none of the tasks that
+/// were in the ring when the poll began still there (so a task that was
+/// waiting its turn, a yielder say, waits one budget as before; one that
+/// an overflow moved to the injector is out of this count). Three bounds end the renewals of a poll: a
 /// renewed budget that was slow (`RENEWED_BUDGET_SHARE`), renewals that
 /// have lasted their share of the long-poll threshold
 /// (`RENEWED_POLL_SHARE`), and the loop's periodic tick (each renewal
