@@ -20,9 +20,8 @@
 //!   its end of the queue (`tail`, `head`) with a SeqCst compare-exchange,
 //!   before it writes the slot. A retry that finds the slot not yet written
 //!   reads that end (after the waiter's fence), and a retry that finds the
-//!   end moved waits for the slot. If
-//!   the retry read the end before the move, then by C++20's
-//!   [atomics.order] p4.3 (a SeqCst fence that happens before a read which
+//!   end moved waits for the slot. If the retry read the end before the
+//!   move, then by C++20's [atomics.order] p4.3 (a SeqCst fence that happens before a read which
 //!   is coherence-ordered before a SeqCst write precedes that write in the
 //!   single order S) the waiter's fence precedes the move in S, so its
 //!   increment does, and the side's SeqCst load of `waiting`, which comes

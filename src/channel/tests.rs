@@ -43,26 +43,34 @@
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p bobbin --release --lib loom`
 
-use super::{Counted, RecvError, TryRecvError, bounded, oneshot, unbounded};
+use super::{Counted, Receiver, RecvError, Sender, TryRecvError, bounded, oneshot, unbounded};
 use crate::loom::model::block_on;
 use loom::thread;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+/// A producer thread sends `1..=values` while this thread receives them:
+/// each arrives, in order (loom reports a lost wake-up as a deadlock).
+fn sends_arrive_in_order(tx: Sender<u32>, rx: Receiver<u32>, values: u32) {
+    let producer = thread::spawn(move || {
+        block_on(async {
+            for value in 1..=values {
+                tx.send(value).await.unwrap();
+            }
+        });
+    });
+    for value in 1..=values {
+        assert_eq!(block_on(rx.recv()), Ok(value));
+    }
+    producer.join().unwrap();
+}
+
 #[test]
 fn loom_send_waits_for_room() {
     loom::model(|| {
         let (tx, rx) = bounded::<u32>(1);
-        let producer = thread::spawn(move || {
-            block_on(async {
-                tx.send(1).await.unwrap();
-                tx.send(2).await.unwrap();
-            });
-        });
-        assert_eq!(block_on(rx.recv()), Ok(1));
-        assert_eq!(block_on(rx.recv()), Ok(2));
-        producer.join().unwrap();
+        sends_arrive_in_order(tx, rx, 2);
     });
 }
 
@@ -73,17 +81,7 @@ fn loom_send_waits_for_room() {
 fn loom_send_waits_for_room_in_a_two_slot_queue() {
     loom::model(|| {
         let (tx, rx) = bounded::<u32>(2);
-        let producer = thread::spawn(move || {
-            block_on(async {
-                for value in 1..=3 {
-                    tx.send(value).await.unwrap();
-                }
-            });
-        });
-        for value in 1..=3 {
-            assert_eq!(block_on(rx.recv()), Ok(value));
-        }
-        producer.join().unwrap();
+        sends_arrive_in_order(tx, rx, 3);
     });
 }
 
@@ -100,15 +98,7 @@ fn loom_receive_waits_for_a_value_in_two_slot_and_unbounded_queues() {
                 None => unbounded::<u32>(),
             };
             let _open = tx.clone();
-            let producer = thread::spawn(move || {
-                block_on(async {
-                    tx.send(1).await.unwrap();
-                    tx.send(2).await.unwrap();
-                });
-            });
-            assert_eq!(block_on(rx.recv()), Ok(1));
-            assert_eq!(block_on(rx.recv()), Ok(2));
-            producer.join().unwrap();
+            sends_arrive_in_order(tx, rx, 2);
         });
     }
 }

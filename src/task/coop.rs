@@ -13,9 +13,8 @@
 //! does, see `Schedule::yield_now`), its neighbours run, and at its next
 //! poll it has a fresh budget. tokio does the same, with the same number,
 //! so code ported from tokio yields where it did, but for the renewal
-//! below; smol has no budget, and
-//! relies on its executor polling each task once per turn, which does not
-//! help a task that never returns `Pending`.
+//! below; smol has no budget, and relies on its executor polling each task
+//! once per turn, which does not help a task that never returns `Pending`.
 //!
 //! Why 128: large enough that a task doing real work per operation (parse a
 //! message, write a reply) almost never hits it, so the yield costs nothing
@@ -35,11 +34,11 @@
 //! would have. A renewed budget that took longer than a 64th of the
 //! long-poll threshold is not renewed again (its operations do real work),
 //! and a poll stops renewing once a 32nd of it has passed since its first
-//! renewal (312 µs of the default 10 ms). A consumer draining
-//! a full channel then keeps its worker while the producers it wakes run
-//! on another, as in Go; before, the strict yield handed its worker to
-//! those producers every 128 messages (architecture.md, "Renewal"). With
-//! one worker, a local task ready or an older task waiting, a poll still
+//! renewal (312 µs of the default 10 ms). A consumer draining a full
+//! channel then keeps its worker while the producers it wakes run on
+//! another, as in Go; before, the strict yield handed its worker to those
+//! producers every 128 messages (architecture.md, "Renewal"). With one
+//! worker, a local task ready or an older task waiting, a poll still
 //! completes 128.
 //!
 //! The budget lives in a thread-local [`Cell`]: `Some(n)` while a task is
@@ -313,12 +312,11 @@ impl<F: Future> Future for Unconstrained<F> {
 /// `consume_budget().await` in it, it runs as if each turn were one such
 /// operation: after the task's budget of operations (128 per poll; up to
 /// 61 budgets on a runtime with several workers while only the tasks this
-/// poll woke are waiting for its worker) it yields once, its neighbours run,
-/// and it goes on. Unlike
-/// [`yield_now`](super::yield_now), which yields every time, it costs a
-/// thread-local update per call and yields only when the budget is spent.
-/// Outside a task (in `block_on`, on a plain thread, inside
-/// [`unconstrained`]) it never yields.
+/// poll woke are waiting for its worker) it yields once, its neighbours
+/// run, and it goes on. Unlike [`yield_now`](super::yield_now), which
+/// yields every time, it costs a thread-local update per call and yields
+/// only when the budget is spent. Outside a task (in `block_on`, on a
+/// plain thread, inside [`unconstrained`]) it never yields.
 ///
 /// # Examples
 /// ```

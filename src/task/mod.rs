@@ -25,8 +25,9 @@
 //! only what the poll woke is waiting; after that they wake the task and
 //! return `Pending`, so a task whose operations are always ready still
 //! lets its neighbours run; [`unconstrained`] opts a future out,
-//! [`consume_budget`] lets a hand-written loop take part), the one FIFO waiter list of the crate
-//! (`wait_list.rs`, used by channels and sync alike), and the thread
+//! [`consume_budget`] lets a hand-written loop take part), the one FIFO
+//! waiter list of the crate (`wait_list.rs`, used by channels and sync
+//! alike), and the thread
 //! parker of `block_on` and the blocking forms (`park.rs`). And task-local
 //! values (`local.rs`: [`task_local!`](crate::task_local), [`LocalKey`]),
 //! which need no runtime either.

@@ -175,13 +175,14 @@ impl Drop for WorkerGuard {
 /// (only this thread runs those); no shutdown; and none of the tasks that
 /// were in the ring when the poll began still there (so a task that was
 /// waiting its turn, a yielder say, waits one budget as before; one that
-/// an overflow moved to the injector is out of this count). Three bounds end the renewals of a poll: a
-/// renewed budget that was slow (`RENEWED_BUDGET_SHARE`), renewals that
-/// have lasted their share of the long-poll threshold
-/// (`RENEWED_POLL_SHARE`), and the loop's periodic tick (each renewal
+/// an overflow moved to the injector is out of this count). Three bounds
+/// end the renewals of a poll: the loop's periodic tick (each renewal
 /// counts as a tick, so the injector and the driver are still looked at
 /// every `GLOBAL_POLL_INTERVAL` budgets, and a poll completes at most 61:
-/// one begun on the periodic tick renews up to the tick before the next).
+/// one begun on the periodic tick renews up to the tick before the next),
+/// a renewed budget that was slow (`RENEWED_BUDGET_SHARE`), and renewals
+/// that have lasted their share of the long-poll threshold
+/// (`RENEWED_POLL_SHARE`).
 /// What this poll woke into the ring can be stolen; the LIFO slot's task,
 /// which thieves take only as a last resort, moves to the ring, and a
 /// parked worker is woken if nobody searches (architecture.md, "Renewal").
@@ -206,7 +207,15 @@ fn renew_budget() -> bool {
                 core.last_renewal = None;
                 core.first_renewal = None;
             }
-            if !core.run_queue.gone_before(core.ring_at_poll) {
+            // A renewal counts as a tick, and the periodic one is the loop's
+            // own: the injector and the driver are looked at every 61
+            // budgets, as every 61 polls of one budget each without the
+            // renewal, and a poll completes at most 61 budgets.
+            let periodic_next = core
+                .tick
+                .wrapping_add(1)
+                .is_multiple_of(GLOBAL_POLL_INTERVAL);
+            if periodic_next || !core.run_queue.gone_before(core.ring_at_poll) {
                 return false;
             }
             let now = Instant::now();
@@ -217,15 +226,7 @@ fn renew_budget() -> bool {
             let long_poll = core
                 .first_renewal
                 .is_some_and(|first| now.duration_since(first) >= threshold / RENEWED_POLL_SHARE);
-            // A renewal counts as a tick, and the periodic one is the loop's
-            // own: the injector and the driver are looked at every 61
-            // budgets, as every 61 polls of one budget each without the
-            // renewal, and a poll completes at most 61 budgets.
-            let periodic_next = core
-                .tick
-                .wrapping_add(1)
-                .is_multiple_of(GLOBAL_POLL_INTERVAL);
-            if slow_budget || long_poll || periodic_next {
+            if slow_budget || long_poll {
                 return false;
             }
             core.tick = core.tick.wrapping_add(1);
